@@ -1,0 +1,93 @@
+"""The registry of finding codes: each stable code with its title and the fix, in plain words.
+
+Codes never change meaning once released. AM0xx: reading input. AM1xx: validating
+resources. AM2xx: what a scan finds about alpha policies and what they target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A finding code: its identifier, a short title, and what the user should do."""
+
+    id: str
+    title: str
+    fix: str
+
+
+CODES: dict[str, Code] = {
+    c.id: c
+    for c in (
+        Code("AM001", "invalid YAML", "Fix the syntax at the position shown; `yamllint` helps."),
+        Code("AM002", "document is not a mapping",
+             "Every Kubernetes document is a mapping with apiVersion and kind; remove or fix it."),
+        Code("AM003", "file is not text in a known encoding",
+             "Save the file as UTF-8 (UTF-16 and UTF-32 need a byte-order mark)."),
+        Code("AM004", "template skipped",
+             "Render the template first: `helm template ... | authn-migrate scan -`."),
+        Code("AM005", "duplicate mapping key",
+             "Kubernetes clients reject duplicate keys; keep one of them."),
+        Code("AM006", "file cannot be read", "Check the file's permissions and that it exists."),
+        Code("AM007", "symbolic link leaves the tree",
+             "The link was not followed; pass its target explicitly if it should be read."),
+        Code("AM008", "too many aliases",
+             "The document expands to an excessive size through YAML aliases; expand them by hand."),
+        Code("AM009", "structure too deep or recursive",
+             "Flatten the document; recursive aliases cannot be converted to JSON."),
+        Code("AM010", "invalid JSON", "Fix the JSON syntax at the position shown."),
+        Code("AM011", "path does not exist", "Check the path given on the command line."),
+        Code("AM012", "YAML tag ignored",
+             "Kubernetes ignores application tags; the value was read as plain data."),
+        Code("AM013", "namespace chosen for a document without one",
+             "Set metadata.namespace, or pass --namespace, to make the choice explicit."),
+        Code("AM014", "document without apiVersion or kind",
+             "Add apiVersion and kind, or remove the document."),
+        Code("AM101", "resource does not match its schema",
+             "Correct the field named; Istio's validation webhook would reject the resource."),
+        Code("AM102", "unknown field",
+             "Istio silently drops unknown fields, so a misspelt key changes security; fix it."),
+        Code("AM103", "rejected by Istio's validation",
+             "Istio's admission webhook refuses this resource; correct it before migrating."),
+        Code("AM104", "both spellings of a field",
+             "Istio reads the camelCase spelling and ignores the snake_case one; keep one."),
+        Code("AM105", "null mTLS peer",
+             "`- mtls:` means STRICT only if the null survives the API server; write `mtls: {}`."),
+        Code("AM201", "alpha policy found",
+             "Migrate it to security.istio.io/v1beta1 before upgrading to Istio 1.6."),
+        Code("AM202", "target Service not found",
+             "Add the Service's manifest to the inputs, or pass it with --inventory."),
+        Code("AM203", "target port not found on the Service",
+             "Select a port the Service declares, by number or by name."),
+        Code("AM204", "named targetPort not declared by any selected container",
+             "Declare the containerPort name in the workload, or pass the workload with --inventory."),
+        Code("AM205", "policy ignored by Istio",
+             "Istio uses only a MeshPolicy named `default` and namespace Policies named `default`."),
+        Code("AM206", "several policies compete for one service port",
+             "Istio applies only the oldest; merge them into one policy."),
+        Code("AM207", "policy embedded in a ConfigMap",
+             "Migrate the embedded policy too; it is applied by a job, not by this file."),
+        Code("AM208", "Service selects no workload in the inputs",
+             "Add the workload's manifest or pass it with --inventory to see what is affected."),
+        Code("AM209", "mesh config found",
+             "The root namespace was taken from the mesh config in the inputs."),
+        Code("AM210", "target selected by labels",
+             "TargetSelector.labels was never implemented; Istio ignores this target."),
+        Code("AM211", "Service has no selector",
+             "A Service without a selector cannot be mapped to workloads; add an inventory."),
+        Code("AM212", "trigger rules look like a mistake",
+             "Items are ORed: an item with only excludedPaths beside one with only includedPaths "
+             "requires JWT on every path."),
+        Code("AM213", "principalBinding USE_ORIGIN without origins",
+             "Istio rejects every request to this target with 401; add an origin or remove it."),
+        Code("AM214", "policy for a Service in another namespace",
+             "Targets are short names in the policy's own namespace."),
+    )
+}
+
+
+def code(identifier: str) -> Code:
+    """The registered code; an unknown identifier is a programming error."""
+    return CODES[identifier]

@@ -1,0 +1,196 @@
+"""Build plain Python data (dict, list, str, int, float, bool, None) from YAML node trees.
+
+Safe by construction: tags never create objects, aliases are shared rather than copied and
+their expansion is budgeted (billion laughs), recursion is refused, duplicate keys are reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+MAX_EXPANDED_NODES = 250_000
+"""Nodes a document may reach once aliases are expanded (kubectl refuses far less)."""
+MAX_DEPTH = 256
+"""Nesting depth of collections; Kubernetes objects are rarely deeper than 20."""
+
+_STANDARD_TAGS = frozenset(
+    "tag:yaml.org,2002:" + name
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "binary", "map", "seq",
+                 "omap", "pairs", "set", "merge", "value")
+)
+_SCALARS = yaml.SafeLoader("")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong in a document, at a 0-based line and column of the node."""
+
+    code: str
+    message: str
+    line: int
+    column: int
+
+
+class DocumentRejected(Exception):
+    """The document cannot be turned into data (too large, too deep, recursive)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+@dataclass(slots=True)
+class _Builder:
+    problems: list[Problem] = field(default_factory=list)
+    built: dict[int, Any] = field(default_factory=dict)
+    sizes: dict[int, int] = field(default_factory=dict)
+    active: set[int] = field(default_factory=set)
+
+    def build(self, node: yaml.Node, depth: int = 0) -> Any:
+        key = id(node)
+        if key in self.built:
+            return self.built[key]
+        if key in self.active:
+            raise DocumentRejected(_problem("AM009", "recursive alias: a node contains itself", node))
+        if depth > MAX_DEPTH:
+            raise DocumentRejected(
+                _problem("AM009", f"nesting deeper than {MAX_DEPTH} levels", node)
+            )
+        self._check_tag(node)
+        self.active.add(key)
+        try:
+            if isinstance(node, yaml.MappingNode):
+                value: Any = self._mapping(node, depth)
+            elif isinstance(node, yaml.SequenceNode):
+                value = [self.build(item, depth + 1) for item in node.value]
+            else:
+                value = _scalar(node)
+        finally:
+            self.active.discard(key)
+        self.built[key] = value
+        return value
+
+    def size(self, node: yaml.Node) -> int:
+        """Nodes under `node` with aliases expanded; memoized so the count itself is cheap."""
+        key = id(node)
+        if key not in self.sizes:
+            if key in self.active:
+                raise DocumentRejected(
+                    _problem("AM009", "recursive alias: a node contains itself", node)
+                )
+            self.active.add(key)
+            if isinstance(node, yaml.MappingNode):
+                total = 1 + sum(self.size(k) + self.size(v) for k, v in node.value)
+            elif isinstance(node, yaml.SequenceNode):
+                total = 1 + sum(self.size(item) for item in node.value)
+            else:
+                total = 1
+            self.sizes[key] = min(total, MAX_EXPANDED_NODES + 1)
+            self.active.discard(key)
+        return self.sizes[key]
+
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first: dict[str, yaml.Node] = {}
+        for key_node, value_node in _merged_pairs(node):
+            key = _key_text(self.build(key_node, depth + 1))
+            if key in first:
+                seen = first[key].start_mark.line + 1
+                self.problems.append(
+                    _problem("AM005", f"duplicate key {key!r} (first at line {seen}); "
+                             "the last value is used", key_node)
+                )
+            first.setdefault(key, key_node)
+            result[key] = self.build(value_node, depth + 1)
+        return result
+
+    def _check_tag(self, node: yaml.Node) -> None:
+        if node.tag and node.tag not in _STANDARD_TAGS and node.tag != "!":
+            self.problems.append(
+                _problem("AM012", f"tag {node.tag} ignored; the value is read as plain data", node)
+            )
+
+
+def _merged_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+    """Key/value pairs with YAML merge keys (`<<`) applied; explicit keys come after merges."""
+    merged: list[tuple[yaml.Node, yaml.Node]] = []
+    own: list[tuple[yaml.Node, yaml.Node]] = []
+    for key_node, value_node in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for source in sources:
+                if isinstance(source, yaml.MappingNode):
+                    merged.extend(_merged_pairs(source))
+        else:
+            own.append((key_node, value_node))
+    if not merged:
+        return own
+    explicit = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
+    inherited = [(k, v) for k, v in merged if not (isinstance(k, yaml.ScalarNode)
+                                                    and k.value in explicit)]
+    return _dedupe_merged(inherited) + own
+
+
+def _dedupe_merged(pairs: list[tuple[yaml.Node, yaml.Node]]) -> list[tuple[yaml.Node, yaml.Node]]:
+    """Merged keys keep their first occurrence, as YAML's merge rules say."""
+    seen: set[Any] = set()
+    result = []
+    for key_node, value_node in pairs:
+        marker = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
+        if marker not in seen:
+            seen.add(marker)
+            result.append((key_node, value_node))
+    return result
+
+
+def _key_text(key: Any) -> str:
+    """Mapping keys as Kubernetes sees them after its YAML-to-JSON step: always strings."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    if isinstance(key, (int, float)):
+        return str(key)
+    return yaml.safe_dump(key, default_flow_style=True, width=10_000).strip()
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    """A scalar as Kubernetes would read it; timestamps and binary stay strings."""
+    tag = node.tag
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:bool":
+        return _SCALARS.construct_yaml_bool(node)
+    if tag == "tag:yaml.org,2002:int":
+        return _SCALARS.construct_yaml_int(node)
+    if tag == "tag:yaml.org,2002:float":
+        return _SCALARS.construct_yaml_float(node)
+    return str(node.value)
+
+
+def _problem(code: str, message: str, node: yaml.Node) -> Problem:
+    mark = node.start_mark
+    return Problem(code, message, mark.line, mark.column)
+
+
+def build_document(node: yaml.Node) -> tuple[Any, list[Problem]]:
+    """The plain value of a document node and the problems found while building it.
+
+    Raises DocumentRejected when the document cannot be built at all.
+    """
+    builder = _Builder()
+    try:
+        if builder.size(node) > MAX_EXPANDED_NODES:
+            raise DocumentRejected(
+                _problem("AM008",
+                         f"aliases expand the document beyond {MAX_EXPANDED_NODES:,} nodes", node)
+            )
+        value = builder.build(node)
+    except RecursionError:
+        raise DocumentRejected(_problem("AM009", "structure too deep to read", node)) from None
+    return value, builder.problems

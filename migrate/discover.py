@@ -1,0 +1,148 @@
+"""Discovery: turn the paths a user names into the list of files to read, with findings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from migrate.findings import Finding, Location, Severity
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+STDIN = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One input to read: a file on disk, or standard input when `path` is None."""
+
+    display: str
+    path: Path | None
+    root: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """The files found under the given paths, and what could not be followed."""
+
+    sources: tuple[Source, ...]
+    findings: tuple[Finding, ...]
+
+
+def display_path(path: Path) -> str:
+    """A path as messages show it: relative to the working directory when below it."""
+    try:
+        return path.relative_to(Path.cwd()).as_posix() or "."
+    except ValueError:
+        return path.as_posix()
+
+
+def discover(paths: list[str] | tuple[str, ...]) -> Discovery:
+    """Expand files, directories (recursively) and `-` into sources, in a stable order."""
+    sources: list[Source] = []
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for given in paths:
+        if given == STDIN:
+            if STDIN not in seen:
+                seen.add(STDIN)
+                sources.append(Source(display="<stdin>", path=None))
+            continue
+        found, problems = _expand(Path(given))
+        findings.extend(problems)
+        for source in found:
+            key = str(source.path.resolve()) if source.path else STDIN
+            if key not in seen:
+                seen.add(key)
+                sources.append(source)
+    return Discovery(tuple(sources), tuple(findings))
+
+
+def _expand(path: Path) -> tuple[list[Source], list[Finding]]:
+    """The sources one command-line path stands for."""
+    if not path.exists() and not path.is_symlink():
+        return [], [_finding("AM011", f"no such file or directory: {path}", path)]
+    if path.is_dir():
+        return _walk(path)
+    if path.is_symlink() and not path.exists():
+        return [], [_finding("AM006", "broken symbolic link", path)]
+    return [Source(display=display_path(path), path=path, root=path.parent)], []
+
+
+def _walk(root: Path) -> tuple[list[Source], list[Finding]]:
+    """Every manifest below `root`: hidden entries, links leaving the tree and git-ignored files
+    are skipped; links are followed inside the tree, each real directory once."""
+    real_root = root.resolve()
+    found: list[Path] = []
+    findings: list[Finding] = []
+    visited: set[Path] = set()
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        real = directory.resolve()
+        if real in visited:
+            continue
+        visited.add(real)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            findings.append(_finding("AM006", f"cannot list directory: {exc.strerror}", directory))
+            continue
+        subdirs: list[Path] = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            if entry.is_symlink():
+                problem = _check_link(path, real_root)
+                if problem is not None:
+                    findings.append(problem)
+                    continue
+            if entry.is_dir():
+                subdirs.append(path)
+            elif entry.name.lower().endswith(MANIFEST_SUFFIXES):
+                found.append(path)
+        stack.extend(reversed(subdirs))
+    ignored = _git_ignored(root, found)
+    files = sorted((p for p in found if p not in ignored), key=lambda p: p.as_posix())
+    return [Source(display=display_path(p), path=p, root=root) for p in files], findings
+
+
+def _check_link(path: Path, real_root: Path) -> Finding | None:
+    """A finding when a symbolic link is broken, loops, or points outside the tree."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return _finding("AM006", "broken or looping symbolic link", path)
+    if target != real_root and real_root not in target.parents:
+        return _finding(
+            "AM007", f"symbolic link points outside {display_path(real_root)}: {target}", path
+        )
+    return None
+
+
+def _git_ignored(root: Path, files: list[Path]) -> set[Path]:
+    """The files git ignores, when `root` is inside a work tree and git is installed."""
+    if not files:
+        return set()
+    payload = "\0".join(str(p.resolve()) for p in files) + "\0"
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "check-ignore", "-z", "--stdin"],
+            input=payload.encode(),
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    if result.returncode not in (0, 1):
+        return set()
+    ignored = {Path(p) for p in result.stdout.decode(errors="replace").split("\0") if p}
+    return {p for p in files if p.resolve() in ignored}
+
+
+def _finding(code: str, message: str, path: Path) -> Finding:
+    severity = Severity.WARNING if code == "AM007" else Severity.ERROR
+    return Finding(code, severity, message, Location(display_path(path)))

@@ -1,0 +1,319 @@
+"""Loading: read each source, split it into documents, and keep where every document came from."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from migrate.construct import DocumentRejected, Problem, build_document
+from migrate.discover import Source, discover
+from migrate.findings import Finding, Location, Severity
+from migrate.sourcefile import SourceText, UndecodableText, decode
+from migrate.yamlio import compose_documents
+
+PathKey = str | int
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{\{-|\{%")
+_NOTE_CODES = frozenset({"AM012"})
+_WARNING_CODES = frozenset({"AM004"})
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a document came from: file, 0-based document index, 1-based line and column, and
+    its index in a `kind: List` when it was one of the items."""
+
+    path: str
+    index: int
+    line: int
+    column: int
+    item: int | None = None
+
+    @property
+    def location(self) -> Location:
+        """The document's start as a Location."""
+        return Location(self.path, self.line, self.column)
+
+    def __str__(self) -> str:
+        return str(self.location)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One Kubernetes object (a mapping) with its origin and, when parsed as YAML, its node tree
+    so that messages can point at any field."""
+
+    origin: Origin
+    data: dict[str, Any]
+    node: yaml.Node | None = None
+
+    @property
+    def api_version(self) -> str:
+        """`apiVersion`, or "" when absent or not a string."""
+        value = self.data.get("apiVersion")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def group(self) -> str:
+        """The API group of `apiVersion` ("" for the core group)."""
+        return self.api_version.rpartition("/")[0]
+
+    @property
+    def kind(self) -> str:
+        """`kind`, or "" when absent or not a string."""
+        value = self.data.get("kind")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """`metadata` when it is a mapping, else an empty one."""
+        value = self.data.get("metadata")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def name(self) -> str:
+        """`metadata.name` as text ("" when absent)."""
+        value = self.metadata.get("name")
+        return "" if value is None else str(value)
+
+    @property
+    def declared_namespace(self) -> str | None:
+        """`metadata.namespace` as written, or None when the document has none."""
+        value = self.metadata.get("namespace")
+        return None if value in (None, "") else str(value)
+
+    def locate(self, path: Sequence[PathKey] = (), *, at_key: bool = False) -> Location:
+        """The location of the node at `path` (keys and list indexes), or of its deepest
+        existing ancestor; with `at_key`, of the last key itself rather than its value."""
+        node = self.node
+        if node is None:
+            return self.origin.location
+        mark = node.start_mark
+        for step in path:
+            child = _child(node, step)
+            if child is None:
+                break
+            key_node, node = child
+            mark = key_node.start_mark if (at_key and step == path[-1] and key_node) else (
+                node.start_mark)
+        return Location(self.origin.path, mark.line + 1, mark.column + 1)
+
+
+def _child(node: yaml.Node, step: PathKey) -> tuple[yaml.Node | None, yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in reversed(node.value):
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(step):
+                return key_node, value_node
+        return None
+    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+        return None, node.value[step]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFile:
+    """A source after loading: its text (None if unreadable) and its documents."""
+
+    source: Source
+    text: SourceText | None
+    documents: tuple[Document, ...]
+    skipped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """Every file read, and every finding about reading them."""
+
+    files: tuple[LoadedFile, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def documents(self) -> list[Document]:
+        """All documents of all files, in input order."""
+        return [doc for loaded in self.files for doc in loaded.documents]
+
+
+def load_paths(paths: Sequence[str], *, stdin: bytes | None = None) -> LoadResult:
+    """Discover and load every manifest under `paths` (`-` reads `stdin`, or standard input)."""
+    found = discover(paths)
+    result = load_sources(found.sources, stdin=stdin)
+    return LoadResult(result.files, found.findings + result.findings)
+
+
+def load_sources(sources: Iterable[Source], *, stdin: bytes | None = None) -> LoadResult:
+    """Load each source; a bad file becomes findings and the others are still read."""
+    files: list[LoadedFile] = []
+    findings: list[Finding] = []
+    for source in sources:
+        loaded, problems = load_source(source, stdin=stdin)
+        files.append(loaded)
+        findings.extend(problems)
+    return LoadResult(tuple(files), tuple(findings))
+
+
+def load_source(source: Source, *, stdin: bytes | None = None) -> tuple[LoadedFile, list[Finding]]:
+    """Read and parse one source."""
+    try:
+        data = _read(source, stdin)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return LoadedFile(source, None, ()), [_error("AM006", f"cannot read file: {reason}",
+                                                     Location(source.display))]
+    try:
+        text = decode(source.display, data)
+    except UndecodableText as exc:
+        return LoadedFile(source, None, ()), [
+            _error("AM003", str(exc), Location(source.display, exc.line, exc.column))
+        ]
+    documents, findings, skipped = parse_text(text, is_json=_is_json(source))
+    return LoadedFile(source, text, tuple(documents), skipped), findings
+
+
+def _read(source: Source, stdin: bytes | None) -> bytes:
+    if source.path is None:
+        return stdin if stdin is not None else sys.stdin.buffer.read()
+    return source.path.read_bytes()
+
+
+def _is_json(source: Source) -> bool:
+    return source.display.lower().endswith(".json")
+
+
+def parse_text(text: SourceText, *, is_json: bool = False) -> tuple[list[Document], list[Finding],
+                                                                      bool]:
+    """Documents of one decoded file, the findings, and whether it was skipped as a template."""
+    documents: list[Document] = []
+    findings: list[Finding] = []
+    index = 0
+    try:
+        for index, node in enumerate(compose_documents(text.text)):  # noqa: B007
+            if node is not None:
+                _add_document(text.path, index, node, documents, findings)
+    except yaml.YAMLError as exc:
+        return _syntax_error(text, exc, documents, findings, is_json=is_json)
+    return documents, findings, False
+
+
+def _syntax_error(text: SourceText, exc: yaml.YAMLError, documents: list[Document],
+                  findings: list[Finding], *, is_json: bool) -> tuple[list[Document],
+                                                                     list[Finding], bool]:
+    where = _mark_location(text.path, exc)
+    if _TEMPLATE.search(text.text):
+        note = Finding("AM004", Severity.WARNING,
+                       "file holds template directives ({{ ... }}) and is not valid YAML; skipped",
+                       where, hint="render it first: helm template RELEASE CHART | "
+                                   "authn-migrate scan -")
+        return [], [note], True
+    if is_json:
+        parsed = _parse_json(text)
+        if isinstance(parsed, Finding):
+            return documents, [*findings, parsed], False
+        return parsed, findings, False
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = f"{problem} ({context})" if context else str(problem)
+    return documents, [*findings, _error("AM001", message, where)], False
+
+
+def _mark_location(path: str, exc: yaml.YAMLError) -> Location:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is None:
+        return Location(path)
+    return Location(path, mark.line + 1, mark.column + 1)
+
+
+def _parse_json(text: SourceText) -> list[Document] | Finding:
+    """A JSON file that YAML could not read (JSON allows what YAML forbids, e.g. some tabs)."""
+    try:
+        value = json.loads(text.text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        return _error("AM010", exc.msg, Location(text.path, exc.lineno, exc.colno))
+    except _DuplicateJsonKey as exc:
+        return _error("AM005", f"duplicate key {exc.key!r}", Location(text.path, 1, 1))
+    origin = Origin(text.path, 0, 1, 1)
+    if not isinstance(value, dict):
+        return _error("AM002", f"document is a {_type_name(value)}, not a mapping",
+                      origin.location)
+    return _expand_list(Document(origin, value), [])
+
+
+class _DuplicateJsonKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateJsonKey(key)
+        result[key] = value
+    return result
+
+
+def _add_document(path: str, index: int, node: yaml.Node, documents: list[Document],
+                  findings: list[Finding]) -> None:
+    mark = node.start_mark
+    origin = Origin(path, index, mark.line + 1, mark.column + 1)
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+        return  # an empty document, e.g. between two `---`
+    try:
+        value, problems = build_document(node)
+    except DocumentRejected as exc:
+        findings.append(_from_problem(path, exc.problem))
+        return
+    findings.extend(_from_problem(path, p) for p in problems)
+    if not isinstance(value, dict):
+        findings.append(_error("AM002", f"document is a {_type_name(value)}, not a mapping",
+                               origin.location))
+        return
+    documents.extend(_expand_list(Document(origin, value, node), findings))
+
+
+def _expand_list(document: Document, findings: list[Finding]) -> list[Document]:
+    """`kind: List` and `*List` (kubectl output) become their items, each with its own origin."""
+    items = document.data.get("items")
+    if not (document.kind.endswith("List") and isinstance(items, list)):
+        return [document]
+    result = []
+    for position, item in enumerate(items):
+        origin_location = document.locate(("items", position))
+        origin = Origin(document.origin.path, document.origin.index, origin_location.line,
+                        origin_location.column, item=position)
+        if not isinstance(item, dict):
+            findings.append(_error("AM002", f"list item is a {_type_name(item)}, not a mapping",
+                                   origin.location))
+            continue
+        node = _item_node(document.node, position)
+        result.append(Document(origin, item, node))
+    return result
+
+
+def _item_node(node: yaml.Node | None, position: int) -> yaml.Node | None:
+    found = _child(node, "items") if node is not None else None
+    if found is None:
+        return None
+    nested = _child(found[1], position)
+    return nested[1] if nested else None
+
+
+def _from_problem(path: str, problem: Problem) -> Finding:
+    severity = (Severity.NOTE if problem.code in _NOTE_CODES
+                else Severity.WARNING if problem.code in _WARNING_CODES else Severity.ERROR)
+    return Finding(problem.code, severity, problem.message,
+                   Location(path, problem.line + 1, problem.column + 1))
+
+
+def _error(code: str, message: str, location: Location) -> Finding:
+    return Finding(code, Severity.ERROR, message, location)
+
+
+def _type_name(value: Any) -> str:
+    names = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+    return names.get(type(value), type(value).__name__)
