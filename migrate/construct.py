@@ -13,13 +13,29 @@ import yaml
 
 MAX_EXPANDED_NODES = 250_000
 """Nodes a document may reach once aliases are expanded (kubectl refuses far less)."""
+COMPLEX_KEY = "AM001"
+"""A complex key is a syntax error for Kubernetes' YAML-to-JSON step."""
 MAX_DEPTH = 256
 """Nesting depth of collections; Kubernetes objects are rarely deeper than 20."""
 
 _STANDARD_TAGS = frozenset(
     "tag:yaml.org,2002:" + name
-    for name in ("str", "int", "float", "bool", "null", "timestamp", "binary", "map", "seq",
-                 "omap", "pairs", "set", "merge", "value")
+    for name in (
+        "str",
+        "int",
+        "float",
+        "bool",
+        "null",
+        "timestamp",
+        "binary",
+        "map",
+        "seq",
+        "omap",
+        "pairs",
+        "set",
+        "merge",
+        "value",
+    )
 )
 _SCALARS = yaml.SafeLoader("")
 
@@ -54,7 +70,9 @@ class _Builder:
         if key in self.built:
             return self.built[key]
         if key in self.active:
-            raise DocumentRejected(_problem("AM009", "recursive alias: a node contains itself", node))
+            raise DocumentRejected(
+                _problem("AM009", "recursive alias: a node contains itself", node)
+            )
         if depth > MAX_DEPTH:
             raise DocumentRejected(
                 _problem("AM009", f"nesting deeper than {MAX_DEPTH} levels", node)
@@ -67,7 +85,7 @@ class _Builder:
             elif isinstance(node, yaml.SequenceNode):
                 value = [self.build(item, depth + 1) for item in node.value]
             else:
-                value = _scalar(node)
+                value = _scalar(node)  # type: ignore[arg-type]  # composers make only 3 kinds
         finally:
             self.active.discard(key)
         self.built[key] = value
@@ -96,12 +114,24 @@ class _Builder:
         result: dict[str, Any] = {}
         first: dict[str, yaml.Node] = {}
         for key_node, value_node in _merged_pairs(node):
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problems.append(
+                    _problem(
+                        COMPLEX_KEY,
+                        "a mapping or list used as a key; Kubernetes needs string keys "
+                        "(an unquoted {{ ... }} template reads this way)",
+                        key_node,
+                    )
+                )
             key = _key_text(self.build(key_node, depth + 1))
             if key in first:
                 seen = first[key].start_mark.line + 1
                 self.problems.append(
-                    _problem("AM005", f"duplicate key {key!r} (first at line {seen}); "
-                             "the last value is used", key_node)
+                    _problem(
+                        "AM005",
+                        f"duplicate key {key!r} (first at line {seen}); the last value is used",
+                        key_node,
+                    )
                 )
             first.setdefault(key, key_node)
             result[key] = self.build(value_node, depth + 1)
@@ -120,7 +150,9 @@ def _merged_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
     own: list[tuple[yaml.Node, yaml.Node]] = []
     for key_node, value_node in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
-            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            sources = (
+                value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            )
             for source in sources:
                 if isinstance(source, yaml.MappingNode):
                     merged.extend(_merged_pairs(source))
@@ -129,8 +161,9 @@ def _merged_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
     if not merged:
         return own
     explicit = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
-    inherited = [(k, v) for k, v in merged if not (isinstance(k, yaml.ScalarNode)
-                                                    and k.value in explicit)]
+    inherited = [
+        (k, v) for k, v in merged if not (isinstance(k, yaml.ScalarNode) and k.value in explicit)
+    ]
     return _dedupe_merged(inherited) + own
 
 
@@ -187,8 +220,11 @@ def build_document(node: yaml.Node) -> tuple[Any, list[Problem]]:
     try:
         if builder.size(node) > MAX_EXPANDED_NODES:
             raise DocumentRejected(
-                _problem("AM008",
-                         f"aliases expand the document beyond {MAX_EXPANDED_NODES:,} nodes", node)
+                _problem(
+                    "AM008",
+                    f"aliases expand the document beyond {MAX_EXPANDED_NODES:,} nodes",
+                    node,
+                )
             )
         value = builder.build(node)
     except RecursionError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-def discover(paths: list[str] | tuple[str, ...]) -> Discovery:
+def discover(paths: Sequence[str]) -> Discovery:
     """Expand files, directories (recursively) and `-` into sources, in a stable order."""
     sources: list[Source] = []
     findings: list[Finding] = []
@@ -77,9 +78,10 @@ def _walk(root: Path) -> tuple[list[Source], list[Finding]]:
     found: list[Path] = []
     findings: list[Finding] = []
     visited: set[Path] = set()
-    stack = [root]
-    while stack:
-        directory = stack.pop()
+    stack: list[Path] = [root]
+    linked: list[Path] = []  # followed after the real directories, so files keep real paths
+    while stack or linked:
+        directory = stack.pop() if stack else linked.pop(0)
         real = directory.resolve()
         if real in visited:
             continue
@@ -98,8 +100,11 @@ def _walk(root: Path) -> tuple[list[Source], list[Finding]]:
                 problem = _check_link(path, real_root)
                 if problem is not None:
                     findings.append(problem)
-                    continue
-            if entry.is_dir():
+                elif entry.is_dir():
+                    linked.append(path)
+                elif entry.name.lower().endswith(MANIFEST_SUFFIXES):
+                    found.append(path)
+            elif entry.is_dir():
                 subdirs.append(path)
             elif entry.name.lower().endswith(MANIFEST_SUFFIXES):
                 found.append(path)
@@ -144,5 +149,4 @@ def _git_ignored(root: Path, files: list[Path]) -> set[Path]:
 
 
 def _finding(code: str, message: str, path: Path) -> Finding:
-    severity = Severity.WARNING if code == "AM007" else Severity.ERROR
-    return Finding(code, severity, message, Location(display_path(path)))
+    return Finding(code, Severity.ERROR, message, Location(display_path(path)))

@@ -99,8 +99,11 @@ class Document:
             if child is None:
                 break
             key_node, node = child
-            mark = key_node.start_mark if (at_key and step == path[-1] and key_node) else (
-                node.start_mark)
+            mark = (
+                key_node.start_mark
+                if (at_key and step == path[-1] and key_node)
+                else (node.start_mark)
+            )
         return Location(self.origin.path, mark.line + 1, mark.column + 1)
 
 
@@ -110,7 +113,11 @@ def _child(node: yaml.Node, step: PathKey) -> tuple[yaml.Node | None, yaml.Node]
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(step):
                 return key_node, value_node
         return None
-    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+    if (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(step, int)
+        and 0 <= step < len(node.value)
+    ):
         return None, node.value[step]
     return None
 
@@ -162,8 +169,9 @@ def load_source(source: Source, *, stdin: bytes | None = None) -> tuple[LoadedFi
         data = _read(source, stdin)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        return LoadedFile(source, None, ()), [_error("AM006", f"cannot read file: {reason}",
-                                                     Location(source.display))]
+        return LoadedFile(source, None, ()), [
+            _error("AM006", f"cannot read file: {reason}", Location(source.display))
+        ]
     try:
         text = decode(source.display, data)
     except UndecodableText as exc:
@@ -184,40 +192,57 @@ def _is_json(source: Source) -> bool:
     return source.display.lower().endswith(".json")
 
 
-def parse_text(text: SourceText, *, is_json: bool = False) -> tuple[list[Document], list[Finding],
-                                                                      bool]:
-    """Documents of one decoded file, the findings, and whether it was skipped as a template."""
+def parse_text(
+    text: SourceText, *, is_json: bool = False
+) -> tuple[list[Document], list[Finding], bool]:
+    """Documents of one decoded file, the findings, and whether it was skipped as a template.
+
+    `.json` files are held to JSON's grammar (as kubectl's decoder holds them); other text that
+    starts like JSON (`kubectl get -o json` on standard input) is tried as JSON first. YAML then
+    supplies the positions when it can read the same text.
+    """
+    parsed: list[Document] | Finding | None = None
+    if is_json or text.text.lstrip()[:1] in ("{", "["):
+        parsed = _parse_json(text)
+        if isinstance(parsed, Finding):
+            if is_json:
+                return [], [parsed], False
+            parsed = None
     documents: list[Document] = []
     findings: list[Finding] = []
-    index = 0
     try:
-        for index, node in enumerate(compose_documents(text.text)):  # noqa: B007
+        for index, node in enumerate(compose_documents(text.text)):
             if node is not None:
                 _add_document(text.path, index, node, documents, findings)
     except yaml.YAMLError as exc:
-        return _syntax_error(text, exc, documents, findings, is_json=is_json)
+        if isinstance(parsed, list):
+            return parsed, [], False
+        return _syntax_error(text, exc, documents, findings)
+    if _TEMPLATE.search(text.text) and any(f.code == "AM001" for f in findings):
+        return [], [_template_note(findings[0].location)], True
     return documents, findings, False
 
 
-def _syntax_error(text: SourceText, exc: yaml.YAMLError, documents: list[Document],
-                  findings: list[Finding], *, is_json: bool) -> tuple[list[Document],
-                                                                     list[Finding], bool]:
+def _syntax_error(
+    text: SourceText, exc: yaml.YAMLError, documents: list[Document], findings: list[Finding]
+) -> tuple[list[Document], list[Finding], bool]:
     where = _mark_location(text.path, exc)
     if _TEMPLATE.search(text.text):
-        note = Finding("AM004", Severity.WARNING,
-                       "file holds template directives ({{ ... }}) and is not valid YAML; skipped",
-                       where, hint="render it first: helm template RELEASE CHART | "
-                                   "authn-migrate scan -")
-        return [], [note], True
-    if is_json:
-        parsed = _parse_json(text)
-        if isinstance(parsed, Finding):
-            return documents, [*findings, parsed], False
-        return parsed, findings, False
+        return [], [_template_note(where)], True
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     message = f"{problem} ({context})" if context else str(problem)
     return documents, [*findings, _error("AM001", message, where)], False
+
+
+def _template_note(where: Location) -> Finding:
+    return Finding(
+        "AM004",
+        Severity.WARNING,
+        "file holds template directives ({{ ... }}) and is not valid YAML; skipped",
+        where,
+        hint="render it first: helm template RELEASE CHART | authn-migrate scan -",
+    )
 
 
 def _mark_location(path: str, exc: yaml.YAMLError) -> Location:
@@ -237,8 +262,7 @@ def _parse_json(text: SourceText) -> list[Document] | Finding:
         return _error("AM005", f"duplicate key {exc.key!r}", Location(text.path, 1, 1))
     origin = Origin(text.path, 0, 1, 1)
     if not isinstance(value, dict):
-        return _error("AM002", f"document is a {_type_name(value)}, not a mapping",
-                      origin.location)
+        return _error("AM002", f"document is a {_type_name(value)}, not a mapping", origin.location)
     return _expand_list(Document(origin, value), [])
 
 
@@ -257,8 +281,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _add_document(path: str, index: int, node: yaml.Node, documents: list[Document],
-                  findings: list[Finding]) -> None:
+def _add_document(
+    path: str, index: int, node: yaml.Node, documents: list[Document], findings: list[Finding]
+) -> None:
     mark = node.start_mark
     origin = Origin(path, index, mark.line + 1, mark.column + 1)
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
@@ -270,8 +295,9 @@ def _add_document(path: str, index: int, node: yaml.Node, documents: list[Docume
         return
     findings.extend(_from_problem(path, p) for p in problems)
     if not isinstance(value, dict):
-        findings.append(_error("AM002", f"document is a {_type_name(value)}, not a mapping",
-                               origin.location))
+        findings.append(
+            _error("AM002", f"document is a {_type_name(value)}, not a mapping", origin.location)
+        )
         return
     documents.extend(_expand_list(Document(origin, value, node), findings))
 
@@ -284,11 +310,19 @@ def _expand_list(document: Document, findings: list[Finding]) -> list[Document]:
     result = []
     for position, item in enumerate(items):
         origin_location = document.locate(("items", position))
-        origin = Origin(document.origin.path, document.origin.index, origin_location.line,
-                        origin_location.column, item=position)
+        origin = Origin(
+            document.origin.path,
+            document.origin.index,
+            origin_location.line,
+            origin_location.column,
+            item=position,
+        )
         if not isinstance(item, dict):
-            findings.append(_error("AM002", f"list item is a {_type_name(item)}, not a mapping",
-                                   origin.location))
+            findings.append(
+                _error(
+                    "AM002", f"list item is a {_type_name(item)}, not a mapping", origin.location
+                )
+            )
             continue
         node = _item_node(document.node, position)
         result.append(Document(origin, item, node))
@@ -304,10 +338,19 @@ def _item_node(node: yaml.Node | None, position: int) -> yaml.Node | None:
 
 
 def _from_problem(path: str, problem: Problem) -> Finding:
-    severity = (Severity.NOTE if problem.code in _NOTE_CODES
-                else Severity.WARNING if problem.code in _WARNING_CODES else Severity.ERROR)
-    return Finding(problem.code, severity, problem.message,
-                   Location(path, problem.line + 1, problem.column + 1))
+    severity = (
+        Severity.NOTE
+        if problem.code in _NOTE_CODES
+        else Severity.WARNING
+        if problem.code in _WARNING_CODES
+        else Severity.ERROR
+    )
+    return Finding(
+        problem.code,
+        severity,
+        problem.message,
+        Location(path, problem.line + 1, problem.column + 1),
+    )
 
 
 def _error(code: str, message: str, location: Location) -> Finding:

@@ -57,18 +57,15 @@ def detect_newline(text: str) -> str:
 
 def decode(path: str, data: bytes) -> SourceText:
     """Decode bytes as YAML allows (UTF-8, or UTF-16/32 with a BOM); raise UndecodableText."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            body, found = data[len(bom):], bom
-            break
-    else:
-        body, found, encoding = data, b"", "utf-8"
+    found, encoding = next(((b, e) for b, e in _BOMS if data.startswith(b)), (b"", "utf-8"))
+    body = data[len(found) :]
     try:
         text = body.decode(encoding)
     except UnicodeDecodeError as exc:
         line, column = _position_of_byte(body, exc.start)
         raise UndecodableText(
-            f"byte 0x{body[exc.start]:02x} at offset {exc.start + len(found)} is not valid {encoding}",
+            f"byte 0x{body[exc.start]:02x} at offset {exc.start + len(found)} "
+            f"is not valid {encoding}",
             line,
             column,
         ) from None

@@ -1,0 +1,171 @@
+"""The command line: a thin typer layer that turns options into library calls and exit codes."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from migrate import __version__
+from migrate.exitcodes import ExitCode
+from migrate.render.data import dump_json, dump_yaml, scan_data
+from migrate.render.table import render_scan_table
+from migrate.scan import scan
+from migrate.workspace import WorkspaceOptions
+
+app = typer.Typer(
+    name="authn-migrate",
+    help="Migrate Istio authentication.istio.io/v1alpha1 policies to security.istio.io/v1beta1 "
+    "and prove the result enforces what the old policies did.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ScanFormat(str, enum.Enum):
+    """Output formats of `scan`."""
+
+    table = "table"
+    json = "json"
+    yaml = "yaml"
+
+
+def guarded(command: F) -> F:
+    """Turn any unexpected exception into a labelled internal error with exit code 4."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            _internal_error(exc)
+            raise typer.Exit(ExitCode.INTERNAL_ERROR) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _internal_error(exc: Exception) -> None:
+    err = Console(stderr=True)
+    err.print(
+        f"authn-migrate: internal error: {type(exc).__name__}: {exc}",
+        style="bold red",
+        markup=False,
+        highlight=False,
+    )
+    err.print(
+        "This is a bug in authn-migrate, not in your input. Please report it with the "
+        "details below.",
+        markup=False,
+        highlight=False,
+    )
+    err.print("".join(traceback.format_exception(exc)), markup=False, highlight=False, style="dim")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"authn-migrate {__version__}")
+        raise typer.Exit(ExitCode.OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """authn-migrate: v1alpha1 to v1beta1 Istio authentication, proven equivalent."""
+
+
+PathsArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="Files or directories to read (recursively); `-` reads standard input.",
+        show_default=False,
+    ),
+]
+RootNamespaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--root-namespace",
+        help="Istio's root namespace [default: istio-system]; a mesh config "
+        "(ConfigMap istio) in the inputs wins.",
+    ),
+]
+NamespaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--namespace",
+        "-n",
+        help="Namespace for documents that name none and are listed by no "
+        "kustomization [default: default].",
+    ),
+]
+InventoryOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--inventory",
+        help="Extra files or directories read only for Services and workloads, "
+        "e.g. `kubectl get svc,deploy -A -o yaml` output. Repeatable.",
+    ),
+]
+
+
+def _options(
+    root_namespace: str | None, namespace: str | None, inventory: list[Path] | None
+) -> WorkspaceOptions:
+    return WorkspaceOptions(
+        root_namespace=root_namespace,
+        namespace=namespace,
+        inventory=tuple(str(p) for p in inventory or ()),
+    )
+
+
+@app.command("scan")
+@guarded
+def scan_command(
+    paths: PathsArg,
+    output: Annotated[ScanFormat, typer.Option("--output", "-o", help="Output format.")] = (
+        ScanFormat.table
+    ),
+    root_namespace: RootNamespaceOpt = None,
+    namespace: NamespaceOpt = None,
+    inventory: InventoryOpt = None,
+) -> None:
+    """List every v1alpha1 policy, what it affects, and what is wrong with it.
+
+    Exit status: 0 no alpha policy, 1 alpha policies found, 2 input or usage errors.
+    """
+    report = scan(paths, _options(root_namespace, namespace, inventory))
+    if output is ScanFormat.table:
+        render_scan_table(report, Console(soft_wrap=False, width=_width()))
+    elif output is ScanFormat.json:
+        sys.stdout.write(dump_json(scan_data(report)))
+    else:
+        sys.stdout.write(dump_yaml(scan_data(report)))
+    raise typer.Exit(report.exit_code)
+
+
+def _width() -> int | None:
+    """The terminal's width on a TTY; wide enough not to fold lines when piped."""
+    return None if sys.stdout.isatty() else 200
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

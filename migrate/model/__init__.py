@@ -1,0 +1,1 @@
+"""Typed, immutable models of the alpha and beta security resources."""

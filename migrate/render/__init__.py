@@ -1,0 +1,1 @@
+"""Rendering reports for people (tables) and for programs (JSON, YAML)."""

@@ -1,0 +1,249 @@
+"""`scan`: every alpha policy, where it is, what it affects, and what is wrong with it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from migrate.exitcodes import ExitCode
+from migrate.findings import Finding, Severity, has_errors, sort_findings
+from migrate.inventory import Workload
+from migrate.model.alpha import AlphaPolicy, Jwt, Scope
+from migrate.targets import TargetResolution, resolve_target
+from migrate.workspace import PolicyEntry, Workspace, WorkspaceOptions, open_workspace
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyScan:
+    """What the scan knows about one alpha policy."""
+
+    entry: PolicyEntry
+    targets: tuple[TargetResolution, ...]
+    workloads: tuple[Workload, ...]
+    overridden_by: tuple[str, ...]
+    ignored: bool
+    findings: tuple[Finding, ...]
+
+    @property
+    def policy(self) -> AlphaPolicy | None:
+        """The model, None when the document failed validation."""
+        return self.entry.policy
+
+
+@dataclass(frozen=True, slots=True)
+class ScanReport:
+    """The result of a scan: policies, counts, and every finding."""
+
+    policies: tuple[PolicyScan, ...]
+    findings: tuple[Finding, ...]
+    files: int
+    documents: int
+    services: int
+    workloads: int
+    root_namespace: str
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """2 on input errors, else 1 when alpha policies exist, else 0."""
+        if has_errors(self.findings):
+            return ExitCode.INPUT_ERROR
+        return ExitCode.FOUND if self.policies else ExitCode.OK
+
+
+def scan(
+    paths: Sequence[str], options: WorkspaceOptions | None = None, *, stdin: bytes | None = None
+) -> ScanReport:
+    """Scan `paths` for alpha policies."""
+    return scan_workspace(open_workspace(paths, options, stdin=stdin))
+
+
+def scan_workspace(workspace: Workspace) -> ScanReport:
+    """Scan an already opened workspace."""
+    findings = list(workspace.findings)
+    extra: dict[int, list[Finding]] = defaultdict(list)
+    _competition(workspace.alpha, extra)
+    scans = [_scan_entry(workspace, entry, extra) for entry in workspace.policies]
+    for result in scans:
+        findings.extend(f for f in result.findings if f not in result.entry.findings)
+    inventory = workspace.inventory
+    return ScanReport(
+        policies=tuple(scans),
+        findings=tuple(sort_findings(findings)),
+        files=len(workspace.loaded.files),
+        documents=len(workspace.loaded.documents),
+        services=len(inventory.services),
+        workloads=len(inventory.workloads),
+        root_namespace=workspace.root_namespace,
+    )
+
+
+def _scan_entry(
+    workspace: Workspace, entry: PolicyEntry, extra: dict[int, list[Finding]]
+) -> PolicyScan:
+    findings = list(entry.findings)
+    policy = entry.policy
+    findings.append(
+        Finding(
+            "AM201",
+            Severity.NOTE,
+            f"{entry.ref} ({_scope_text(policy)})",
+            entry.document.origin.location,
+            resource=entry.ref,
+        )
+    )
+    if entry.embedded_in is not None:
+        findings.append(
+            Finding(
+                "AM207",
+                Severity.WARNING,
+                f"{entry.ref} is embedded as text in ConfigMap "
+                f"{entry.embedded_in.name!r}; a job applies it",
+                entry.document.origin.location,
+                resource=entry.ref,
+            )
+        )
+    if policy is None:
+        return PolicyScan(entry, (), (), (), False, tuple(findings))
+    targets = tuple(
+        resolve_target(policy, t, workspace.inventory, findings) for t in policy.targets
+    )
+    findings.extend(_policy_problems(policy))
+    findings.extend(extra.get(id(policy), ()))
+    return PolicyScan(
+        entry,
+        targets,
+        _affected(workspace, policy, targets),
+        _overriders(workspace, policy),
+        _ignored(policy),
+        tuple(findings),
+    )
+
+
+def _scope_text(policy: AlphaPolicy | None) -> str:
+    return "invalid" if policy is None else policy.scope.value
+
+
+def _affected(
+    workspace: Workspace, policy: AlphaPolicy, targets: tuple[TargetResolution, ...]
+) -> tuple[Workload, ...]:
+    inventory = workspace.inventory
+    if policy.scope is Scope.MESH:
+        return tuple(inventory.workloads)
+    if policy.scope is Scope.NAMESPACE:
+        return tuple(inventory.workloads_in(policy.namespace))
+    seen: dict[int, Workload] = {}
+    for target in targets:
+        for workload in target.workloads:
+            seen.setdefault(id(workload), workload)
+    return tuple(seen.values())
+
+
+def _overriders(workspace: Workspace, policy: AlphaPolicy) -> tuple[str, ...]:
+    """Narrower policies that replace this one where they apply (alpha never merges, §A.5)."""
+    if policy.scope is Scope.SERVICE:
+        return ()
+    narrower = [p for p in workspace.alpha if p is not policy and _narrower(p, policy)]
+    return tuple(sorted({p.ref for p in narrower}))
+
+
+def _narrower(candidate: AlphaPolicy, policy: AlphaPolicy) -> bool:
+    if policy.scope is Scope.MESH:
+        return candidate.scope is not Scope.MESH
+    return candidate.scope is Scope.SERVICE and candidate.namespace == policy.namespace
+
+
+def _ignored(policy: AlphaPolicy) -> bool:
+    return policy.kind == "MeshPolicy" and policy.name != "default"
+
+
+def _policy_problems(policy: AlphaPolicy) -> list[Finding]:
+    found = []
+    if _ignored(policy):
+        found.append(
+            Finding(
+                "AM205",
+                Severity.WARNING,
+                f"MeshPolicy {policy.name!r} is ignored: Pilot reads only the "
+                "MeshPolicy named 'default'",
+                policy.location,
+                resource=policy.ref,
+            )
+        )
+    if policy.principal_binding == "USE_ORIGIN" and not policy.origins:
+        found.append(
+            Finding(
+                "AM213",
+                Severity.WARNING,
+                "principalBinding USE_ORIGIN without origins: every request is rejected with 401",
+                policy.location,
+                resource=policy.ref,
+            )
+        )
+    for jwt in policy.origins:
+        found.extend(_trigger_rule_traps(policy, jwt))
+    return found
+
+
+def _trigger_rule_traps(policy: AlphaPolicy, jwt: Jwt) -> list[Finding]:
+    """An item with only excludedPaths beside one with only includedPaths (user pitfall 1)."""
+    only_excluded = [i for i, r in enumerate(jwt.trigger_rules) if r.excluded and not r.included]
+    only_included = [i for i, r in enumerate(jwt.trigger_rules) if r.included and not r.excluded]
+    if not (only_excluded and only_included):
+        return []
+    return [
+        Finding(
+            "AM212",
+            Severity.WARNING,
+            f"triggerRules of issuer {jwt.issuer!r}: item {only_excluded[0] + 1} only excludes "
+            f"and item {only_included[0] + 1} only includes; items are ORed, so JWT is required "
+            "on every path except the excluded ones (put both lists in one item to exclude from "
+            "the included paths)",
+            jwt.trigger_rules[only_excluded[0]].location,
+            resource=policy.ref,
+        )
+    ]
+
+
+def _competition(policies: list[AlphaPolicy], extra: dict[int, list[Finding]]) -> None:
+    """Report policies that lose to an older one for the same namespace or service port (§A.5)."""
+    groups: dict[tuple[str, str, str], list[AlphaPolicy]] = defaultdict(list)
+    for policy in policies:
+        for key in _keys(policy):
+            groups[key].append(policy)
+    for key, members in sorted(groups.items()):
+        distinct = sorted({id(p): p for p in members}.values(), key=AlphaPolicy.sort_key)
+        for loser in distinct[1:]:
+            extra[id(loser)].append(
+                Finding(
+                    "AM206",
+                    Severity.WARNING,
+                    f"competes with {distinct[0].ref} for {_key_text(key)}; Istio applies only the "
+                    "oldest",
+                    loser.location,
+                    resource=loser.ref,
+                    related=(distinct[0].location,),
+                )
+            )
+
+
+def _keys(policy: AlphaPolicy) -> list[tuple[str, str, str]]:
+    if policy.scope is Scope.MESH:
+        return [("", "", "")] if policy.name == "default" else []
+    if policy.scope is Scope.NAMESPACE:
+        return [(policy.namespace, "", "")]
+    keys = []
+    for target in policy.targets:
+        if not target.ports:
+            keys.append((policy.namespace, target.name, "*"))
+        keys.extend((policy.namespace, target.name, str(p)) for p in target.ports)
+    return keys
+
+
+def _key_text(key: tuple[str, str, str]) -> str:
+    namespace, service, port = key
+    if not namespace:
+        return "the mesh"
+    if not service:
+        return f"namespace {namespace}"
+    return f"service {namespace}/{service}" + ("" if port == "*" else f" port {port}")

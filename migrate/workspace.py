@@ -1,0 +1,221 @@
+"""A workspace: the inputs read, validated and indexed once, for every command to use."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from migrate.findings import Finding, Severity, sort_findings
+from migrate.inventory import DEFAULT_ROOT_NAMESPACE, Inventory, add_to_inventory, is_namespaced
+from migrate.load import Document, LoadedFile, LoadResult, Origin, load_paths, parse_text
+from migrate.model.alpha import AlphaPolicy, build_alpha, is_alpha_policy
+from migrate.model.beta import BetaResource, build_beta, is_beta_resource
+from migrate.namespaces import NamespaceResolver, kustomization_namespaces
+from migrate.sourcefile import decode
+from migrate.validate import validate_document
+
+_PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
+_INVENTORY_KINDS = frozenset(
+    {
+        "Service",
+        "Namespace",
+        "DestinationRule",
+        "ConfigMap",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "Job",
+        "CronJob",
+        "Pod",
+        "ReplicationController",
+        "DeploymentConfig",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceOptions:
+    """How to read the inputs."""
+
+    root_namespace: str | None = None
+    namespace: str | None = None
+    inventory: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyEntry:
+    """An alpha policy document with its model (None when it failed its schema)."""
+
+    document: Document
+    namespace: str
+    policy: AlphaPolicy | None
+    findings: tuple[Finding, ...]
+    embedded_in: Document | None = None
+
+    @property
+    def ref(self) -> str:
+        """`Kind namespace/name`, even for a policy that failed validation."""
+        if self.document.kind == "MeshPolicy":
+            return f"MeshPolicy {self.document.name}"
+        return f"Policy {self.namespace}/{self.document.name}"
+
+
+@dataclass(slots=True)
+class Workspace:
+    """Inputs loaded once: documents, namespaces, inventory, alpha and beta resources."""
+
+    loaded: LoadResult
+    inventory: Inventory
+    policies: list[PolicyEntry] = field(default_factory=list)
+    beta: list[BetaResource] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def root_namespace(self) -> str:
+        """The mesh's root namespace (mesh config in the inputs wins over the option)."""
+        return self.inventory.mesh.root_namespace
+
+    @property
+    def alpha(self) -> list[AlphaPolicy]:
+        """The alpha policies that passed validation, in input order."""
+        return [p.policy for p in self.policies if p.policy is not None]
+
+    def sorted_findings(self) -> list[Finding]:
+        """Every finding in reading order."""
+        return sort_findings(self.findings)
+
+
+def open_workspace(
+    paths: Sequence[str], options: WorkspaceOptions | None = None, *, stdin: bytes | None = None
+) -> Workspace:
+    """Read `paths` (and the extra inventory paths) and index everything in them."""
+    options = options or WorkspaceOptions()
+    loaded = load_paths(paths, stdin=stdin)
+    extra = load_paths(options.inventory) if options.inventory else None
+    inventory = Inventory()
+    inventory.mesh = replace(
+        inventory.mesh, root_namespace=options.root_namespace or DEFAULT_ROOT_NAMESPACE
+    )
+    workspace = Workspace(loaded, inventory, findings=list(loaded.findings))
+    resolver = NamespaceResolver(
+        kustomization_namespaces(loaded), options.namespace, workspace.findings
+    )
+    if extra is not None:
+        workspace.findings.extend(extra.findings)
+        extra_resolver = NamespaceResolver(kustomization_namespaces(extra), options.namespace, [])
+        for loaded_file in extra.files:
+            _index_inventory(workspace, loaded_file, extra_resolver)
+    for loaded_file in loaded.files:
+        _index_inventory(workspace, loaded_file, resolver)
+    for loaded_file in loaded.files:
+        _index_security(workspace, loaded_file, resolver)
+    return workspace
+
+
+def _index_inventory(workspace: Workspace, loaded: LoadedFile, resolver: NamespaceResolver) -> None:
+    for doc in loaded.documents:
+        if doc.kind in _INVENTORY_KINDS:
+            namespace = _namespace(doc, loaded, resolver, report=doc.kind != "ConfigMap")
+            workspace.findings.extend(add_to_inventory(workspace.inventory, doc, namespace))
+
+
+def _index_security(workspace: Workspace, loaded: LoadedFile, resolver: NamespaceResolver) -> None:
+    for doc in loaded.documents:
+        if is_alpha_policy(doc):
+            namespace = _namespace(doc, loaded, resolver, report=True)
+            _add_policy(workspace, doc, namespace, None)
+        elif is_beta_resource(doc):
+            namespace = _namespace(doc, loaded, resolver, report=True)
+            findings = validate_document(doc)
+            workspace.findings.extend(findings)
+            if not _schema_failed(findings):
+                workspace.beta.append(build_beta(doc, namespace))
+        elif doc.kind == "ConfigMap" and doc.group == "":
+            for inner in embedded_policies(doc):
+                namespace = _namespace(inner, loaded, resolver, report=False)
+                _add_policy(workspace, inner, namespace, doc)
+
+
+def _namespace(
+    doc: Document, loaded: LoadedFile, resolver: NamespaceResolver, *, report: bool
+) -> str:
+    if not is_namespaced(doc):
+        return ""
+    return resolver.namespace_of(doc, loaded.source.path, report=report)
+
+
+def _add_policy(
+    workspace: Workspace, doc: Document, namespace: str, embedded_in: Document | None
+) -> None:
+    findings = [*validate_document(doc), *_placeholders(doc)]
+    policy = None if _schema_failed(findings) else build_alpha(doc, namespace)
+    workspace.policies.append(PolicyEntry(doc, namespace, policy, tuple(findings), embedded_in))
+    workspace.findings.extend(findings)
+
+
+def _schema_failed(findings: list[Finding]) -> bool:
+    return any(f.code == "AM101" and f.severity is Severity.ERROR for f in findings)
+
+
+def _placeholders(doc: Document) -> list[Finding]:
+    """Values that still hold template placeholders such as `{{ .Values.x }}`."""
+    found: list[Finding] = []
+    for path, value in _strings(doc.data, ()):
+        if _PLACEHOLDER.search(value):
+            found.append(
+                Finding(
+                    "AM014",
+                    Severity.WARNING,
+                    f"value {value!r} is an unrendered template placeholder",
+                    doc.locate(path),
+                    resource=f"{doc.kind} {doc.name}",
+                )
+            )
+    return found
+
+
+def _strings(value: Any, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _strings(v, (*path, k))]
+    if isinstance(value, list):
+        return [s for i, v in enumerate(value) for s in _strings(v, (*path, i))]
+    return []
+
+
+def embedded_policies(configmap: Document) -> list[Document]:
+    """Alpha policies written as text inside a ConfigMap's data (as Istio's charts shipped them),
+    with origins pointing into the ConfigMap's file."""
+    data = configmap.data.get("data")
+    if not isinstance(data, dict):
+        return []
+    found: list[Document] = []
+    for key, value in data.items():
+        if isinstance(value, str) and "authentication.istio.io" in value:
+            found.extend(_parse_embedded(configmap, str(key), value))
+    return found
+
+
+def _parse_embedded(configmap: Document, key: str, text: str) -> list[Document]:
+    where = configmap.locate(("data", key))
+    source = decode(configmap.origin.path, text.encode("utf-8"))
+    documents, _, _ = parse_text(source)
+    offset = where.line  # block scalar content starts on the line after its indicator
+    return [
+        Document(
+            Origin(
+                configmap.origin.path,
+                configmap.origin.index,
+                offset + d.origin.line,
+                d.origin.column,
+            ),
+            d.data,
+            None,
+        )
+        for d in documents
+        if is_alpha_policy(d)
+    ]
