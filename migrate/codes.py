@@ -171,6 +171,11 @@ CODES: dict[str, Code] = {
             "principalBinding USE_ORIGIN without origins",
             "Istio rejects every request to this target with 401; add an origin or remove it.",
         ),
+        Code(
+            "AM214",
+            "resource defined more than once",
+            "Applied in order, the later definition replaces the earlier; keep one.",
+        ),
     )
 }
 

@@ -51,6 +51,8 @@ class Document:
     origin: Origin
     data: dict[str, Any]
     node: yaml.Node | None = None
+    offset: tuple[int, int] = (0, 0)
+    """Lines and columns to add to node positions (for text embedded in another file)."""
 
     @property
     def api_version(self) -> str:
@@ -94,17 +96,15 @@ class Document:
         if node is None:
             return self.origin.location
         mark = node.start_mark
-        for step in path:
+        for depth, step in enumerate(path, start=1):
             child = _child(node, step)
             if child is None:
                 break
             key_node, node = child
-            mark = (
-                key_node.start_mark
-                if (at_key and step == path[-1] and key_node)
-                else (node.start_mark)
-            )
-        return Location(self.origin.path, mark.line + 1, mark.column + 1)
+            last = depth == len(path)
+            mark = key_node.start_mark if (at_key and last and key_node) else node.start_mark
+        lines, columns = self.offset
+        return Location(self.origin.path, mark.line + 1 + lines, mark.column + 1 + columns)
 
 
 def _child(node: yaml.Node, step: PathKey) -> tuple[yaml.Node | None, yaml.Node] | None:
@@ -218,8 +218,8 @@ def parse_text(
         if isinstance(parsed, list):
             return parsed, [], False
         return _syntax_error(text, exc, documents, findings)
-    if _TEMPLATE.search(text.text) and any(f.code == "AM001" for f in findings):
-        return [], [_template_note(findings[0].location)], True
+    if any(f.code == "AM001" for f in findings) and _TEMPLATE.search(text.text):
+        return [], [_template_note(text)], True
     return documents, findings, False
 
 
@@ -228,14 +228,19 @@ def _syntax_error(
 ) -> tuple[list[Document], list[Finding], bool]:
     where = _mark_location(text.path, exc)
     if _TEMPLATE.search(text.text):
-        return [], [_template_note(where)], True
+        return [], [_template_note(text)], True
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     message = f"{problem} ({context})" if context else str(problem)
     return documents, [*findings, _error("AM001", message, where)], False
 
 
-def _template_note(where: Location) -> Finding:
+def _template_note(text: SourceText) -> Finding:
+    """A skipped template, located at its first directive."""
+    match = _TEMPLATE.search(text.text)
+    offset = match.start() if match else 0
+    line = text.text.count("\n", 0, offset) + 1
+    where = Location(text.path, line, offset - (text.text.rfind("\n", 0, offset) + 1) + 1)
     return Finding(
         "AM004",
         Severity.WARNING,

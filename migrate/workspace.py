@@ -54,6 +54,8 @@ class PolicyEntry:
     policy: AlphaPolicy | None
     findings: tuple[Finding, ...]
     embedded_in: Document | None = None
+    superseded: bool = False
+    """True when a later document defines the same resource (it replaces this one)."""
 
     @property
     def ref(self) -> str:
@@ -81,7 +83,7 @@ class Workspace:
     @property
     def alpha(self) -> list[AlphaPolicy]:
         """The alpha policies that passed validation, in input order."""
-        return [p.policy for p in self.policies if p.policy is not None]
+        return [p.policy for p in self.policies if p.policy is not None and not p.superseded]
 
     def sorted_findings(self) -> list[Finding]:
         """Every finding in reading order."""
@@ -134,7 +136,7 @@ def _index_security(workspace: Workspace, loaded: LoadedFile, resolver: Namespac
             if not _schema_failed(findings):
                 workspace.beta.append(build_beta(doc, namespace))
         elif doc.kind == "ConfigMap" and doc.group == "":
-            for inner in embedded_policies(doc):
+            for inner in embedded_policies(doc, loaded.text.text if loaded.text else ""):
                 namespace = _namespace(inner, loaded, resolver, report=False)
                 _add_policy(workspace, inner, namespace, doc)
 
@@ -152,8 +154,33 @@ def _add_policy(
 ) -> None:
     findings = [*validate_document(doc), *_placeholders(doc)]
     policy = None if _schema_failed(findings) else build_alpha(doc, namespace)
-    workspace.policies.append(PolicyEntry(doc, namespace, policy, tuple(findings), embedded_in))
+    entry = PolicyEntry(doc, namespace, policy, tuple(findings), embedded_in)
+    for index, earlier in enumerate(workspace.policies):
+        if _same_resource(earlier, entry) and not earlier.superseded:
+            workspace.policies[index] = replace(earlier, superseded=True)
+            findings.append(_redefined(entry, earlier))
+    workspace.policies.append(replace(entry, findings=tuple(findings)))
     workspace.findings.extend(findings)
+
+
+def _same_resource(a: PolicyEntry, b: PolicyEntry) -> bool:
+    return (a.document.kind, a.namespace, a.document.name) == (
+        b.document.kind,
+        b.namespace,
+        b.document.name,
+    )
+
+
+def _redefined(entry: PolicyEntry, earlier: PolicyEntry) -> Finding:
+    where = earlier.document.origin.location
+    return Finding(
+        "AM214",
+        Severity.WARNING,
+        f"{entry.ref} is defined again; applied in order, it replaces the one at {where}",
+        entry.document.origin.location,
+        resource=entry.ref,
+        related=(where,),
+    )
 
 
 def _schema_failed(findings: list[Finding]) -> bool:
@@ -187,35 +214,45 @@ def _strings(value: Any, path: tuple[str | int, ...]) -> list[tuple[tuple[str | 
     return []
 
 
-def embedded_policies(configmap: Document) -> list[Document]:
+def embedded_policies(configmap: Document, file_text: str) -> list[Document]:
     """Alpha policies written as text inside a ConfigMap's data (as Istio's charts shipped them),
-    with origins pointing into the ConfigMap's file."""
+    with locations pointing into the ConfigMap's file (`file_text`)."""
     data = configmap.data.get("data")
     if not isinstance(data, dict):
         return []
     found: list[Document] = []
     for key, value in data.items():
         if isinstance(value, str) and "authentication.istio.io" in value:
-            found.extend(_parse_embedded(configmap, str(key), value))
+            found.extend(_parse_embedded(configmap, str(key), value, file_text))
     return found
 
 
-def _parse_embedded(configmap: Document, key: str, text: str) -> list[Document]:
+def _parse_embedded(configmap: Document, key: str, text: str, file_text: str) -> list[Document]:
+    """Documents of one embedded value; positions are exact for block scalars (`|`, `>`),
+    whose content starts on the line after the indicator at a fixed indentation."""
     where = configmap.locate(("data", key))
-    source = decode(configmap.origin.path, text.encode("utf-8"))
-    documents, _, _ = parse_text(source)
-    offset = where.line  # block scalar content starts on the line after its indicator
+    documents, _, _ = parse_text(decode(configmap.origin.path, text.encode("utf-8")))
+    offset = (where.line, _indentation(file_text, where.line))
     return [
         Document(
             Origin(
                 configmap.origin.path,
                 configmap.origin.index,
-                offset + d.origin.line,
-                d.origin.column,
+                d.origin.line + offset[0],
+                d.origin.column + offset[1],
             ),
             d.data,
-            None,
+            d.node,
+            offset,
         )
         for d in documents
         if is_alpha_policy(d)
     ]
+
+
+def _indentation(text: str, line: int) -> int:
+    """Leading spaces of the first non-blank line after 1-based `line`."""
+    for row in text.splitlines()[line:]:
+        if row.strip():
+            return len(row) - len(row.lstrip(" "))
+    return 0

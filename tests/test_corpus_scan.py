@@ -243,7 +243,7 @@ POLICY_FACTS = {
 
 # (line, column) where each policy document starts, in file order.
 POLICY_ORIGINS = {
-    "04": [(17, 1), (78, 1)],  # inside the ConfigMaps' block scalars
+    "04": [(17, 5), (78, 5)],  # inside the ConfigMaps' block scalars, at their indentation
     "05": [(10, 1), (19, 1), (27, 1)],
     "22": [(5, 1), (13, 1), (22, 3)],  # the third document is indented by two spaces
     "44": [(9, 1)],  # after a blank line and `---`
@@ -342,7 +342,7 @@ FINDINGS = [
     ("29", "AM103", "error", 13, 11),
     ("30", "AM102", "warning", 11, 5),  # metadata.label
     ("31", "AM103", "error", 9, 9),
-    ("32", "AM206", "warning", 55, 1),  # second policy for httpbin:8000
+    ("32", "AM214", "warning", 55, 1),  # the same Policy httpbin again: the suggested fix
     ("38", "AM101", "error", 8, 14),  # namespace $(istioNamespace)
     ("39", "AM101", "error", 22, 21),  # jwtHeaders scalar
     ("40", "AM005", "error", 20, 3),  # second `targets`

@@ -183,3 +183,29 @@ def test_policy_embedded_in_configmap_is_found(tmp_path: Path) -> None:
     assert scanned.policy is not None
     assert scanned.policy.mtls_mode.value == "PERMISSIVE"
     assert "AM207" in _codes(report)
+
+
+def test_redefined_policy_replaces_the_earlier_one(tmp_path: Path) -> None:
+    """The same policy written twice: the later replaces the earlier, and that is reported."""
+    (tmp_path / "all.yaml").write_text(
+        SERVICE
+        + _policy("a", "  targets: [{name: web}]\n  peers: [{mtls: {}}]\n")
+        + _policy("a", "  targets: [{name: web}]\n")
+    )
+    report = scan([str(tmp_path)])
+    assert _codes(report) == ["AM214"]
+    assert [p.entry.superseded for p in report.policies] == [True, False]
+    (finding,) = [f for f in report.findings if f.code == "AM214"]
+    assert finding.related[0].line == 20
+
+
+def test_embedded_policy_findings_point_into_the_configmap(tmp_path: Path) -> None:
+    """A problem in an embedded policy is located at its line and column in the ConfigMap."""
+    (tmp_path / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: crs, namespace: ns}\n"
+        "data:\n  p.yaml: |\n    apiVersion: authentication.istio.io/v1alpha1\n"
+        "    kind: Policy\n    metadata: {name: p, namespace: ns}\n    spec:\n"
+        "      targets:\n      - name: missing\n"
+    )
+    (finding,) = [f for f in scan([str(tmp_path)]).findings if f.code == "AM202"]
+    assert str(finding.location).endswith("cm.yaml:11:9")

@@ -76,6 +76,7 @@ def _policy_data(scanned: PolicyScan) -> dict[str, Any]:
         data["affects"] = sorted(w.ref for w in scanned.workloads)
         data["overriddenBy"] = list(scanned.overridden_by)
         data["ignored"] = scanned.ignored
+        data["superseded"] = entry.superseded
     data["findings"] = sorted({f.code for f in scanned.findings if f.code != "AM201"})
     return data
 

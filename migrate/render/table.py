@@ -19,7 +19,7 @@ def render_scan_table(report: ScanReport, console: Console) -> None:
         console.print(_policy_table(report))
     problems = [f for f in report.findings if f.code != "AM201"]
     for finding in problems:
-        console.print(finding_text(finding))
+        console.print(finding_text(finding), soft_wrap=True)
     console.print(_summary(report, problems))
 
 
@@ -63,6 +63,8 @@ def _row(scanned: PolicyScan) -> tuple[str, ...]:
 
 
 def _scope(scanned: PolicyScan, policy: AlphaPolicy) -> str:
+    if scanned.entry.superseded:
+        return "replaced by a later definition"
     if not scanned.targets:
         return policy.scope.value + (" (ignored)" if scanned.ignored else "")
     parts = []
