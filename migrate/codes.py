@@ -183,3 +183,24 @@ CODES: dict[str, Code] = {
 def code(identifier: str) -> Code:
     """The registered code; an unknown identifier is a programming error."""
     return CODES[identifier]
+
+
+def markdown() -> str:
+    """The reference page of every code (docs/findings.md is this text)."""
+    lines = [
+        "# Finding codes",
+        "",
+        "Every finding authn-migrate reports carries one of these stable codes. A code never",
+        "changes meaning once released. This page is generated from `migrate/codes.py`",
+        "(`python -m migrate.codes > docs/findings.md`).",
+        "",
+        "| code | what | what to do |",
+        "| --- | --- | --- |",
+    ]
+    pipe = "\\|"
+    lines += [f"| {c.id} | {c.title} | {c.fix.replace('|', pipe)} |" for c in CODES.values()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -115,3 +118,45 @@ def test_examples_scan_cleanly(example: str) -> None:
     assert result.exit_code == 1, result.output
     summary = json.loads(result.stdout)["summary"]
     assert (summary["errors"], summary["warnings"]) == (0, 0)
+
+
+@pytest.mark.parametrize("example", ["bookinfo", "httpbin-jwt", "mesh-overrides"])
+def test_scan_json_matches_its_schema(example: str) -> None:
+    """`scan -o json` output validates against schemas/scan-report.schema.json."""
+    schema = json.loads((EXAMPLES.parent / "schemas" / "scan-report.schema.json").read_text())
+    result = runner.invoke(app, ["scan", str(EXAMPLES / example), "-o", "json"])
+    jsonschema.validate(json.loads(result.stdout), schema)
+
+
+def test_inventory_option_supplies_services(in_tmp: Path) -> None:
+    """`--inventory` reads Services for resolution without scanning them for policies."""
+    (in_tmp / "p.yaml").write_text(
+        POLICY.replace("name: default", "name: web-policy").replace(
+            "spec:\n", "spec:\n  targets: [{name: web}]\n"
+        )
+    )
+    (in_tmp / "cluster.yaml").write_text(
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n"
+        "  metadata: {name: web, namespace: foo}\n  spec:\n    selector: {app: web}\n"
+        "    ports: [{port: 80, targetPort: 8080}]\n"
+    )
+    without = json.loads(runner.invoke(app, ["scan", "p.yaml", "-o", "json"]).stdout)
+    with_inventory = json.loads(
+        runner.invoke(app, ["scan", "p.yaml", "--inventory", "cluster.yaml", "-o", "json"]).stdout
+    )
+    assert [t["found"] for t in without["policies"][0]["targets"]] == [False]
+    assert with_inventory["policies"][0]["targets"][0]["ports"][0]["containerPorts"] == [8080]
+    assert with_inventory["summary"]["files"] == 1
+
+
+def test_python_dash_m_runs_the_cli(in_tmp: Path) -> None:
+    """`python -m migrate` is the same command line."""
+    (in_tmp / "p.yaml").write_text(POLICY)
+    result = subprocess.run(
+        [sys.executable, "-m", "migrate", "scan", "p.yaml", "-o", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["summary"]["policies"] == 1
