@@ -161,6 +161,83 @@ def scan_command(
     raise typer.Exit(report.exit_code)
 
 
+class VerifyFormat(str, enum.Enum):
+    """Output formats of `verify`."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def _version_tuple(text: str) -> tuple[int, int, int]:
+    parts = text.split(".")
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+        raise typer.BadParameter(f"expected a version such as 1.5 or 1.4.6, got {text!r}")
+    numbers = [int(p) for p in parts] + [0]
+    return numbers[0], numbers[1], numbers[2]
+
+
+@app.command("verify")
+@guarded
+def verify_command(
+    before: Annotated[
+        str,
+        typer.Argument(
+            help="The configuration before: a file, a directory "
+            "or `-`. Alone, the alpha policies of this tree are "
+            "compared with its beta resources."
+        ),
+    ],
+    after: Annotated[str | None, typer.Argument(help="The configuration after.")] = None,
+    output: Annotated[VerifyFormat, typer.Option("--output", "-o", help="Output format.")] = (
+        VerifyFormat.text
+    ),
+    istio_version: Annotated[
+        str,
+        typer.Option(
+            "--istio-version",
+            help="Istio version whose behaviour is modelled (1.4.x details: "
+            "port precedence, query strings, CORS; 1.5.1 adds JWKS discovery).",
+        ),
+    ] = "1.5",
+    accept: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--accept",
+            help="Sign off a reviewed class of differences (looser, stricter, "
+            "status-only, compatible) or one cause by its key. Repeatable.",
+        ),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="List every differing request, not one per cause.")
+    ] = False,
+    root_namespace: RootNamespaceOpt = None,
+    namespace: NamespaceOpt = None,
+    inventory: InventoryOpt = None,
+) -> None:
+    """Prove two configurations enforce the same, or show every request where not.
+
+    Exit status: 0 equivalent (status codes may differ), 1 only stricter, 3 anything looser,
+    2 input or usage errors, or a configuration the engine cannot model.
+    """
+    from migrate.render.verify import render_markdown, render_text, verify_data
+    from migrate.verify import VerifyOptions, verify_paths, verify_tree
+
+    options = VerifyOptions(version=_version_tuple(istio_version), accept=tuple(accept or ()))
+    workspace_options = _options(root_namespace, namespace, inventory)
+    if after is None:
+        report = verify_tree([before], workspace_options, options)
+    else:
+        report = verify_paths([before], [after], workspace_options, options)
+    if output is VerifyFormat.text:
+        render_text(report, Console(soft_wrap=True, width=_width()), every=every)
+    elif output is VerifyFormat.json:
+        sys.stdout.write(dump_json(verify_data(report)))
+    else:
+        sys.stdout.write(render_markdown(report))
+    raise typer.Exit(report.exit_code)
+
+
 def _width() -> int | None:
     """The terminal's width on a TTY; wide enough not to fold lines when piped."""
     return None if sys.stdout.isatty() else 200

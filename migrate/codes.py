@@ -106,6 +106,23 @@ CODES: dict[str, Code] = {
             "Peer JWT authentication never worked in Istio; use origins for JWT.",
         ),
         Code(
+            "AM301",
+            "cannot prove: a condition the engine does not model",
+            "Remove or rewrite the condition, or review this resource by hand; nothing is "
+            "claimed equivalent while it is present.",
+        ),
+        Code(
+            "AM302",
+            "cannot prove: a regex the engine cannot handle",
+            "Rewrite the trigger rule as exact, prefix or suffix matches.",
+        ),
+        Code(
+            "AM303",
+            "pods named only by a policy",
+            "Verification treated them as unseen pods; add their Service and workload "
+            "manifests, or pass them with --inventory, for an exact result.",
+        ),
+        Code(
             "AM201",
             "alpha policy found",
             "Migrate it to security.istio.io/v1beta1 before upgrading to Istio 1.6.",
@@ -198,7 +215,10 @@ def markdown() -> str:
         "| --- | --- | --- |",
     ]
     pipe = "\\|"
-    lines += [f"| {c.id} | {c.title} | {c.fix.replace('|', pipe)} |" for c in CODES.values()]
+    lines += [
+        f"| {c.id} | {c.title} | {c.fix.replace('|', pipe)} |"
+        for c in sorted(CODES.values(), key=lambda c: c.id)
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,166 @@
+"""Rendering a verification: a text summary for people, JSON for programs, markdown for PRs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from migrate.render.data import finding_data
+from migrate.render.table import finding_text
+from migrate.semantics.equivalence import Cause, Change
+from migrate.semantics.request import Outcome, Request
+from migrate.verify import VerifyReport
+
+_STYLE = {
+    Change.LOOSER: "bold red",
+    Change.STRICTER: "yellow",
+    Change.STATUS_ONLY: "cyan",
+    Change.COMPATIBLE: "green",
+}
+
+
+def headline(report: VerifyReport) -> str:
+    """One line: the verdict and the number of causes of each class."""
+    counts = {c: sum(1 for x in report.causes if x.change is c) for c in Change}
+    if not report.causes:
+        return "EQUIVALENT: every request is treated the same"
+    parts = [f"{n} {c.value}" for c, n in counts.items() if n]
+    inherent = sum(1 for c in report.causes if c.inherent)
+    verdict = (
+        "NOT EQUIVALENT"
+        if counts[Change.LOOSER] or counts[Change.STRICTER]
+        else ("EQUIVALENT up to status codes and compatible changes")
+    )
+    tail = f" ({inherent} inherent)" if inherent else ""
+    return f"{verdict}: " + ", ".join(parts) + " cause(s)" + tail
+
+
+def render_text(report: VerifyReport, console: Console, *, every: bool = False) -> None:
+    """Findings, then one block per cause (every differing request with `every`), then figures."""
+    for finding in report.findings:
+        console.print(finding_text(finding), soft_wrap=True)
+    for cause in report.causes:
+        console.print(_cause_text(report, cause), soft_wrap=True)
+        if every:
+            for difference in cause.differences[1:]:
+                console.print(f"    also: {difference.request}", soft_wrap=True)
+    console.print(Text(headline(report), style="bold"), soft_wrap=True)
+    console.print(
+        f"{report.evaluated:,} requests evaluated over {report.destinations:,} destinations "
+        f"({report.classes:,} classes, {report.workloads:,} workloads)",
+        soft_wrap=True,
+    )
+
+
+def _cause_text(report: VerifyReport, cause: Cause) -> Text:
+    text = Text()
+    label = cause.change.value.upper() + (" (inherent)" if cause.inherent else "")
+    label += " [accepted]" if report.is_accepted(cause) else ""
+    text.append(label, style=_STYLE[cause.change])
+    text.append(f"  {cause.witness}\n")
+    text.append(f"    before: {_outcome(cause.before)}\n")
+    text.append(f"    after:  {_outcome(cause.after)}\n")
+    if cause.inherent:
+        text.append(f"    why inherent: {cause.inherent}\n", style="dim")
+    workloads = ", ".join(f"{ns}/{name}" for ns, name in sorted(cause.workloads)[:4])
+    more = len(cause.workloads) - 4
+    text.append(
+        f"    {cause.requests} request(s) on {len(cause.workloads)} workload(s): {workloads}"
+        + (f" and {more} more" if more > 0 else ""),
+        style="dim",
+    )
+    return text
+
+
+def _outcome(outcome: Outcome) -> str:
+    by = f" (decided by {', '.join(outcome.decided_by)})" if outcome.decided_by else ""
+    return f"{outcome}{by}"
+
+
+def verify_data(report: VerifyReport) -> dict[str, Any]:
+    """The report as plain data for `-o json`."""
+    return {
+        "version": 1,
+        "verdict": headline(report),
+        "exitCode": int(report.exit_code),
+        "summary": {c.value: sum(1 for x in report.causes if x.change is c) for c in Change},
+        "figures": {
+            "requests": report.evaluated,
+            "destinations": report.destinations,
+            "classes": report.classes,
+            "workloads": report.workloads,
+        },
+        "causes": [_cause_data(report, c) for c in report.causes],
+        "findings": [finding_data(f) for f in report.findings],
+    }
+
+
+def _cause_data(report: VerifyReport, cause: Cause) -> dict[str, Any]:
+    return {
+        "change": cause.change.value,
+        "key": cause.key,
+        "inherent": cause.inherent or None,
+        "accepted": report.is_accepted(cause),
+        "witness": _request_data(cause.witness),
+        "before": _outcome_data(cause.before),
+        "after": _outcome_data(cause.after),
+        "requests": cause.requests,
+        "workloads": [f"{ns}/{name}" for ns, name in sorted(cause.workloads)],
+    }
+
+
+def _request_data(request: Request) -> dict[str, Any]:
+    destination = request.destination
+    return {
+        "text": str(request),
+        "namespace": destination.namespace,
+        "workload": destination.workload,
+        "service": destination.service,
+        "servicePort": destination.service_port,
+        "containerPort": destination.port,
+        "protocol": "HTTP" if destination.http else "TCP",
+        "peer": str(request.peer),
+        "token": str(request.token) if request.token else None,
+        "path": request.path if destination.http else None,
+        "method": request.method or None,
+        "headers": dict(request.headers),
+    }
+
+
+def _outcome_data(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "verdict": outcome.verdict.value,
+        "reason": outcome.reason,
+        "tokenForwarded": outcome.token_forwarded,
+        "decidedBy": list(outcome.decided_by),
+    }
+
+
+def render_markdown(report: VerifyReport) -> str:
+    """A pull-request comment: the verdict and a table of causes, details collapsed."""
+    lines = [f"### authn-migrate verify: {headline(report)}", ""]
+    if report.causes:
+        lines += [
+            "| change | request | before | after | requests |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for cause in report.causes:
+            change = cause.change.value + (" (inherent)" if cause.inherent else "")
+            lines.append(
+                f"| {change} | `{_md(str(cause.witness))}` | {_md(_outcome(cause.before))} | "
+                f"{_md(_outcome(cause.after))} | {cause.requests} |"
+            )
+    for finding in report.findings:
+        lines.append(f"- `{finding.location}` **{finding.code}** {_md(finding.message)}")
+    lines += [
+        "",
+        f"<details><summary>figures</summary>\n\n{report.evaluated:,} requests over "
+        f"{report.destinations:,} destinations ({report.classes:,} classes)\n</details>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

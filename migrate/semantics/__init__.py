@@ -1,0 +1,1 @@
+"""The semantic models of both APIs and the equivalence engine."""

@@ -1,0 +1,186 @@
+"""AuthorizationPolicy evaluation (reference §B.4): DENY first, then ALLOW.
+
+A rule is an OR over `from`, AND an OR over `to`, AND every `when`; within a source or an
+operation the fields are ANDed, each an OR over its values, and a `not*` field negates. On a
+TCP port the HTTP-only fields cannot be evaluated: an ALLOW rule using one is dropped, a DENY
+rule ignores the field (so it denies more).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from migrate.errors import MigrateError
+from migrate.model.beta import AuthorizationPolicy, Condition, Operation, Rule, Source
+from migrate.semantics.request import Claims, Request, Transport
+from migrate.semantics.strings import Pattern
+
+HTTP_ONLY_FIELDS = frozenset(
+    {
+        "paths",
+        "notPaths",
+        "methods",
+        "notMethods",
+        "hosts",
+        "notHosts",
+        "requestPrincipals",
+        "notRequestPrincipals",
+    }
+)
+_UNMODELLED_FIELDS = frozenset(
+    {"ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks", "hosts", "notHosts"}
+)
+
+
+class Unmodelled(MigrateError):
+    """A condition the engine cannot evaluate exactly; verification cannot prove anything."""
+
+    def __init__(self, resource: str, what: str) -> None:
+        super().__init__(f"{resource}: {what} is not modelled, so equivalence cannot be proved")
+        self.resource = resource
+        self.what = what
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What authorization sees: the peer's identity, and the request's authenticated identity
+    and claims (None when no token was verified)."""
+
+    principal: str
+    claims: Claims | None
+
+
+def authorize(
+    policies: Sequence[AuthorizationPolicy], request: Request, identity: Identity
+) -> tuple[bool, tuple[str, ...]]:
+    """(allowed, deciding resources): any matching DENY denies; then, if ALLOW policies apply,
+    one must match."""
+    http = request.destination.http
+    for policy in policies:
+        if policy.action == "DENY" and _any_rule(policy, request, identity, deny=True, http=http):
+            return False, (policy.meta.ref,)
+    allows = [p for p in policies if p.action == "ALLOW"]
+    if not allows:
+        return True, ()
+    for policy in allows:
+        if _any_rule(policy, request, identity, deny=False, http=http):
+            return True, (policy.meta.ref,)
+    return False, tuple(p.meta.ref for p in allows)
+
+
+def check_supported(policy: AuthorizationPolicy) -> None:
+    """Raise Unmodelled for an action or field the engine does not evaluate."""
+    if policy.action not in ("ALLOW", "DENY", "AUDIT"):
+        raise Unmodelled(policy.meta.ref, f"action {policy.action}")
+    for rule in policy.rules or ():
+        for part in _parts(rule):
+            for name, _ in part.fields:
+                if name in _UNMODELLED_FIELDS:
+                    raise Unmodelled(policy.meta.ref, f"field {name}")
+        for condition in rule.conditions:
+            if _condition_reader(condition.key) is None:
+                raise Unmodelled(policy.meta.ref, f"condition key {condition.key}")
+
+
+def _any_rule(
+    policy: AuthorizationPolicy, request: Request, identity: Identity, *, deny: bool, http: bool
+) -> bool:
+    return any(_rule(rule, request, identity, deny=deny, http=http) for rule in policy.rules or ())
+
+
+def _rule(rule: Rule, request: Request, identity: Identity, *, deny: bool, http: bool) -> bool:
+    def field_matches(name: str, values: tuple[str, ...]) -> bool | None:
+        if not http and name in HTTP_ONLY_FIELDS:
+            return None  # ignored in DENY, drops the rule in ALLOW
+        return _field(name, values, request, identity)
+
+    sources = rule.sources is None or any(
+        _all_fields(s, field_matches, deny=deny) for s in rule.sources
+    )
+    operations = rule.operations is None or any(
+        _all_fields(o, field_matches, deny=deny) for o in rule.operations
+    )
+    conditions = all(
+        _condition(c, request, identity, deny=deny, http=http) for c in rule.conditions
+    )
+    return sources and operations and conditions
+
+
+def _all_fields(
+    part: Source | Operation,
+    field_matches: Callable[[str, tuple[str, ...]], bool | None],
+    *,
+    deny: bool,
+) -> bool:
+    for name, values in part.fields:
+        result = field_matches(name, values)
+        if result is None:
+            if not deny:
+                return False
+            continue
+        if not result:
+            return False
+    return True
+
+
+def _field(name: str, values: tuple[str, ...], request: Request, identity: Identity) -> bool:
+    negated = name.startswith("not")
+    base = name[3].lower() + name[4:] if negated else name
+    actual = _attribute(base, request, identity)
+    hit = actual is not None and any(Pattern.from_istio(v).matches(actual) for v in values)
+    return not hit if negated else hit
+
+
+def _attribute(name: str, request: Request, identity: Identity) -> str | None:
+    peer = request.peer
+    mtls = peer.transport is Transport.MTLS
+    values = {
+        "principals": peer.principal if mtls else None,
+        "namespaces": peer.namespace if mtls else None,
+        "requestPrincipals": identity.principal or None,
+        "ports": str(request.destination.port),
+        "methods": request.method,
+        "paths": request.path,
+    }
+    return values.get(name)
+
+
+def _condition_reader(key: str) -> Callable[[Request, Identity], str | None] | None:
+    readers: dict[str, Callable[[Request, Identity], str | None]] = {
+        "request.auth.claims[iss]": lambda _r, i: i.claims.issuer if i.claims else None,
+        "request.auth.principal": lambda _r, i: i.principal or None,
+        "source.principal": lambda r, _i: _attribute("principals", r, _i),
+        "source.namespace": lambda r, _i: _attribute("namespaces", r, _i),
+        "destination.port": lambda r, _i: str(r.destination.port),
+    }
+    if key in readers:
+        return readers[key]
+    if key.startswith("request.headers[") and key.endswith("]"):
+        header = key[len("request.headers[") : -1].lower()
+        return lambda r, _i: r.header(header)
+    return None
+
+
+def _condition(
+    condition: Condition, request: Request, identity: Identity, *, deny: bool, http: bool
+) -> bool:
+    if not http and condition.key.startswith("request."):
+        return deny  # an HTTP-only condition: ignored by DENY, drops an ALLOW rule
+    reader = _condition_reader(condition.key)
+    if reader is None:
+        raise Unmodelled("AuthorizationPolicy", f"condition key {condition.key}")
+    actual = reader(request, identity)
+    header = condition.key.startswith("request.headers[")
+
+    def hit(values: tuple[str, ...]) -> bool:
+        if actual is None:
+            return False
+        return any((v == "*" and header) or Pattern.from_istio(v).matches(actual) for v in values)
+
+    return (not condition.values or hit(condition.values)) and not hit(condition.not_values)
+
+
+def _parts(rule: Rule) -> tuple[Source | Operation, ...]:
+    """The sources and operations of a rule."""
+    return (*(rule.sources or ()), *(rule.operations or ()))

@@ -1,0 +1,231 @@
+"""The decision function: what one configuration does with one request.
+
+Written as Istio 1.5 runs a workload with both APIs (reference §C): the inbound filter chain
+(mTLS mode), then jwt_authn, then istio_authn (peer and origin authentication, §A.7), then
+the RBAC filters (§B.4). With only alpha or only beta resources it reduces to §A or §B.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from migrate.model.alpha import AlphaPolicy, Jwt, MtlsMode, Peer, StringMatch
+from migrate.model.beta import AuthorizationPolicy, PeerMode, RequestAuthentication
+from migrate.semantics.authz import Identity, authorize
+from migrate.semantics.jwt import (
+    Verification,
+    alpha_providers,
+    beta_providers,
+    verified_issuers,
+    verify_beta,
+)
+from migrate.semantics.request import Claims, Outcome, Request, Transport, Verdict
+from migrate.semantics.side import PeerSetting, Settings
+from migrate.semantics.strings import Pattern
+
+PEER_FAILED = "Peer authentication failed."
+ORIGIN_FAILED = "Origin authentication failed."
+RBAC_DENIED = "RBAC: access denied"
+
+
+@dataclass(frozen=True, slots=True)
+class Applicable:
+    """What applies to one destination in one configuration: the alpha policy selected for its
+    service port, the beta mTLS setting, RequestAuthentications and AuthorizationPolicies."""
+
+    alpha: AlphaPolicy | None
+    peer: PeerSetting | None
+    request_auths: tuple[RequestAuthentication, ...]
+    authz: tuple[AuthorizationPolicy, ...]
+
+
+def decide(applicable: Applicable, request: Request, settings: Settings) -> Outcome:
+    """The outcome of `request` under one configuration."""
+    refused = _transport(applicable, request)
+    if refused is not None:
+        return refused
+    identity = Identity(_peer_principal(request), None)
+    forwarded: bool | None = None
+    if request.destination.http:
+        authn = _authenticate(applicable, request, settings)
+        if isinstance(authn, Outcome):
+            return authn
+        identity, forwarded = authn
+    allowed, by = authorize(applicable.authz, request, identity)
+    if not allowed:
+        return Outcome(Verdict.DENY_403, RBAC_DENIED, None, by)
+    return Outcome(Verdict.ALLOW, "", forwarded if request.token else None)
+
+
+def mtls_mode(applicable: Applicable) -> tuple[MtlsMode, tuple[str, ...]]:
+    """Server mode: beta if any PeerAuthentication applies, else the alpha policy's, else
+    PERMISSIVE (§C); the alpha policy is None on the passthrough chain."""
+    if applicable.peer is not None:
+        mode = applicable.peer.mode
+        if mode is PeerMode.STRICT:
+            return MtlsMode.STRICT, applicable.peer.decided_by
+        if mode is PeerMode.DISABLE:
+            return MtlsMode.DISABLE, applicable.peer.decided_by
+        return MtlsMode.PERMISSIVE, applicable.peer.decided_by
+    if applicable.alpha is not None:
+        return applicable.alpha.mtls_mode, (applicable.alpha.ref,)
+    return MtlsMode.PERMISSIVE, ()
+
+
+def _transport(applicable: Applicable, request: Request) -> Outcome | None:
+    mode, by = mtls_mode(applicable)
+    mtls = request.peer.transport is Transport.MTLS
+    if mode is MtlsMode.STRICT and not mtls:
+        return Outcome(Verdict.REFUSED, "", None, by)
+    if mode is MtlsMode.DISABLE and mtls:
+        return Outcome(Verdict.MISMATCH, "", None, by)
+    return None
+
+
+def _peer_principal(request: Request) -> str:
+    return request.peer.principal if request.peer.transport is Transport.MTLS else ""
+
+
+def _authenticate(
+    applicable: Applicable, request: Request, settings: Settings
+) -> Outcome | tuple[Identity, bool | None]:
+    """jwt_authn then istio_authn; an Outcome when the request is rejected."""
+    alpha = applicable.alpha
+    if applicable.request_auths:
+        verification = verify_beta(
+            beta_providers(list(applicable.request_auths), discovery=settings.version >= (1, 5, 1)),
+            request.token,
+        )
+        if verification.status:
+            status = Verdict.DENY_403 if verification.status == 403 else Verdict.DENY_401
+            return Outcome(status, verification.reason, None, (verification.by,))
+        payloads = _beta_payloads(applicable.request_auths, verification)
+        forwarded = verification.forwarded
+    else:
+        payloads = verified_issuers(alpha_providers(alpha), request.token) if alpha else {}
+        forwarded = True
+    rejected = _peer_check(applicable, request)
+    if rejected is not None:
+        return rejected
+    return _origin_check(applicable, request, payloads, settings, forwarded)
+
+
+def _beta_payloads(
+    resources: tuple[RequestAuthentication, ...], verification: Verification
+) -> dict[str, Claims]:
+    claims = verification.claims
+    if claims is None:
+        return {}
+    issuers = {rule.issuer for r in resources for rule in r.jwt_rules}
+    return {claims.issuer: claims} if claims.issuer in issuers else {}
+
+
+def _peer_check(applicable: Applicable, request: Request) -> Outcome | None:
+    """istio_authn peer authentication (§A.7): beta replaces the alpha peers, keeps
+    peerIsOptional (§C)."""
+    alpha = applicable.alpha
+    optional = alpha.peer_is_optional if alpha else False
+    mtls = request.peer.transport is Transport.MTLS
+    if applicable.peer is not None:
+        mode = applicable.peer.mode
+        peers_ok = mtls or mode in (PeerMode.PERMISSIVE, PeerMode.UNSET, PeerMode.DISABLE)
+        if peers_ok or optional:
+            return None
+        return Outcome(Verdict.DENY_401, PEER_FAILED, None, applicable.peer.decided_by)
+    if alpha is None or not alpha.peers:
+        return None
+    if any(_peer_ok(p, mtls) for p in alpha.peers) or optional:
+        return None
+    return Outcome(Verdict.DENY_401, PEER_FAILED, None, (alpha.ref,))
+
+
+def _peer_ok(peer: Peer, mtls: bool) -> bool:
+    if peer.method == "mtls":
+        return mtls or peer.mode is MtlsMode.PERMISSIVE
+    return False  # peer JWT was never available (§A.2); it never succeeds
+
+
+def _origin_check(
+    applicable: Applicable,
+    request: Request,
+    payloads: dict[str, Claims],
+    settings: Settings,
+    forwarded: bool | None,
+) -> Outcome | tuple[Identity, bool | None]:
+    """istio_authn origin authentication (§A.7); a RequestAuthentication turns alpha's
+    origins into optional issuer-only ones with USE_ORIGIN (§C)."""
+    alpha = applicable.alpha
+    if applicable.request_auths:
+        issuers = sorted({rule.issuer for r in applicable.request_auths for rule in r.jwt_rules})
+        origins = [_issuer_only(i) for i in issuers]
+        optional, binding = True, "USE_ORIGIN"
+    elif alpha is not None:
+        origins, optional, binding = (
+            list(alpha.origins),
+            alpha.origin_is_optional,
+            (alpha.principal_binding),
+        )
+    else:
+        origins, optional, binding = [], False, "USE_PEER"
+    ok, claims = _origins(origins, binding, request, payloads, settings)
+    if not ok and not optional:
+        by = (alpha.ref,) if alpha is not None else ()
+        return Outcome(Verdict.DENY_401, ORIGIN_FAILED, None, by)
+    principal = (
+        (claims.principal if claims else "")
+        if binding == "USE_ORIGIN"
+        else (_peer_principal(request))
+    )
+    return Identity(principal, claims), forwarded
+
+
+def _issuer_only(issuer: str) -> Jwt:
+    from migrate.findings import Location
+
+    return Jwt(issuer, (), "", "", (), (), (), Location(""))
+
+
+def _origins(
+    origins: list[Jwt],
+    binding: str,
+    request: Request,
+    payloads: dict[str, Claims],
+    settings: Settings,
+) -> tuple[bool, Claims | None]:
+    if not origins and binding == "USE_ORIGIN":
+        return False, None
+    if request.is_cors_preflight and settings.version >= (1, 4, 1):
+        return True, None
+    triggered = False
+    for origin in origins:
+        if should_validate(request.path, origin):
+            triggered = True
+            claims = payloads.get(origin.issuer)
+            if claims is not None:
+                return True, claims
+    return not triggered, None
+
+
+def should_validate(path: str, jwt: Jwt) -> bool:
+    """True when the path is empty, there are no trigger rules, or any rule matches: no
+    excluded entry matches and (no included entry, or one matches) (§A.7)."""
+    if not path or not jwt.trigger_rules:
+        return True
+    return any(
+        not any(matches(m, path) for m in rule.excluded)
+        and (not rule.included or any(matches(m, path) for m in rule.included))
+        for rule in jwt.trigger_rules
+    )
+
+
+def matches(match: StringMatch, path: str) -> bool:
+    """A trigger-rule StringMatch on a concrete path; an empty one never matches (§A.7)."""
+    pattern = as_pattern(match)
+    return pattern is not None and pattern.matches(path)
+
+
+def as_pattern(match: StringMatch) -> Pattern | None:
+    """The string pattern of a StringMatch (None for an empty one)."""
+    if not match.how:
+        return None
+    return Pattern(match.how, match.value)

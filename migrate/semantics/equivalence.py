@@ -1,0 +1,135 @@
+"""Comparing two configurations request by request, and classifying every difference by its
+security meaning (looser, stricter, status-only, compatible; inherent when no v1beta1
+configuration can avoid it)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from migrate.semantics.decide import decide
+from migrate.semantics.request import Outcome, Request, Verdict
+from migrate.semantics.side import Settings
+from migrate.semantics.space import DestinationClass, requests
+
+JWT_REJECTIONS = frozenset(
+    {
+        "Jwt verification fails",
+        "Jwt issuer is not configured",
+        "Audiences in Jwt are not allowed",
+        "Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections",
+    }
+)
+
+
+class Change(enum.Enum):
+    """How a request's treatment changed, by security meaning."""
+
+    LOOSER = "looser"
+    STRICTER = "stricter"
+    STATUS_ONLY = "status-only"
+    COMPATIBLE = "compatible"
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One request the two configurations treat differently."""
+
+    request: Request
+    before: Outcome
+    after: Outcome
+    change: Change
+    inherent: str = ""
+
+
+@dataclass(slots=True)
+class Cause:
+    """Differences that share their change, outcomes and deciding resources: one line for a
+    reviewer, with a witness request and how many requests and workloads it stands for."""
+
+    change: Change
+    before: Outcome
+    after: Outcome
+    inherent: str
+    witness: Request
+    requests: int = 0
+    workloads: set[tuple[str, str]] = field(default_factory=set)
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """A stable text naming the cause, usable with --accept."""
+        return f"{self.change.value}: {self.before} -> {self.after}"
+
+
+def classify(before: Outcome, after: Outcome, request: Request) -> Difference | None:
+    """None when the outcomes are equal, else the difference with its change class."""
+    if before == after:
+        return None
+    if before.verdict.denied and after.verdict.denied:
+        return Difference(request, before, after, Change.STATUS_ONLY)
+    if before.verdict.denied:
+        change = Change.COMPATIBLE if before.verdict is Verdict.MISMATCH else Change.LOOSER
+        return Difference(request, before, after, change)
+    if after.verdict.denied:
+        return Difference(request, before, after, Change.STRICTER, _inherent(after))
+    if before.token_forwarded and after.token_forwarded is False:
+        return Difference(request, before, after, Change.STRICTER)
+    return Difference(request, before, after, Change.COMPATIBLE)
+
+
+def _inherent(after: Outcome) -> str:
+    if after.reason in JWT_REJECTIONS:
+        return (
+            "a RequestAuthentication rejects a bad token on every path and HTTP port of the "
+            "workloads it selects; v1alpha1 ignored it where no origin was triggered "
+            "(reference §D.7, §D.10)"
+        )
+    return ""
+
+
+def compare(groups: Iterable[DestinationClass], settings: Settings) -> tuple[list[Cause], int]:
+    """Every difference between the two sides, grouped by cause; and the requests evaluated."""
+    causes: dict[tuple[object, ...], Cause] = {}
+    evaluated = 0
+    for group in groups:
+        for request in requests(group):
+            evaluated += 1
+            before = decide(group.before, request, settings)
+            after = decide(group.after, request, settings)
+            difference = classify(before, after, request)
+            if difference is not None:
+                _record(causes, difference, group)
+    return sorted(causes.values(), key=_order), evaluated
+
+
+def _record(
+    causes: dict[tuple[object, ...], Cause], difference: Difference, group: DestinationClass
+) -> None:
+    before, after = difference.before, difference.after
+    key = (
+        difference.change,
+        (before.verdict, before.reason, before.decided_by),
+        (after.verdict, after.reason, after.decided_by),
+        difference.inherent,
+    )
+    cause = causes.get(key)
+    if cause is None:
+        cause = causes[key] = Cause(
+            difference.change,
+            difference.before,
+            difference.after,
+            difference.inherent,
+            difference.request,
+        )
+    cause.requests += 1
+    cause.workloads.update((s.namespace, s.name) for s in group.sites)
+    cause.differences.append(difference)
+
+
+_RANK = {Change.LOOSER: 0, Change.STRICTER: 1, Change.STATUS_ONLY: 2, Change.COMPATIBLE: 3}
+
+
+def _order(cause: Cause) -> tuple[object, ...]:
+    return (_RANK[cause.change], bool(cause.inherent), str(cause.witness))

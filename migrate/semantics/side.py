@@ -1,0 +1,165 @@
+"""One side of a comparison: the alpha and beta resources in force, indexed for lookups.
+
+Selection rules cite reference §A.5 (alpha: narrowest wins, oldest among equals, version-
+dependent port precedence) and §B.1-B.4 (beta: root namespace, selectors, oldest wins).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from migrate.model.alpha import AlphaPolicy, PortSelector, Scope
+from migrate.model.beta import (
+    AuthorizationPolicy,
+    BetaResource,
+    Meta,
+    PeerAuthentication,
+    PeerMode,
+    RequestAuthentication,
+)
+
+Version = tuple[int, int, int]
+DEFAULT_VERSION: Version = (1, 5, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What both models need besides the resources: Istio's version and root namespace."""
+
+    version: Version = DEFAULT_VERSION
+    root_namespace: str = "istio-system"
+
+
+@dataclass(frozen=True, slots=True)
+class PeerSetting:
+    """The beta mTLS mode for one workload port, and the resources that set it."""
+
+    mode: PeerMode
+    decided_by: tuple[str, ...]
+
+
+def _age(meta: Meta) -> tuple[str, str, str]:
+    """Oldest first: creationTimestamp, then name, then namespace (§B.2)."""
+    return meta.creation_timestamp, meta.name, meta.namespace
+
+
+@dataclass(slots=True)
+class Side:
+    """Resources of one configuration, with the indexes both models query."""
+
+    settings: Settings
+    alpha: list[AlphaPolicy] = field(default_factory=list)
+    beta: list[BetaResource] = field(default_factory=list)
+    _by_service: dict[tuple[str, str], list[tuple[AlphaPolicy, PortSelector | None]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _by_namespace: dict[str, list[AlphaPolicy]] = field(default_factory=lambda: defaultdict(list))
+    _mesh: AlphaPolicy | None = None
+    _beta_by_namespace: dict[str, list[BetaResource]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    @classmethod
+    def build(
+        cls, settings: Settings, alpha: Iterable[AlphaPolicy], beta: Iterable[BetaResource]
+    ) -> Side:
+        """Index the resources of one configuration."""
+        side = cls(settings, sorted(alpha, key=AlphaPolicy.sort_key), list(beta))
+        for policy in side.alpha:
+            side._index_alpha(policy)
+        for resource in sorted(side.beta, key=lambda r: _age(r.meta)):
+            side._beta_by_namespace[resource.meta.namespace].append(resource)
+        return side
+
+    def _index_alpha(self, policy: AlphaPolicy) -> None:
+        if policy.scope is Scope.MESH:
+            if policy.name == "default" and self._mesh is None:
+                self._mesh = policy
+        elif policy.scope is Scope.NAMESPACE:
+            self._by_namespace[policy.namespace].append(policy)
+        else:
+            for target in policy.targets:
+                key = (policy.namespace, target.name)
+                if not target.ports:
+                    self._by_service[key].append((policy, None))
+                self._by_service[key].extend((policy, p) for p in target.ports)
+
+    def alpha_policy(
+        self, namespace: str, service: str, port: int, port_name: str
+    ) -> AlphaPolicy | None:
+        """The one alpha policy for (service, service port): service, namespace, mesh (§A.5)."""
+        entries = self._by_service.get((namespace, service), [])
+        chosen = self._service_entry(entries, port, port_name)
+        if chosen is not None:
+            return chosen
+        in_namespace = self._by_namespace.get(namespace)
+        return in_namespace[0] if in_namespace else self._mesh
+
+    def _service_entry(
+        self, entries: list[tuple[AlphaPolicy, PortSelector | None]], port: int, port_name: str
+    ) -> AlphaPolicy | None:
+        """1.4.0-1.4.10: the first matching entry, a port-less one matching every port.
+        1.5 and later: the oldest port-specific match, else the oldest port-less entry."""
+
+        def matches(selector: PortSelector | None) -> bool:
+            if selector is None:
+                return True
+            return selector.number == port or (bool(port_name) and selector.name == port_name)
+
+        if self.settings.version < (1, 5, 0):
+            return next((p for p, s in entries if matches(s)), None)
+        specific = next((p for p, s in entries if s is not None and matches(s)), None)
+        return specific or next((p for p, s in entries if s is None), None)
+
+    def applicable_beta(self, namespace: str, labels: dict[str, str]) -> list[BetaResource]:
+        """Beta resources that apply to a workload: its namespace and the root namespace, with
+        a selector its labels satisfy or none (§B.1), oldest first."""
+        root = self.settings.root_namespace
+        found = [r for r in self._beta_by_namespace.get(namespace, ()) if _selects(r.meta, labels)]
+        if namespace != root:
+            found += [r for r in self._beta_by_namespace.get(root, ()) if _selects(r.meta, labels)]
+        return sorted(found, key=lambda r: _age(r.meta))
+
+    def peer_setting(
+        self, namespace: str, resources: list[BetaResource], port: int | None
+    ) -> PeerSetting | None:
+        """The effective PeerAuthentication mode (§B.2), None when none applies (then alpha or
+        PERMISSIVE decides, §C); `port` None is the passthrough chain (no port-level)."""
+        root = self.settings.root_namespace
+        peers = [r for r in resources if isinstance(r, PeerAuthentication)]
+        mesh = next((p for p in peers if p.meta.namespace == root and not p.meta.selector), None)
+        spaced = next(
+            (p for p in peers if p.meta.namespace == namespace and not p.meta.selector), None
+        )
+        workload = next((p for p in peers if p.meta.selector and p.meta.namespace != root), None)
+        chain = [p for p in (mesh, spaced, workload) if p is not None]
+        if not chain:
+            return None
+        mode, by = PeerMode.PERMISSIVE, []
+        for policy in chain:
+            if policy.mode is not PeerMode.UNSET:
+                mode, by = policy.mode, [policy.meta.ref]
+        if workload is not None and port is not None:
+            level = dict(workload.port_level).get(port)
+            if level is not None and level is not PeerMode.UNSET:
+                mode, by = level, [workload.meta.ref]
+        return PeerSetting(mode, tuple(by) or (chain[-1].meta.ref,))
+
+
+def request_authentications(resources: list[BetaResource]) -> list[RequestAuthentication]:
+    """Every RequestAuthentication that applies: they merge, none overrides (§B.3)."""
+    return [r for r in resources if isinstance(r, RequestAuthentication)]
+
+
+def authorization_policies(resources: list[BetaResource]) -> list[AuthorizationPolicy]:
+    """Every AuthorizationPolicy that applies (§B.4)."""
+    return [r for r in resources if isinstance(r, AuthorizationPolicy)]
+
+
+def _selects(meta: Meta, labels: dict[str, str]) -> bool:
+    """No selector (or an empty one) selects all; otherwise every label must match (§B.1)."""
+    if not meta.selector:
+        return True
+    return all(labels.get(k) == v for k, v in meta.selector.items())

@@ -1,0 +1,435 @@
+"""The request space: every destination the mesh has, grouped into classes that both
+configurations treat alike, and the finite set of requests that covers each class exactly.
+
+Destinations come from the inventory (each workload's container ports, through each Service
+port that reaches them, plus ports no Service declares) and, per namespace, one workload that
+no selector names. Paths, methods, identities and header values are partitioned by the
+conditions that apply to the class (`migrate.semantics.strings.partition`), so one witness per
+cell stands for every value in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import product
+
+from migrate.findings import Location
+from migrate.inventory import Inventory, Service, Workload
+from migrate.model.beta import AuthorizationPolicy, BetaResource, Operation, Rule, Source
+from migrate.semantics.decide import Applicable, as_pattern
+from migrate.semantics.jwt import DEFAULT_LOCATIONS, Provider, TokenPlace, alpha_providers
+from migrate.semantics.jwt import beta_providers as _beta_providers
+from migrate.semantics.request import (
+    DEFAULT_PEER,
+    UNCONFIGURED_ISSUER,
+    UNLISTED_AUDIENCE,
+    Claims,
+    Destination,
+    Peer,
+    Request,
+    Signature,
+    Token,
+    Transport,
+)
+from migrate.semantics.side import Side, authorization_policies, request_authentications
+from migrate.semantics.strings import ANY_NON_EMPTY, PATH_UNIVERSE, Pattern, partition, signature
+
+OTHER_WORKLOAD = "(any workload the inputs do not show)"
+OTHER_NAMESPACE = "(any other namespace)"
+OTHER_SERVICE = "(a Service the inputs do not show)"
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A workload (real or standing for unseen ones) with its namespace and pod labels."""
+
+    namespace: str
+    name: str
+    labels: tuple[tuple[str, str], ...]
+    synthetic: bool = False
+    service: str = OTHER_SERVICE
+    """For a synthetic site: the Service that reaches it."""
+    ports: tuple[tuple[int, str], ...] = ()
+    """For a synthetic site: service ports (number, name) known to reach it, besides the
+    unseen HTTP and TCP ports every synthetic site gets."""
+    named_by: Location | None = field(default=None, compare=False)
+    """For pods only a policy names: where that policy is."""
+
+
+@dataclass(slots=True)
+class DestinationClass:
+    """Destinations that both configurations treat alike: one is evaluated for all."""
+
+    destination: Destination
+    before: Applicable
+    after: Applicable
+    sites: list[Site] = field(default_factory=list)
+
+
+def sites(
+    inventory: Inventory, namespaces: set[str], extra: list[Site] | None = None
+) -> list[Site]:
+    """Every workload; the pods a Service selects when the inputs show none of them; the
+    `extra` sites standing for pods only a policy names; one unseen workload per namespace;
+    and one in a namespace nobody names."""
+    found = [
+        Site(w.namespace, w.name, tuple(sorted(w.labels.items()))) for w in inventory.workloads
+    ]
+    implied: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    for (namespace, name), service in sorted(inventory.services.items()):
+        if service.selector and not inventory.selected(namespace, service.selector):
+            labels = tuple(sorted(service.selector.items()))
+            if (namespace, labels) not in implied:
+                implied.add((namespace, labels))
+                found.append(Site(namespace, f"(pods of Service {name})", labels))
+    found += extra or []
+    for namespace in sorted(namespaces | {OTHER_NAMESPACE}):
+        found.append(Site(namespace, OTHER_WORKLOAD, (), synthetic=True))
+    return found
+
+
+def unseen_sites(inventory: Inventory, sides: list[Side]) -> list[Site]:
+    """Pods that only a policy names: behind an alpha target Service the inputs lack, or
+    labelled as a beta selector that matches no workload. Verifying them keeps the proof
+    sound when the inventory is incomplete."""
+    found: dict[tuple[object, ...], Site] = {}
+    known = [dict(s.labels) for s in sites(inventory, set())]
+    for side in sides:
+        for policy in side.alpha:
+            for target in policy.targets:
+                if target.name and inventory.service(policy.namespace, target.name) is None:
+                    ports = tuple(sorted({(p.number or 0, p.name or "") for p in target.ports}))
+                    site = Site(
+                        policy.namespace,
+                        f"(pods of Service {target.name}, not in the inputs)",
+                        (("(unknown)", target.name),),
+                        True,
+                        target.name,
+                    )
+                    key = (policy.namespace, target.name)
+                    previous = found.get(key)
+                    merged = tuple(sorted({*(previous.ports if previous else ()), *ports}))
+                    found[key] = Site(
+                        site.namespace,
+                        site.name,
+                        site.labels,
+                        True,
+                        site.service,
+                        merged,
+                        policy.location,
+                    )
+        for resource in side.beta:
+            selector = resource.meta.selector
+            if selector and not any(_satisfies(labels, selector) for labels in known):
+                text = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+                labels = tuple(sorted(selector.items()))
+                found[(resource.meta.namespace, labels)] = Site(
+                    resource.meta.namespace,
+                    f"(pods labelled {text}, not in the inputs)",
+                    labels,
+                    True,
+                    named_by=resource.meta.location,
+                )
+    return list(found.values())
+
+
+def _satisfies(labels: dict[str, str], selector: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def destinations(
+    site: Site, inventory: Inventory, spare: tuple[int, int, int]
+) -> list[Destination]:
+    """The site's container ports, through each Service port that reaches them, and ports no
+    Service declares (the passthrough chain). Unseen workloads get an HTTP and a TCP port of an
+    unseen Service and a passthrough port; `spare` are container ports no resource names."""
+    http_port, tcp_port, other_port = spare
+    if site.synthetic:
+        known = [
+            Destination(
+                site.namespace,
+                site.name,
+                number or http_port,
+                http,
+                site.service,
+                number or 80,
+                name,
+            )
+            for number, name in site.ports
+            for http in (True, False)
+        ]
+        return [
+            *known,
+            Destination(site.namespace, site.name, http_port, True, site.service, 80, "http"),
+            Destination(site.namespace, site.name, tcp_port, False, site.service, 81, "tcp"),
+            Destination(site.namespace, site.name, other_port, False),
+        ]
+    workload = _workload(inventory, site)
+    found = [d for s in _fronting(inventory, site) for d in _through(s, workload, site)]
+    served = {d.port for d in found}
+    declared = sorted({p.number for p in workload.ports if p.number} - served) if workload else []
+    found += [Destination(site.namespace, site.name, p, False) for p in declared]
+    found.append(Destination(site.namespace, site.name, other_port, False))
+    return found
+
+
+def _workload(inventory: Inventory, site: Site) -> Workload | None:
+    return next(
+        (w for w in inventory.workloads if (w.namespace, w.name) == (site.namespace, site.name)),
+        None,
+    )
+
+
+def _fronting(inventory: Inventory, site: Site) -> list[Service]:
+    labels = dict(site.labels)
+    return [
+        s
+        for (namespace, _), s in sorted(inventory.services.items())
+        if namespace == site.namespace
+        and s.selector
+        and all(labels.get(k) == v for k, v in s.selector.items())
+    ]
+
+
+def _through(service: Service, workload: Workload | None, site: Site) -> Iterator[Destination]:
+    for port in service.ports:
+        if isinstance(port.target_port, int):
+            number: int | None = port.target_port
+        else:
+            named = workload.port_named(port.target_port) if workload else None
+            number = named.number if named else None
+        if number:
+            yield Destination(
+                site.namespace, site.name, number, port.is_http, service.name, port.port, port.name
+            )
+
+
+def applicable(side: Side, site: Site, destination: Destination) -> Applicable:
+    """What applies to a destination in one configuration."""
+    resources = side.applicable_beta(site.namespace, dict(site.labels))
+    alpha = (
+        side.alpha_policy(
+            site.namespace,
+            destination.service,
+            destination.service_port or 0,
+            destination.service_port_name,
+        )
+        if destination.service is not None
+        else None
+    )
+    passthrough = destination.service is None
+    return Applicable(
+        alpha=alpha,
+        peer=side.peer_setting(
+            site.namespace, resources, None if passthrough else destination.port
+        ),
+        request_auths=tuple(request_authentications(resources)),
+        authz=tuple(authorization_policies(resources)),
+    )
+
+
+def class_key(
+    destination: Destination, before: Applicable, after: Applicable
+) -> tuple[object, ...]:
+    """Destinations with equal keys get equal outcomes for every request."""
+    return (
+        destination.port,
+        destination.http,
+        _identity(before),
+        _identity(after),
+    )
+
+
+def _identity(applicable: Applicable) -> tuple[object, ...]:
+    peer = applicable.peer
+    return (
+        id(applicable.alpha),
+        None if peer is None else (peer.mode, peer.decided_by),
+        tuple(id(r) for r in applicable.request_auths),
+        tuple(id(r) for r in applicable.authz),
+    )
+
+
+# --- requests of one class ---------------------------------------------------------------
+
+
+def requests(group: DestinationClass) -> Iterator[Request]:
+    """Every request needed to compare the two configurations on this class's destination."""
+    destination = group.destination
+    policies = [*group.before.authz, *group.after.authz]
+    for peer in peers(policies):
+        if not destination.http:
+            yield Request(destination, peer, None, "/", "")
+            continue
+        for token, path, (method, headers) in product(
+            tokens(group), paths(group, policies), methods(policies)
+        ):
+            yield Request(destination, peer, token, path, method, headers)
+
+
+def peers(policies: list[AuthorizationPolicy]) -> list[Peer]:
+    """Plaintext, and mTLS from each identity cell the policies distinguish."""
+    principals = _patterns(policies, ("principals", "notPrincipals"), "source.principal")
+    namespaces = _patterns(policies, ("namespaces", "notNamespaces"), "source.namespace")
+    if not principals and not namespaces:
+        return [Peer(Transport.PLAINTEXT), Peer(Transport.MTLS, DEFAULT_PEER, "default")]
+    names = [c.witness for c in partition(principals, ANY_NON_EMPTY)] or [DEFAULT_PEER]
+    spaces = [c.witness for c in partition(namespaces, ANY_NON_EMPTY)] or ["default"]
+    return [Peer(Transport.PLAINTEXT)] + [
+        Peer(Transport.MTLS, p, n) for p, n in product(names, spaces)
+    ]
+
+
+def _patterns(
+    policies: list[AuthorizationPolicy], fields: tuple[str, ...], key: str
+) -> list[Pattern]:
+    found: dict[Pattern, None] = {}
+    for policy in policies:
+        for rule in policy.rules or ():
+            for part in _parts(rule):
+                for name, values in part.fields:
+                    if name in fields:
+                        found.update((Pattern.from_istio(v), None) for v in values)
+            for condition in rule.conditions:
+                if condition.key == key:
+                    values = condition.values + condition.not_values
+                    found.update((Pattern.from_istio(v), None) for v in values)
+    return list(found)
+
+
+def providers(group: DestinationClass) -> list[Provider]:
+    """Every JWT verifier either configuration has on this destination."""
+    found: list[Provider] = []
+    for side in (group.before, group.after):
+        if side.alpha is not None:
+            found += alpha_providers(side.alpha)
+        found += _beta_providers(list(side.request_auths), discovery=True)
+    return found
+
+
+def tokens(group: DestinationClass) -> list[Token | None]:
+    """No token; and at every place some verifier reads (and the defaults), a token from each
+    issuer (and an unconfigured one): valid, valid without `sub`, with each audience a
+    verifier lists or none of them, and invalid."""
+    known = providers(group)
+    locations = _request_locations(known)
+    issuers = [*sorted({p.issuer for p in known}), UNCONFIGURED_ISSUER]
+    found: list[Token | None] = [None]
+    for (kind, name, prefix), issuer in product(locations, issuers):
+        for claims in _claims(issuer, known):
+            found.append(Token(kind, name, prefix, claims))
+    return found
+
+
+def _request_locations(known: list[Provider]) -> list[TokenPlace]:
+    locations: dict[TokenPlace, None] = dict.fromkeys(DEFAULT_LOCATIONS)
+    for provider in known:
+        locations.update(dict.fromkeys(provider.locations))
+    return list(locations)
+
+
+def _claims(issuer: str, known: list[Provider]) -> list[Claims]:
+    audiences = sorted({a for p in known if p.issuer == issuer for a in p.audiences})
+    variants = [Claims(issuer, True, a, Signature.VALID) for a in audiences or [UNLISTED_AUDIENCE]]
+    if audiences:
+        variants.append(Claims(issuer, True, UNLISTED_AUDIENCE, Signature.VALID))
+    first = audiences[0] if audiences else UNLISTED_AUDIENCE
+    variants.append(Claims(issuer, False, first, Signature.VALID))
+    variants.append(Claims(issuer, True, first, Signature.INVALID))
+    return variants
+
+
+def path_patterns(group: DestinationClass, policies: list[AuthorizationPolicy]) -> list[Pattern]:
+    """Every path condition either configuration evaluates on this destination."""
+    found: dict[Pattern, None] = {}
+    for side in (group.before, group.after):
+        for origin in side.alpha.origins if side.alpha else ():
+            for rule in origin.trigger_rules:
+                for match in (*rule.excluded, *rule.included):
+                    pattern = as_pattern(match)
+                    if pattern is not None:
+                        found[pattern] = None
+    for pattern in _patterns(policies, ("paths", "notPaths"), ""):
+        found[pattern] = None
+    return list(found)
+
+
+def paths(group: DestinationClass, policies: list[AuthorizationPolicy]) -> list[str]:
+    """One witness path per cell of the path conditions."""
+    return [c.witness for c in partition(path_patterns(group, policies), PATH_UNIVERSE)]
+
+
+def methods(policies: list[AuthorizationPolicy]) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """Methods (one per cell of the method conditions, OPTIONS always apart) with the header
+    combinations that matter: CORS preflight headers on OPTIONS, and any header a policy reads."""
+    patterns = [Pattern("exact", "OPTIONS"), *_patterns(policies, ("methods", "notMethods"), "")]
+    names = [_readable_method(c.witness, patterns) for c in partition(patterns, ANY_NON_EMPTY)]
+    read = _headers_read(policies)
+    result = []
+    for name in names:
+        wanted = dict(read)
+        if name == "OPTIONS":
+            for header in ("origin", "access-control-request-method"):
+                wanted.setdefault(header, ["x"])
+        result += [(name, combo) for combo in _header_combinations(wanted)]
+    return result
+
+
+def _readable_method(witness: str, patterns: list[Pattern]) -> str:
+    """GET, POST or PUT instead of the shortest witness when one lies in the same cell."""
+    cell = signature(patterns, witness)
+    return next((m for m in ("GET", "POST", "PUT") if signature(patterns, m) == cell), witness)
+
+
+def _headers_read(policies: list[AuthorizationPolicy]) -> dict[str, list[str]]:
+    """Header name -> witness values of the conditions on it (empty included)."""
+    conditions: dict[str, list[Pattern]] = {}
+    for policy in policies:
+        for rule in policy.rules or ():
+            for c in rule.conditions:
+                if c.key.startswith("request.headers[") and c.key.endswith("]"):
+                    name = c.key[len("request.headers[") : -1].lower()
+                    conditions.setdefault(name, []).extend(
+                        Pattern.from_istio(v) for v in c.values + c.not_values if v != "*"
+                    )
+    universe = Pattern("any")
+    return {
+        name: ["", *(c.witness for c in partition(patterns, universe) if c.witness)]
+        for name, patterns in conditions.items()
+    }
+
+
+def _header_combinations(wanted: dict[str, list[str]]) -> list[tuple[tuple[str, str], ...]]:
+    names = sorted(wanted)
+    options = [[None, *wanted[n]] for n in names]
+    return [
+        tuple((n, v) for n, v in zip(names, combo, strict=True) if v is not None)
+        for combo in product(*options)
+    ]
+
+
+def spare_ports(sides: list[Side], inventory: Inventory) -> tuple[int, int, int]:
+    """Three container ports that no resource or workload names."""
+    used: set[int] = {p.number for w in inventory.workloads for p in w.ports}
+    used |= {p.port for s in inventory.services.values() for p in s.ports}
+    for side in sides:
+        used |= {p for r in side.beta for p in _ports_named(r)}
+    free = [p for p in range(15000, 65536) if p not in used]
+    return free[0], free[1], free[2]
+
+
+def _ports_named(resource: BetaResource) -> set[int]:
+    ports = set(dict(getattr(resource, "port_level", ())))
+    if isinstance(resource, AuthorizationPolicy):
+        for rule in resource.rules or ():
+            for op in rule.operations or ():
+                for name, values in op.fields:
+                    if name in ("ports", "notPorts"):
+                        ports |= {int(v) for v in values if v.isdigit()}
+    return ports
+
+
+def _parts(rule: Rule) -> tuple[Source | Operation, ...]:
+    """The sources and operations of a rule."""
+    return (*(rule.sources or ()), *(rule.operations or ()))

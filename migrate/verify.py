@@ -1,0 +1,227 @@
+"""`verify`: prove that two configurations enforce the same, or show every request where not."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from migrate.exitcodes import ExitCode
+from migrate.findings import Finding, Location, Severity, has_errors, sort_findings
+from migrate.inventory import Inventory
+from migrate.semantics.authz import Unmodelled, check_supported
+from migrate.semantics.equivalence import Cause, Change, compare
+from migrate.semantics.side import Settings, Side
+from migrate.semantics.space import (
+    DestinationClass,
+    Site,
+    applicable,
+    class_key,
+    destinations,
+    sites,
+    spare_ports,
+    unseen_sites,
+)
+from migrate.semantics.strings import UnsupportedPattern
+from migrate.workspace import Workspace, WorkspaceOptions, open_workspace
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyOptions:
+    """What to compare under: Istio's version, and the differences already signed off
+    (a class such as `stricter`, or a cause's key)."""
+
+    version: tuple[int, int, int] = (1, 5, 0)
+    accept: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    """The comparison: differences grouped by cause, with the figures of the run."""
+
+    causes: list[Cause]
+    findings: list[Finding]
+    evaluated: int = 0
+    classes: int = 0
+    destinations: int = 0
+    workloads: int = 0
+    accepted: set[str] = field(default_factory=set)
+
+    def is_accepted(self, cause: Cause) -> bool:
+        """True when the cause or its whole class was signed off with --accept."""
+        return cause.change.value in self.accepted or cause.key in self.accepted
+
+    def count(self, change: Change) -> int:
+        """Causes of one class that were not accepted."""
+        return sum(1 for c in self.causes if c.change is change and not self.is_accepted(c))
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """2 on input errors or anything unprovable, 3 if looser, 1 if stricter, else 0."""
+        if has_errors(self.findings):
+            return ExitCode.INPUT_ERROR
+        if self.count(Change.LOOSER):
+            return ExitCode.LOOSER
+        if self.count(Change.STRICTER):
+            return ExitCode.FOUND
+        return ExitCode.OK
+
+
+def verify_paths(
+    before: Sequence[str],
+    after: Sequence[str],
+    workspace_options: WorkspaceOptions | None = None,
+    options: VerifyOptions | None = None,
+    *,
+    stdin: bytes | None = None,
+) -> VerifyReport:
+    """Compare the configuration in `before` with the one in `after` (each may mix APIs)."""
+    first = open_workspace(before, workspace_options, stdin=stdin)
+    second = open_workspace(after, workspace_options, stdin=stdin)
+    settings = _settings(options, second)
+    return verify_sides(
+        Side.build(settings, first.alpha, first.beta),
+        Side.build(settings, second.alpha, second.beta),
+        merge_inventories(first.inventory, second.inventory),
+        options,
+        findings=[*first.findings, *second.findings],
+    )
+
+
+def verify_tree(
+    paths: Sequence[str],
+    workspace_options: WorkspaceOptions | None = None,
+    options: VerifyOptions | None = None,
+    *,
+    stdin: bytes | None = None,
+) -> VerifyReport:
+    """Compare the alpha policies of one tree with its beta resources (mid-migration)."""
+    workspace = open_workspace(paths, workspace_options, stdin=stdin)
+    settings = _settings(options, workspace)
+    return verify_sides(
+        Side.build(settings, workspace.alpha, []),
+        Side.build(settings, [], workspace.beta),
+        workspace.inventory,
+        options,
+        findings=list(workspace.findings),
+    )
+
+
+def _settings(options: VerifyOptions | None, workspace: Workspace) -> Settings:
+    version = options.version if options else VerifyOptions().version
+    return Settings(version=version, root_namespace=workspace.root_namespace)
+
+
+def merge_inventories(first: Inventory, second: Inventory) -> Inventory:
+    """Services and workloads of both sides; the second wins where both define one."""
+    merged = Inventory(mesh=second.mesh if second.mesh.origin else first.mesh)
+    merged.services = {**first.services, **second.services}
+    workloads = {(w.namespace, w.kind, w.name): w for w in first.workloads}
+    workloads.update({(w.namespace, w.kind, w.name): w for w in second.workloads})
+    merged.workloads = list(workloads.values())
+    merged.namespaces = {**first.namespaces, **second.namespaces}
+    merged.destination_rules = first.destination_rules + second.destination_rules
+    return merged
+
+
+def verify_sides(
+    before: Side,
+    after: Side,
+    inventory: Inventory,
+    options: VerifyOptions | None = None,
+    *,
+    findings: list[Finding] | None = None,
+) -> VerifyReport:
+    """Compare two indexed configurations over the inventory's request space."""
+    options = options or VerifyOptions()
+    findings = list(findings or [])
+    findings += _unmodelled(before, after)
+    findings += _incomplete(unseen_sites(inventory, [before, after]))
+    groups = classes(before, after, inventory)
+    causes: list[Cause] = []
+    evaluated = 0
+    if not has_errors(findings):
+        try:
+            causes, evaluated = compare(groups, before.settings)
+        except UnsupportedPattern as exc:
+            findings.append(_cannot_prove("AM302", f"regex {exc.pattern!r}: {exc.reason}"))
+    return VerifyReport(
+        causes=causes,
+        findings=sort_findings(findings),
+        evaluated=evaluated,
+        classes=len(groups),
+        destinations=sum(len(g.sites) for g in groups),
+        workloads=len({(s.namespace, s.name) for g in groups for s in g.sites}),
+        accepted=set(options.accept),
+    )
+
+
+def classes(before: Side, after: Side, inventory: Inventory) -> list[DestinationClass]:
+    """Destinations grouped so that each class is evaluated once."""
+    namespaces = inventory.all_namespaces | _namespaces(before) | _namespaces(after)
+    spare = spare_ports([before, after], inventory)
+    groups: dict[tuple[object, ...], DestinationClass] = {}
+    for site in sites(inventory, namespaces, unseen_sites(inventory, [before, after])):
+        for destination in destinations(site, inventory, spare):
+            first = applicable(before, site, destination)
+            second = applicable(after, site, destination)
+            key = class_key(destination, first, second)
+            group = groups.setdefault(key, DestinationClass(destination, first, second))
+            group.sites.append(site)
+    return list(groups.values())
+
+
+def _namespaces(side: Side) -> set[str]:
+    found = {p.namespace for p in side.alpha if p.namespace}
+    found |= {r.meta.namespace for r in side.beta}
+    found.add(side.settings.root_namespace)
+    return found
+
+
+def _unmodelled(before: Side, after: Side) -> list[Finding]:
+    found = []
+    for side in (before, after):
+        for resource in side.beta:
+            try:
+                if resource.meta.kind == "AuthorizationPolicy":
+                    check_supported(resource)  # type: ignore[arg-type]
+            except Unmodelled as exc:
+                found.append(
+                    Finding(
+                        "AM301",
+                        Severity.ERROR,
+                        str(exc),
+                        resource.meta.location,
+                        resource=resource.meta.ref,
+                    )
+                )
+    return found
+
+
+def _incomplete(unseen: list[Site]) -> list[Finding]:
+    """A warning for each group of pods that only a policy names."""
+    return [
+        Finding(
+            "AM303",
+            Severity.WARNING,
+            f"{site.name} in namespace {site.namespace}: verified as unseen pods; add the "
+            "manifests (or --inventory) for an exact result",
+            site.named_by or Location(""),
+        )
+        for site in unseen
+    ]
+
+
+def _cannot_prove(code: str, message: str) -> Finding:
+    return Finding(code, Severity.ERROR, f"cannot prove equivalence: {message}", Location(""))
+
+
+def sites_by_cause(cause: Cause) -> dict[str, list[str]]:
+    """Workloads a cause reaches, by namespace."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for namespace, name in sorted(cause.workloads):
+        found[namespace].append(name)
+    return dict(found)
+
+
+__all__ = ["Site", "VerifyOptions", "VerifyReport", "verify_paths", "verify_sides", "verify_tree"]

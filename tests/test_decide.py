@@ -1,0 +1,408 @@
+"""Table tests of both models, one rule per row, naming the reference section it encodes."""
+
+from __future__ import annotations
+
+import pytest
+from semantics_kit import HTTP, MTLS, PLAIN, TCP, applies, request, token
+
+from migrate.semantics.decide import decide
+from migrate.semantics.request import Destination, Outcome, Request, Verdict
+from migrate.semantics.side import Settings
+
+A = "apiVersion: authentication.istio.io/v1alpha1\n"
+B = "apiVersion: security.istio.io/v1beta1\n"
+
+
+def policy(name: str, spec: str, *, kind: str = "Policy", created: str = "") -> str:
+    stamp = f", creationTimestamp: '{created}'" if created else ""
+    namespace = "" if kind == "MeshPolicy" else ", namespace: ns"
+    return f"---\n{A}kind: {kind}\nmetadata: {{name: {name}{namespace}{stamp}}}\nspec:\n{spec}"
+
+
+def beta(kind: str, name: str, spec: str, namespace: str = "ns", created: str = "") -> str:
+    stamp = f", creationTimestamp: '{created}'" if created else ""
+    return (
+        f"---\n{B}kind: {kind}\nmetadata: {{name: {name}, namespace: {namespace}{stamp}}}\n"
+        f"spec:\n{spec}"
+    )
+
+
+JWT = "  origins:\n  - jwt:\n      issuer: iss\n      jwksUri: https://keys.example/jwks\n"
+JWT_RULES = JWT + (
+    "      triggerRules:\n      - excludedPaths: [{exact: /health}]\n"
+    "        includedPaths: [{prefix: /api/}]\n"
+)
+RA = beta(
+    "RequestAuthentication",
+    "ra",
+    "  selector: {matchLabels: {app: web}}\n  jwtRules:\n  - issuer: iss\n"
+    "    jwksUri: https://keys.example/jwks\n",
+)
+DENY_NO_TOKEN = beta(
+    "AuthorizationPolicy",
+    "deny",
+    "  selector: {matchLabels: {app: web}}\n  action: DENY\n  rules:\n"
+    "  - from: [{source: {notRequestPrincipals: ['*']}}]\n",
+)
+
+
+def outcome(
+    config: str, req: Request, destination: Destination = HTTP, settings: Settings | None = None
+) -> Outcome:
+    settings = settings or Settings()
+    return decide(applies(config, destination, settings), req, settings)
+
+
+MTLS_CASES = [
+    pytest.param(
+        policy("default", "  peers:\n  - mtls:\n"),
+        PLAIN,
+        Verdict.REFUSED,
+        id="A.3-null-mtls-is-strict",
+    ),
+    pytest.param(
+        policy("default", "  peers: [{mtls: {}}]\n"),
+        PLAIN,
+        Verdict.REFUSED,
+        id="A.3-empty-mtls-is-strict",
+    ),
+    pytest.param(
+        policy("default", "  peers: [{mtls: {mode: PERMISSIVE}}]\n"),
+        PLAIN,
+        Verdict.ALLOW,
+        id="A.3-permissive-accepts-plaintext",
+    ),
+    pytest.param(
+        policy("default", JWT.replace("  origins", "  originIsOptional: true\n  origins")),
+        MTLS,
+        Verdict.MISMATCH,
+        id="A.3-no-mtls-peer-is-disable",
+    ),
+    pytest.param("", MTLS, Verdict.ALLOW, id="C-no-policy-is-permissive-mtls"),
+    pytest.param("", PLAIN, Verdict.ALLOW, id="C-no-policy-is-permissive-plaintext"),
+    pytest.param(
+        policy("default", "  peers: [{mtls: {}}]\n")
+        + policy("web", "  targets: [{name: web}]\n  peers: [{mtls: {mode: PERMISSIVE}}]\n"),
+        PLAIN,
+        Verdict.ALLOW,
+        id="A.5-service-overrides-namespace",
+    ),
+    pytest.param(
+        policy("default", "  peers: [{mtls: {}}]\n", kind="MeshPolicy")
+        + policy("default", "  peers: [{mtls: {mode: PERMISSIVE}}]\n"),
+        PLAIN,
+        Verdict.ALLOW,
+        id="A.5-namespace-overrides-mesh",
+    ),
+    pytest.param(
+        policy("default", "  peers: [{mtls: {}}]\n", kind="MeshPolicy"),
+        PLAIN,
+        Verdict.REFUSED,
+        id="A.5-mesh-fallback",
+    ),
+    pytest.param(
+        policy("boo", "  peers: [{mtls: {}}]\n", kind="MeshPolicy"),
+        PLAIN,
+        Verdict.ALLOW,
+        id="A.1-meshpolicy-not-default-ignored",
+    ),
+    pytest.param(
+        policy("web", "  targets: [{name: web, ports: [{number: 8000}]}]\n  peers: [{mtls: {}}]\n"),
+        PLAIN,
+        Verdict.REFUSED,
+        id="A.5-port-by-service-number",
+    ),
+    pytest.param(
+        policy("web", "  targets: [{name: web, ports: [{number: 80}]}]\n  peers: [{mtls: {}}]\n"),
+        PLAIN,
+        Verdict.ALLOW,
+        id="A.5-container-port-number-does-not-match",
+    ),
+    pytest.param(
+        policy("web", "  targets: [{name: web, ports: [{name: http}]}]\n  peers: [{mtls: {}}]\n"),
+        PLAIN,
+        Verdict.REFUSED,
+        id="A.5-port-by-service-port-name",
+    ),
+    pytest.param(
+        beta("PeerAuthentication", "pa", "  mtls: {mode: STRICT}\n"),
+        PLAIN,
+        Verdict.REFUSED,
+        id="B.2-namespace-strict",
+    ),
+    pytest.param(
+        beta("PeerAuthentication", "mesh", "  mtls: {mode: STRICT}\n", "istio-system")
+        + beta("PeerAuthentication", "pa", "  mtls: {mode: UNSET}\n"),
+        PLAIN,
+        Verdict.REFUSED,
+        id="B.2-unset-inherits",
+    ),
+    pytest.param(
+        beta("PeerAuthentication", "mesh", "  mtls: {mode: STRICT}\n", "istio-system")
+        + beta(
+            "PeerAuthentication",
+            "wl",
+            "  selector: {matchLabels: {app: web}}\n  mtls: {mode: PERMISSIVE}\n",
+        ),
+        PLAIN,
+        Verdict.ALLOW,
+        id="B.2-workload-overrides-mesh",
+    ),
+    pytest.param(
+        beta(
+            "PeerAuthentication",
+            "wl",
+            "  selector: {matchLabels: {app: web}}\n  mtls: {mode: STRICT}\n",
+            "istio-system",
+        ),
+        PLAIN,
+        Verdict.ALLOW,
+        id="B.2-root-namespace-selector-ignored",
+    ),
+    pytest.param(
+        beta(
+            "PeerAuthentication",
+            "wl",
+            "  selector: {matchLabels: {app: web}}\n  portLevelMtls: {80: {mode: STRICT}}\n",
+        ),
+        PLAIN,
+        Verdict.REFUSED,
+        id="B.2-port-level-by-container-port",
+    ),
+    pytest.param(
+        beta("PeerAuthentication", "a", "  mtls: {mode: STRICT}\n", created="2020-01-01")
+        + beta("PeerAuthentication", "b", "  mtls: {mode: PERMISSIVE}\n", created="2020-02-01"),
+        PLAIN,
+        Verdict.REFUSED,
+        id="B.2-oldest-namespace-policy-wins",
+    ),
+    pytest.param(
+        policy("default", "  peers: [{mtls: {}}]\n", kind="MeshPolicy")
+        + beta(
+            "PeerAuthentication",
+            "wl",
+            "  selector: {matchLabels: {app: web}}\n  mtls: {mode: PERMISSIVE}\n",
+        ),
+        PLAIN,
+        Verdict.ALLOW,
+        id="C-any-peer-authentication-overrides-alpha",
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "peer", "verdict"), MTLS_CASES)
+def test_mtls_rules(config: str, peer: object, verdict: Verdict) -> None:
+    """Each mTLS precedence rule decides the transport outcome as the reference says."""
+    assert outcome(config, request(peer=peer)).verdict is verdict  # type: ignore[arg-type]
+
+
+def test_port_precedence_depends_on_version() -> None:
+    """§A.5: an older port-less entry wins in 1.4.x; the port-specific one wins from 1.5."""
+    config = policy(
+        "old", "  targets: [{name: web}]\n  peers: [{mtls: {}}]\n", created="2020-01-01"
+    ) + policy(
+        "new",
+        "  targets: [{name: web, ports: [{number: 8000}]}]\n"
+        "  peers: [{mtls: {mode: PERMISSIVE}}]\n",
+        created="2020-02-01",
+    )
+    req = request(peer=PLAIN)
+    assert outcome(config, req, settings=Settings(version=(1, 4, 6))).verdict is Verdict.REFUSED
+    assert outcome(config, req, settings=Settings(version=(1, 5, 0))).verdict is Verdict.ALLOW
+
+
+ORIGIN = "401 'Origin authentication failed.'"
+JWT_CASES = [
+    pytest.param(
+        policy("web", "  targets: [{name: web}]\n" + JWT),
+        None,
+        "/",
+        ORIGIN,
+        id="A.7-required-token-missing",
+    ),
+    pytest.param(
+        policy("web", "  targets: [{name: web}]\n" + JWT),
+        token(),
+        "/",
+        "allowed",
+        id="A.7-valid-token",
+    ),
+    pytest.param(
+        policy("web", "  targets: [{name: web}]\n" + JWT),
+        token(sub=False),
+        "/",
+        "allowed",
+        id="A.7-valid-token-without-sub-passes",
+    ),
+    pytest.param(
+        policy("web", "  targets: [{name: web}]\n" + JWT_RULES),
+        None,
+        "/health",
+        "allowed",
+        id="A.7-excluded-path-needs-no-token",
+    ),
+    pytest.param(
+        policy("web", "  targets: [{name: web}]\n" + JWT_RULES),
+        token(valid=False),
+        "/other",
+        "allowed",
+        id="A.7-untriggered-path-ignores-invalid-token",
+    ),
+    pytest.param(
+        policy("web", "  targets: [{name: web}]\n" + JWT_RULES),
+        None,
+        "/api/x",
+        ORIGIN,
+        id="A.7-included-path-needs-token",
+    ),
+    pytest.param(
+        policy("web", "  targets: [{name: web}]\n" + JWT),
+        token("other"),
+        "/",
+        ORIGIN,
+        id="A.7-token-of-untriggered-issuer",
+    ),
+    pytest.param(
+        policy("web", "  targets: [{name: web}]\n  originIsOptional: true\n" + JWT),
+        token(valid=False),
+        "/",
+        "allowed",
+        id="A.7-origin-optional",
+    ),
+    pytest.param(
+        policy("web", "  targets: [{name: web}]\n  principalBinding: USE_ORIGIN\n"),
+        None,
+        "/",
+        ORIGIN,
+        id="A.7-use-origin-without-origins",
+    ),
+    pytest.param(
+        policy(
+            "web",
+            "  targets: [{name: web}]\n"
+            + JWT.replace("      jwksUri", "      jwtHeaders: [x-token]\n      jwksUri"),
+        ),
+        token(where=("header", "x-token", "")),
+        "/",
+        "allowed",
+        id="A.7-custom-header-no-prefix",
+    ),
+    pytest.param(
+        policy(
+            "web",
+            "  targets: [{name: web}]\n"
+            + JWT.replace("      jwksUri", "      jwtHeaders: [x-token]\n      jwksUri"),
+        ),
+        token(),
+        "/",
+        ORIGIN,
+        id="A.7-custom-header-replaces-default-location",
+    ),
+    pytest.param(RA, None, "/", "allowed", id="B.3-missing-token-passes"),
+    pytest.param(
+        RA, token(valid=False), "/", "401 'Jwt verification fails'", id="B.3-invalid-token-rejected"
+    ),
+    pytest.param(
+        RA,
+        token("other"),
+        "/",
+        "401 'Jwt issuer is not configured'",
+        id="B.3-unknown-issuer-rejected",
+    ),
+    pytest.param(
+        RA.replace("    jwksUri", "    audiences: [aud]\n    jwksUri"),
+        token(aud="else"),
+        "/",
+        "403 'Audiences in Jwt are not allowed'",
+        id="B.3-wrong-audience-is-403",
+    ),
+    pytest.param(
+        RA,
+        token(where=("header", "x-token", "")),
+        "/",
+        "allowed",
+        id="B.3-token-at-unread-location-ignored",
+    ),
+    pytest.param(
+        RA,
+        token(),
+        "/",
+        "allowed, token removed before the application",
+        id="B.3-token-stripped-by-default",
+    ),
+    pytest.param(
+        RA.replace("    jwksUri", "    forwardOriginalToken: true\n    jwksUri"),
+        token(),
+        "/",
+        "allowed",
+        id="B.3-forward-original-token",
+    ),
+    pytest.param(
+        RA,
+        token(where=("param", "access_token", "")),
+        "/",
+        "allowed",
+        id="B.3-param-token-never-removed",
+    ),
+    pytest.param(
+        RA + DENY_NO_TOKEN,
+        None,
+        "/",
+        "403 'RBAC: access denied'",
+        id="B.4-deny-without-request-principal",
+    ),
+    pytest.param(
+        RA + DENY_NO_TOKEN,
+        token(sub=False),
+        "/",
+        "403 'RBAC: access denied'",
+        id="D.5a-valid-token-without-sub-denied",
+    ),
+    pytest.param(
+        RA + policy("web", "  targets: [{name: web}]\n" + JWT),
+        None,
+        "/",
+        "allowed",
+        id="C-request-authentication-switches-off-alpha-jwt",
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "tok", "path", "expected"), JWT_CASES)
+def test_jwt_rules(config: str, tok: object, path: str, expected: str) -> None:
+    """Each JWT rule of both APIs gives the outcome the reference states."""
+    got = outcome(config, request(peer=PLAIN, tok=tok, path=path))  # type: ignore[arg-type]
+    assert str(got) == expected
+
+
+def test_cors_preflight_bypasses_alpha_origin_authentication() -> None:
+    """§A.7: OPTIONS with Origin and Access-Control-Request-Method passes without a token."""
+    config = policy("web", "  targets: [{name: web}]\n" + JWT)
+    preflight = request(
+        method="OPTIONS",
+        headers=(("access-control-request-method", "GET"), ("origin", "https://a")),
+    )
+    assert outcome(config, preflight).verdict is Verdict.ALLOW
+    assert outcome(config, preflight, settings=Settings(version=(1, 4, 0))).verdict.denied
+    assert outcome(config, request(method="OPTIONS")).verdict is Verdict.DENY_401
+
+
+def test_http_only_deny_fields_deny_every_tcp_connection() -> None:
+    """§B.4: a DENY rule whose only field is HTTP-only denies all traffic on a TCP port."""
+    assert outcome(RA + DENY_NO_TOKEN, request(TCP), TCP).verdict is Verdict.DENY_403
+
+
+def test_allow_rule_with_http_fields_is_dropped_on_tcp() -> None:
+    """§B.4: an ALLOW rule using paths cannot match on TCP, so the ALLOW policy denies."""
+    config = beta(
+        "AuthorizationPolicy", "allow", "  rules:\n  - to: [{operation: {paths: ['/api/*']}}]\n"
+    )
+    assert outcome(config, request(TCP), TCP).verdict is Verdict.DENY_403
+    assert outcome(config, request(path="/api/x")).verdict is Verdict.ALLOW
+    assert outcome(config, request(path="/other")).verdict is Verdict.DENY_403
+
+
+def test_alpha_jwt_never_applies_to_tcp() -> None:
+    """§A.6: JWT filters exist only on HTTP chains."""
+    config = policy("web", "  targets: [{name: web}]\n" + JWT)
+    assert outcome(config, request(TCP), TCP).verdict is Verdict.ALLOW
