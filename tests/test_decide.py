@@ -406,3 +406,40 @@ def test_alpha_jwt_never_applies_to_tcp() -> None:
     """§A.6: JWT filters exist only on HTTP chains."""
     config = policy("web", "  targets: [{name: web}]\n" + JWT)
     assert outcome(config, request(TCP), TCP).verdict is Verdict.ALLOW
+
+
+def test_query_strings_reach_trigger_rules_before_1_4_4() -> None:
+    """§A.7: before proxy 1.4.4 `/ip?x` escaped an exact `/ip` trigger rule (CVE-2020-8595);
+    the engine finds that difference only when told the old version."""
+    from semantics_kit import side
+
+    from migrate.verify import verify_sides
+
+    before = policy(
+        "web",
+        "  targets: [{name: web}]\n"
+        + JWT.replace(
+            "      jwksUri", "      triggerRules: [{includedPaths: [{exact: /ip}]}]\n      jwksUri"
+        ),
+    )
+    after = RA + beta(
+        "AuthorizationPolicy",
+        "deny",
+        "  selector: {matchLabels: {app: web}}\n"
+        "  action: DENY\n  rules:\n  - from: [{source: {notRequestPrincipals: ['*']}}]"
+        "\n    to: [{operation: {paths: [/ip]}}]\n",
+    )
+
+    def witnesses(version: tuple[int, int, int]) -> set[str]:
+        settings = Settings(version=version)
+        old, inventory = side(before, settings)
+        new, _ = side(after, settings)
+        report = verify_sides(old, new, inventory)
+        return {
+            c.witness.path
+            for c in report.causes
+            if c.change.value == "stricter" and not c.inherent and c.witness.method == "GET"
+        }
+
+    assert "/ip?" in {p[:4] for p in witnesses((1, 4, 3))}
+    assert not any("?" in p for p in witnesses((1, 5, 0)))

@@ -41,11 +41,24 @@ def render_text(report: VerifyReport, console: Console, *, every: bool = False) 
     """Findings, then one block per cause (every differing request with `every`), then figures."""
     for finding in report.findings:
         console.print(finding_text(finding), soft_wrap=True)
+    minor: dict[tuple[str, str, str], int] = {}
     for cause in report.causes:
+        if not every and cause.change in (Change.STATUS_ONLY, Change.COMPATIBLE):
+            key = (cause.change.value, cause.before.verdict.value, cause.after.verdict.value)
+            minor[key] = minor.get(key, 0) + cause.requests
+            continue
         console.print(_cause_text(report, cause), soft_wrap=True)
         if every:
             for difference in cause.differences[1:]:
                 console.print(f"    also: {difference.request}", soft_wrap=True)
+    for (change, before, after), count in minor.items():
+        console.print(
+            Text(
+                f"{change.upper()}  {count} request(s): {before} -> {after} (--all lists them)",
+                style=_STYLE[Change(change)],
+            ),
+            soft_wrap=True,
+        )
     console.print(Text(headline(report), style="bold"), soft_wrap=True)
     console.print(
         f"{report.evaluated:,} requests evaluated over {report.destinations:,} destinations "

@@ -141,7 +141,7 @@ def _attribute(name: str, request: Request, identity: Identity) -> str | None:
         "requestPrincipals": identity.principal or None,
         "ports": str(request.destination.port),
         "methods": request.method,
-        "paths": request.path,
+        "paths": request.path.split("?", 1)[0],
     }
     return values.get(name)
 

@@ -26,6 +26,8 @@ from migrate.semantics.strings import Pattern
 PEER_FAILED = "Peer authentication failed."
 ORIGIN_FAILED = "Origin authentication failed."
 RBAC_DENIED = "RBAC: access denied"
+RBAC_CLOSED = "RBAC: connection closed"
+"""On a TCP port an RBAC denial closes the connection; there is no HTTP status."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,8 @@ def decide(applicable: Applicable, request: Request, settings: Settings) -> Outc
         identity, forwarded = authn
     allowed, by = authorize(applicable.authz, request, identity)
     if not allowed:
-        return Outcome(Verdict.DENY_403, RBAC_DENIED, None, by)
+        reason = RBAC_DENIED if request.destination.http else RBAC_CLOSED
+        return Outcome(Verdict.DENY_403, reason, None, by)
     return Outcome(Verdict.ALLOW, "", forwarded if request.token else None)
 
 
@@ -198,12 +201,17 @@ def _origins(
         return True, None
     triggered = False
     for origin in origins:
-        if should_validate(request.path, origin):
+        if should_validate(_trigger_path(request.path, settings), origin):
             triggered = True
             claims = payloads.get(origin.issuer)
             if claims is not None:
                 return True, claims
     return not triggered, None
+
+
+def _trigger_path(path: str, settings: Settings) -> str:
+    """Proxies from 1.4.4 drop the query string before matching trigger rules (§A.7)."""
+    return path if settings.version < (1, 4, 4) else path.split("?", 1)[0]
 
 
 def should_validate(path: str, jwt: Jwt) -> bool:

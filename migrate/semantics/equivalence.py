@@ -9,7 +9,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from migrate.semantics.decide import decide
-from migrate.semantics.request import Outcome, Request, Verdict
+from migrate.semantics.request import (
+    UNCONFIGURED_ISSUER,
+    Outcome,
+    Request,
+    Signature,
+    Verdict,
+)
 from migrate.semantics.side import Settings
 from migrate.semantics.space import DestinationClass, requests
 
@@ -94,7 +100,7 @@ def compare(groups: Iterable[DestinationClass], settings: Settings) -> tuple[lis
     causes: dict[tuple[object, ...], Cause] = {}
     evaluated = 0
     for group in groups:
-        for request in requests(group):
+        for request in requests(group, settings):
             evaluated += 1
             before = decide(group.before, request, settings)
             after = decide(group.after, request, settings)
@@ -113,6 +119,7 @@ def _record(
         (before.verdict, before.reason, before.decided_by),
         (after.verdict, after.reason, after.decided_by),
         difference.inherent,
+        features(difference.request),
     )
     cause = causes.get(key)
     if cause is None:
@@ -126,6 +133,22 @@ def _record(
     cause.requests += 1
     cause.workloads.update((s.namespace, s.name) for s in group.sites)
     cause.differences.append(difference)
+
+
+def features(request: Request) -> tuple[object, ...]:
+    """What kind of request this is, beyond its path: differences of one cause share it.
+
+    Protocol, whether a Service declares the port, the token's kind (none, valid, valid
+    without `sub`, bad: invalid or from an unconfigured issuer) and whether it is a CORS
+    preflight."""
+    token = request.token
+    kind = "none"
+    if token is not None:
+        claims = token.claims
+        bad = claims.signature is Signature.INVALID or claims.issuer == UNCONFIGURED_ISSUER
+        kind = "bad" if bad else ("valid" if claims.has_sub else "no-sub")
+    destination = request.destination
+    return (destination.http, destination.service is None, kind, request.is_cors_preflight)
 
 
 _RANK = {Change.LOOSER: 0, Change.STRICTER: 1, Change.STATUS_ONLY: 2, Change.COMPATIBLE: 3}

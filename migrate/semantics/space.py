@@ -32,8 +32,11 @@ from migrate.semantics.request import (
     Token,
     Transport,
 )
-from migrate.semantics.side import Side, authorization_policies, request_authentications
+from migrate.semantics.side import Settings, Side, authorization_policies, request_authentications
 from migrate.semantics.strings import ANY_NON_EMPTY, PATH_UNIVERSE, Pattern, partition, signature
+
+RAW_PATH_UNIVERSE = Pattern("regex", "/[^#\\x00\\n\\r]*")
+"""Paths as the client sends them, query string included."""
 
 OTHER_WORKLOAD = "(any workload the inputs do not show)"
 OTHER_NAMESPACE = "(any other namespace)"
@@ -254,16 +257,17 @@ def _identity(applicable: Applicable) -> tuple[object, ...]:
 # --- requests of one class ---------------------------------------------------------------
 
 
-def requests(group: DestinationClass) -> Iterator[Request]:
+def requests(group: DestinationClass, settings: Settings | None = None) -> Iterator[Request]:
     """Every request needed to compare the two configurations on this class's destination."""
     destination = group.destination
     policies = [*group.before.authz, *group.after.authz]
+    raw = raw_query_paths(settings or Settings())
     for peer in peers(policies):
         if not destination.http:
             yield Request(destination, peer, None, "/", "")
             continue
         for token, path, (method, headers) in product(
-            tokens(group), paths(group, policies), methods(policies)
+            tokens(group), paths(group, policies, raw=raw), methods(policies)
         ):
             yield Request(destination, peer, token, path, method, headers)
 
@@ -340,8 +344,18 @@ def _claims(issuer: str, known: list[Provider]) -> list[Claims]:
     return variants
 
 
-def path_patterns(group: DestinationClass, policies: list[AuthorizationPolicy]) -> list[Pattern]:
-    """Every path condition either configuration evaluates on this destination."""
+def raw_query_paths(settings: Settings) -> bool:
+    """Before proxy 1.4.4, alpha trigger rules saw the raw :path, query string included
+    (reference §A.7, CVE-2020-8595); AuthorizationPolicy paths never do (§B.4)."""
+    return settings.version < (1, 4, 4)
+
+
+def path_patterns(
+    group: DestinationClass, policies: list[AuthorizationPolicy], *, raw: bool = False
+) -> list[Pattern]:
+    """Every path condition either configuration evaluates on this destination, as a
+    condition on the request's path (`raw`: the path may carry a query string, which
+    AuthorizationPolicy ignores)."""
     found: dict[Pattern, None] = {}
     for side in (group.before, group.after):
         for origin in side.alpha.origins if side.alpha else ():
@@ -351,13 +365,32 @@ def path_patterns(group: DestinationClass, policies: list[AuthorizationPolicy]) 
                     if pattern is not None:
                         found[pattern] = None
     for pattern in _patterns(policies, ("paths", "notPaths"), ""):
-        found[pattern] = None
+        found[_without_query(pattern) if raw else pattern] = None
     return list(found)
 
 
-def paths(group: DestinationClass, policies: list[AuthorizationPolicy]) -> list[str]:
+def _without_query(pattern: Pattern) -> Pattern:
+    """The same condition applied to the path with any query string removed."""
+    query = "(\\?.*)?"
+    if pattern.how == "exact":
+        return Pattern("regex", _escape(pattern.value) + query)
+    if pattern.how == "prefix":
+        return Pattern("regex", _escape(pattern.value) + "[^?]*" + query)
+    if pattern.how == "suffix":
+        return Pattern("regex", "[^?]*" + _escape(pattern.value) + query)
+    return Pattern("regex", "[^?]+" + query)
+
+
+def _escape(text: str) -> str:
+    return "".join("\\" + ch if ch in "^$\\.*+?()[]{}|/-" else ch for ch in text)
+
+
+def paths(
+    group: DestinationClass, policies: list[AuthorizationPolicy], *, raw: bool = False
+) -> list[str]:
     """One witness path per cell of the path conditions."""
-    return [c.witness for c in partition(path_patterns(group, policies), PATH_UNIVERSE)]
+    universe = RAW_PATH_UNIVERSE if raw else PATH_UNIVERSE
+    return [c.witness for c in partition(path_patterns(group, policies, raw=raw), universe)]
 
 
 def methods(policies: list[AuthorizationPolicy]) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
