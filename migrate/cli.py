@@ -48,7 +48,7 @@ def guarded(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, SystemExit, KeyboardInterrupt):
+        except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:
             _internal_error(exc)
