@@ -75,14 +75,15 @@ class Pattern:
     def from_istio(value: str) -> Pattern:
         """The v1beta1 string form: "*" present, "abc*" prefix, "*abc" suffix, else exact.
 
-        As Istio checks it: a trailing "*" wins over a leading one, so "*a*" is prefix "*a".
+        As Istio checks it (pilot/pkg/security/authz/matcher/string.go, StringMatcherWithPrefix):
+        a leading "*" wins over a trailing one, so "*a*" is suffix "a*".
         """
         if value == "*":
             return Pattern("present")
-        if value.endswith("*"):
-            return Pattern("prefix", value[:-1])
         if value.startswith("*"):
             return Pattern("suffix", value[1:])
+        if value.endswith("*"):
+            return Pattern("prefix", value[:-1])
         return Pattern("exact", value)
 
     def __str__(self) -> str:
