@@ -211,14 +211,15 @@ def _problem(code: str, message: str, node: yaml.Node) -> Problem:
     return Problem(code, message, mark.line, mark.column)
 
 
-def build_document(node: yaml.Node) -> tuple[Any, list[Problem]]:
+def build_document(node: yaml.Node, *, aliases: bool = True) -> tuple[Any, list[Problem]]:
     """The plain value of a document node and the problems found while building it.
 
+    `aliases` False promises the text has no alias (no `*`), which skips the expansion count.
     Raises DocumentRejected when the document cannot be built at all.
     """
     builder = _Builder()
     try:
-        if builder.size(node) > MAX_EXPANDED_NODES:
+        if aliases and builder.size(node) > MAX_EXPANDED_NODES:
             raise DocumentRejected(
                 _problem(
                     "AM008",

@@ -128,14 +128,51 @@ class Inventory:
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
     destination_rules: list[Document] = field(default_factory=list)
     mesh: MeshConfig = field(default_factory=lambda: MeshConfig(DEFAULT_ROOT_NAMESPACE, None, None))
+    _indexed: (
+        tuple[
+            tuple[int, int],
+            tuple[
+                dict[str, list[Service]], dict[str, list[Workload]], dict[tuple[str, str], Workload]
+            ],
+        ]
+        | None
+    ) = field(default=None, repr=False)
 
     def service(self, namespace: str, name: str) -> Service | None:
         """The Service `name` in `namespace`."""
         return self.services.get((namespace, name))
 
+    def services_in(self, namespace: str) -> list[Service]:
+        """Services of one namespace, sorted by name (indexed on first use)."""
+        return self._index()[0].get(namespace, [])
+
     def workloads_in(self, namespace: str | None) -> list[Workload]:
         """Workloads of one namespace, or of all when `namespace` is None."""
-        return [w for w in self.workloads if namespace is None or w.namespace == namespace]
+        if namespace is None:
+            return list(self.workloads)
+        return self._index()[1].get(namespace, [])
+
+    def workload(self, namespace: str, name: str) -> Workload | None:
+        """A workload by namespace and name."""
+        return self._index()[2].get((namespace, name))
+
+    def _index(
+        self,
+    ) -> tuple[
+        dict[str, list[Service]], dict[str, list[Workload]], dict[tuple[str, str], Workload]
+    ]:
+        """Lookups by namespace, rebuilt when services or workloads were added since."""
+        size = (len(self.services), len(self.workloads))
+        if self._indexed is None or self._indexed[0] != size:
+            services: dict[str, list[Service]] = {}
+            for (namespace, _), service in sorted(self.services.items()):
+                services.setdefault(namespace, []).append(service)
+            workloads: dict[str, list[Workload]] = {}
+            for workload in self.workloads:
+                workloads.setdefault(workload.namespace, []).append(workload)
+            named = {(w.namespace, w.name): w for w in self.workloads}
+            self._indexed = (size, (services, workloads, named))
+        return self._indexed[1]
 
     def selected(self, namespace: str, selector: dict[str, str]) -> list[Workload]:
         """Workloads in `namespace` whose pod labels include every selector label."""

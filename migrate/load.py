@@ -208,12 +208,13 @@ def parse_text(
             if is_json:
                 return [], [parsed], False
             parsed = None
+    aliases = "*" in text.text  # no `*`, no alias: the expansion count can be skipped
     documents: list[Document] = []
     findings: list[Finding] = []
     try:
         for index, node in enumerate(compose_documents(text.text)):
             if node is not None:
-                _add_document(text.path, index, node, documents, findings)
+                _add_document(text.path, index, node, documents, findings, aliases=aliases)
     except yaml.YAMLError as exc:
         if isinstance(parsed, list):
             return parsed, [], False
@@ -287,14 +288,20 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _add_document(
-    path: str, index: int, node: yaml.Node, documents: list[Document], findings: list[Finding]
+    path: str,
+    index: int,
+    node: yaml.Node,
+    documents: list[Document],
+    findings: list[Finding],
+    *,
+    aliases: bool = True,
 ) -> None:
     mark = node.start_mark
     origin = Origin(path, index, mark.line + 1, mark.column + 1)
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
         return  # an empty document, e.g. between two `---`
     try:
-        value, problems = build_document(node)
+        value, problems = build_document(node, aliases=aliases)
     except DocumentRejected as exc:
         findings.append(_from_problem(path, exc.problem))
         return

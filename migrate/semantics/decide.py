@@ -7,6 +7,7 @@ the RBAC filters (ยงB.4). With only alpha or only beta resources it reduces to ย
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from migrate.model.alpha import AlphaPolicy, Jwt, MtlsMode, Peer, StringMatch
@@ -232,6 +233,7 @@ def matches(match: StringMatch, path: str) -> bool:
     return pattern is not None and pattern.matches(path)
 
 
+@functools.lru_cache(maxsize=65536)
 def as_pattern(match: StringMatch) -> Pattern | None:
     """The string pattern of a StringMatch (None for an empty one)."""
     if not match.how:

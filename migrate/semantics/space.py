@@ -178,20 +178,15 @@ def destinations(
 
 
 def _workload(inventory: Inventory, site: Site) -> Workload | None:
-    return next(
-        (w for w in inventory.workloads if (w.namespace, w.name) == (site.namespace, site.name)),
-        None,
-    )
+    return inventory.workload(site.namespace, site.name)
 
 
 def _fronting(inventory: Inventory, site: Site) -> list[Service]:
     labels = dict(site.labels)
     return [
         s
-        for (namespace, _), s in sorted(inventory.services.items())
-        if namespace == site.namespace
-        and s.selector
-        and all(labels.get(k) == v for k, v in s.selector.items())
+        for s in inventory.services_in(site.namespace)
+        if s.selector and all(labels.get(k) == v for k, v in s.selector.items())
     ]
 
 
