@@ -123,6 +123,23 @@ CODES: dict[str, Code] = {
             "manifests, or pass them with --inventory, for an exact result.",
         ),
         Code(
+            "AM401",
+            "policy left as it is",
+            "The message says why (ignored by Istio, invalid, embedded, or replaced by a later "
+            "definition) and which option converts it anyway.",
+        ),
+        Code(
+            "AM402",
+            "policy has no exact v1beta1 form",
+            "The message says what cannot be expressed; rewrite the policy, or use the option "
+            "it names to accept a stricter result.",
+        ),
+        Code(
+            "AM410",
+            "file cannot be rewritten in place",
+            "Stream the new resources with -o yaml and edit the file by hand.",
+        ),
+        Code(
             "AM201",
             "alpha policy found",
             "Migrate it to security.istio.io/v1beta1 before upgrading to Istio 1.6.",

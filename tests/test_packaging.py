@@ -11,7 +11,7 @@ PYPROJECT = (ROOT / "pyproject.toml").read_text()
 
 def test_every_subpackage_is_listed() -> None:
     """Each folder of migrate/ with Python modules is in pyproject's package list."""
-    line = re.search(r"^packages = \[(.*)\]$", PYPROJECT, re.MULTILINE)
+    line = re.search(r"^packages = \[(.*?)\]$", PYPROJECT, re.MULTILINE | re.DOTALL)
     assert line is not None
     listed = set(re.findall(r'"([^"]+)"', line.group(1)))
     found = {"migrate"} | {

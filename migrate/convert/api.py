@@ -1,0 +1,62 @@
+"""The `convert` job as a library call: convert, prove, plan the file changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from migrate.convert.apply import FileChange, plan_changes
+from migrate.convert.model import Conversion, ConvertOptions
+from migrate.convert.prove import prove
+from migrate.convert.run import convert_workspace
+from migrate.exitcodes import ExitCode
+from migrate.findings import Finding, Severity
+from migrate.semantics.equivalence import Change
+from migrate.verify import VerifyOptions, VerifyReport
+from migrate.workspace import Workspace, WorkspaceOptions, open_workspace
+
+
+@dataclass(slots=True)
+class ConvertResult:
+    """A conversion, its proof, and the file changes it would make."""
+
+    workspace: Workspace
+    conversion: Conversion
+    report: VerifyReport
+    changes: list[FileChange]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        """True when nothing may be written: a looser difference not accepted, or no proof."""
+        proof_failed = any(
+            f.severity is Severity.ERROR and f.code.startswith("AM3") for f in self.report.findings
+        )
+        return proof_failed or self.report.count(Change.LOOSER) > 0
+
+    def exit_code(self, *, check: bool = False) -> ExitCode:
+        """3 if looser, 2 on input errors or refused policies, 1 with --check when files
+        would change, else 0."""
+        if self.report.count(Change.LOOSER):
+            return ExitCode.LOOSER
+        if any(f.severity is Severity.ERROR for f in [*self.report.findings, *self.findings]):
+            return ExitCode.INPUT_ERROR
+        if check and self.changes:
+            return ExitCode.FOUND
+        return ExitCode.OK
+
+
+def convert_paths(
+    paths: Sequence[str],
+    workspace_options: WorkspaceOptions | None = None,
+    options: ConvertOptions | None = None,
+    verify_options: VerifyOptions | None = None,
+    *,
+    stdin: bytes | None = None,
+) -> ConvertResult:
+    """Convert every alpha policy under `paths`, prove the result, and plan the rewrite."""
+    workspace = open_workspace(paths, workspace_options, stdin=stdin)
+    conversion = convert_workspace(workspace, options)
+    report = prove(workspace, conversion, verify_options)
+    changes, findings = plan_changes(workspace, conversion)
+    return ConvertResult(workspace, conversion, report, changes, findings)

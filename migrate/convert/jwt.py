@@ -1,0 +1,166 @@
+"""JWT: a RequestAuthentication per scope, and the DENY AuthorizationPolicy that keeps the
+paths alpha protected closed to requests without a valid token (reference §D.5, §D.6, §D.9).
+
+    origins: [{jwt: {issuer: i, jwksUri: u, jwtHeaders: [x-token],
+                     triggerRules: [{excludedPaths: [{exact: /health}],
+                                     includedPaths: [{prefix: /api/}]}]}}]
+        ->  RequestAuthentication: jwtRules: [{issuer: i, jwksUri: u,
+                                               fromHeaders: [{name: x-token}],
+                                               forwardOriginalToken: true}]
+        ->  AuthorizationPolicy (DENY): rules:
+              - to: [{operation: {ports: ["80"], paths: ["/api/*"], notPaths: ["/health"]}}]
+                when: [{key: request.auth.claims[iss], notValues: [i]}]
+
+The condition is on the token's issuer claim, not on `requestPrincipals`, so a valid token
+without `sub` passes as it did (§D.5a). The DENY is scoped to HTTP ports, since on a TCP port
+its HTTP-only conditions would be dropped and it would deny everything (§D.5c, §B.4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from migrate.model.alpha import AlphaPolicy, Jwt, StringMatch, TriggerRule
+from migrate.semantics.strings import UnsupportedPattern, as_literal, stricter_cover
+
+
+class NotExpressible(Exception):
+    """The alpha JWT setup has no exact v1beta1 form (the message says why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PortScope:
+    """Ports a DENY applies to (`ports`) or stays off (`not_ports`); both empty: all."""
+
+    ports: tuple[int, ...] = ()
+    not_ports: tuple[int, ...] = ()
+
+
+def jwt_rules(policy: AlphaPolicy) -> list[dict[str, Any]]:
+    """One jwtRule per origin; the token is forwarded, as alpha never stripped it (§D.9)."""
+    return [_jwt_rule(origin) for origin in policy.origins]
+
+
+def _jwt_rule(origin: Jwt) -> dict[str, Any]:
+    rule: dict[str, Any] = {"issuer": origin.issuer}
+    if origin.audiences:
+        rule["audiences"] = list(origin.audiences)
+    if origin.jwks:
+        rule["jwks"] = origin.jwks
+    if origin.jwks_uri:
+        rule["jwksUri"] = origin.jwks_uri
+    if origin.jwt_headers:
+        rule["fromHeaders"] = [_header(h) for h in origin.jwt_headers]
+    if origin.jwt_params:
+        rule["fromParams"] = list(origin.jwt_params)
+    rule["forwardOriginalToken"] = True
+    return rule
+
+
+def _header(name: str) -> dict[str, str]:
+    if name.lower() == "ingress-authorization":
+        return {"name": name, "prefix": "istio"}  # §A.7: the one header with a prefix
+    return {"name": name}
+
+
+def deny_rules(
+    policy: AlphaPolicy, ports: PortScope, *, allow_stricter: bool
+) -> list[dict[str, Any]]:
+    """DENY rules for the paths where alpha required a token; [] when origins are optional."""
+    if policy.origin_is_optional or not policy.origins:
+        return []
+    origins = policy.origins
+    if len({_rules_key(o) for o in origins}) > 1:
+        raise NotExpressible(
+            "origins with different trigger rules accept different issuers on different "
+            "paths; that needs path regions AuthorizationPolicy cannot intersect"
+        )
+    when = [{"key": "request.auth.claims[iss]", "notValues": sorted({o.issuer for o in origins})}]
+    triggers = origins[0].trigger_rules
+    operations = (
+        [_operation(r, ports, allow_stricter) for r in triggers]
+        if triggers
+        else [_ports_only(ports)]
+    )
+    rules = []
+    for operation in operations:
+        if operation is None:
+            continue  # a trigger rule no real path can satisfy
+        rule: dict[str, Any] = {}
+        if operation:
+            rule["to"] = [{"operation": operation}]
+        rule["when"] = when
+        rules.append(rule)
+    return rules
+
+
+def _rules_key(origin: Jwt) -> tuple[object, ...]:
+    return tuple(
+        (tuple((m.how, m.value) for m in r.excluded), tuple((m.how, m.value) for m in r.included))
+        for r in origin.trigger_rules
+    )
+
+
+def _ports_only(ports: PortScope) -> dict[str, Any]:
+    operation: dict[str, Any] = {}
+    if ports.ports:
+        operation["ports"] = [str(p) for p in ports.ports]
+    if ports.not_ports:
+        operation["notPorts"] = [str(p) for p in ports.not_ports]
+    return operation
+
+
+def _operation(rule: TriggerRule, ports: PortScope, allow_stricter: bool) -> dict[str, Any] | None:
+    operation = _ports_only(ports)
+    included = [v for m in rule.included if (v := _path(m, allow_stricter, cover=True))]
+    if rule.included and not included:
+        return None
+    excluded = [v for m in rule.excluded if (v := _path(m, allow_stricter, cover=False))]
+    if included:
+        operation["paths"] = included
+    if excluded:
+        operation["notPaths"] = excluded
+    return operation
+
+
+def _path(match: StringMatch, allow_stricter: bool, *, cover: bool) -> str | None:
+    """A trigger-rule path as an AuthorizationPolicy path; None for one no path satisfies.
+
+    Istio reads a leading "*" as a suffix match before a trailing one as a prefix match, and
+    has no escape, so an exact path with a "*" at either end, or a prefix starting with one,
+    cannot be written (§D.6)."""
+    how, value = match.how, match.value
+    if how == "regex":
+        how, value = _literal_of_regex(match, allow_stricter, cover=cover)
+    if how == "present" or (how in ("prefix", "suffix") and not value):
+        return "*"
+    if how == "exact" and not value:
+        return None  # an empty exact path never matches a real request
+    if (how == "exact" and (value.startswith("*") or value.endswith("*"))) or (
+        how == "prefix" and value.startswith("*")
+    ):
+        raise NotExpressible(
+            f"path {match} starts or ends with '*', which AuthorizationPolicy "
+            "reads as a wildcard (§D.6)"
+        )
+    return {"exact": value, "prefix": value + "*", "suffix": "*" + value}.get(how)
+
+
+def _literal_of_regex(match: StringMatch, allow_stricter: bool, *, cover: bool) -> tuple[str, str]:
+    try:
+        literal = as_literal(match.value)
+        if literal is not None:
+            return literal.how, literal.value
+        if allow_stricter and cover:
+            wider = stricter_cover(match.value)
+            return wider.how, wider.value
+    except UnsupportedPattern as exc:
+        raise NotExpressible(f"regex {match.value!r}: {exc.reason}") from None
+    raise NotExpressible(
+        f"regex {match.value!r} is not an exact, prefix or suffix match; AuthorizationPolicy "
+        "has no regex (use --allow-stricter to require a token on a wider set of paths)"
+        if cover
+        else f"excluded regex {match.value!r} is not an exact, prefix or suffix match; "
+        "AuthorizationPolicy has no regex"
+    )

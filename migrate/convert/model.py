@@ -1,0 +1,47 @@
+"""What a conversion produces: new resources with their source, and the options that shape them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from migrate.findings import Finding
+from migrate.workspace import PolicyEntry
+
+PROVENANCE = "authn-migrate.io/converted-from"
+"""Annotation naming the alpha policy a resource was converted from."""
+DEFAULT_API_VERSION = "security.istio.io/v1beta1"
+PathKey = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class ConvertOptions:
+    """Choices the user makes about the conversion."""
+
+    api_version: str = DEFAULT_API_VERSION
+    include_ignored: bool = False
+    allow_stricter: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NewResource:
+    """One generated resource, the alpha policy it replaces, and where commented fields went."""
+
+    data: dict[str, Any]
+    source: PolicyEntry
+    moves: tuple[tuple[tuple[PathKey, ...], tuple[PathKey, ...]], ...] = ()
+
+    @property
+    def ref(self) -> str:
+        """`Kind namespace/name` of the new resource."""
+        meta = self.data["metadata"]
+        return f"{self.data['kind']} {meta.get('namespace', '')}/{meta['name']}"
+
+
+@dataclass(slots=True)
+class Conversion:
+    """Everything a conversion made, refused and noticed."""
+
+    resources: list[NewResource] = field(default_factory=list)
+    converted: list[PolicyEntry] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)

@@ -1,0 +1,48 @@
+"""Proving a conversion before anything is written: every new resource validates against its
+schema (a failure is the tool's fault), and the repository after the conversion enforces at
+least what it did before (the engine of `migrate.verify`)."""
+
+from __future__ import annotations
+
+import json
+
+from migrate.convert.model import Conversion
+from migrate.errors import InternalError
+from migrate.findings import Severity
+from migrate.load import Document, Origin
+from migrate.model.beta import BetaResource, build_beta
+from migrate.semantics.side import Settings, Side
+from migrate.validate import validate_document
+from migrate.verify import VerifyOptions, VerifyReport, verify_sides
+from migrate.workspace import Workspace
+
+GENERATED = "<generated>"
+
+
+def generated_resources(conversion: Conversion) -> list[BetaResource]:
+    """The new resources as the beta model sees them; schema errors are internal errors."""
+    models = []
+    for index, new in enumerate(conversion.resources):
+        # as the API server sees it: JSON, so integer keys (portLevelMtls) become strings
+        data = json.loads(json.dumps(new.data))
+        document = Document(Origin(GENERATED, index, 0, 0), data)
+        problems = [f for f in validate_document(document) if f.severity is Severity.ERROR]
+        if problems:
+            raise InternalError(f"generated {new.ref} fails its schema: {problems[0].message}")
+        models.append(build_beta(document, new.data["metadata"]["namespace"]))
+    return models
+
+
+def prove(
+    workspace: Workspace, conversion: Conversion, options: VerifyOptions | None = None
+) -> VerifyReport:
+    """Compare the workspace as it is with the workspace after the conversion."""
+    options = options or VerifyOptions()
+    settings = Settings(version=options.version, root_namespace=workspace.root_namespace)
+    converted = {id(e.policy) for e in conversion.converted}
+    remaining = [p for p in workspace.alpha if id(p) not in converted]
+    before = Side.build(settings, workspace.alpha, workspace.beta)
+    after = Side.build(settings, remaining, [*workspace.beta, *generated_resources(conversion)])
+    return verify_sides(
+        before, after, workspace.inventory, options, findings=list(conversion.findings)
+    )

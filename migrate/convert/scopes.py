@@ -1,0 +1,69 @@
+"""Where a converted resource applies: the alpha policy's scope as a beta namespace and
+selector, and which container ports each alpha policy really governs (reference §A.5, §D.1).
+
+    MeshPolicy default                 ->  root namespace, no selector
+    Policy ns/default (no targets)     ->  namespace ns, no selector
+    Policy ns/p, target svc (ports)    ->  namespace ns, selector = svc's selector,
+                                           container ports behind the selected service ports
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from migrate.inventory import Inventory, Service, ServicePort
+from migrate.model.alpha import AlphaPolicy, Scope
+from migrate.semantics.side import Side
+
+
+@dataclass(frozen=True, slots=True)
+class Governed:
+    """A container port of a Service's pods whose alpha policy is `policy` (the winner of §A.5)."""
+
+    service: Service
+    port: ServicePort
+    container_ports: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetScope:
+    """One target of a service policy: its Service and the ports the policy wins."""
+
+    service: Service
+    selector: dict[str, str]
+    governed: tuple[Governed, ...]
+    all_ports: bool
+    """True when the policy wins every port of the Service (a port-less target)."""
+
+
+def container_ports(service: Service, port: ServicePort, inventory: Inventory) -> tuple[int, ...]:
+    """Container ports behind a service port: its number, or its name resolved through the
+    selected pods' container ports (never the service port, the public converter's mistake)."""
+    if isinstance(port.target_port, int):
+        return (port.target_port,)
+    pods = inventory.selected(service.namespace, service.selector or {})
+    found = {p.number for w in pods if (p := w.port_named(port.target_port)) is not None}
+    return tuple(sorted(found))
+
+
+def target_scopes(policy: AlphaPolicy, side: Side, inventory: Inventory) -> list[TargetScope]:
+    """The targets of a service policy that resolve, with the ports where it is the policy
+    Istio applies (it may lose some to an older or port-specific one)."""
+    scopes = []
+    for target in policy.targets:
+        service = inventory.service(policy.namespace, target.name)
+        if service is None or not service.selector:
+            continue
+        governed = tuple(
+            Governed(service, port, container_ports(service, port, inventory))
+            for port in service.ports
+            if side.alpha_policy(service.namespace, service.name, port.port, port.name) is policy
+        )
+        all_ports = len(governed) == len(service.ports) and not target.ports
+        scopes.append(TargetScope(service, dict(service.selector), governed, all_ports))
+    return scopes
+
+
+def beta_namespace(policy: AlphaPolicy, root_namespace: str) -> str:
+    """The namespace of the converted resources: the root namespace for the mesh policy."""
+    return root_namespace if policy.scope is Scope.MESH else policy.namespace
