@@ -8,7 +8,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from migrate.findings import Finding, Severity, sort_findings
-from migrate.inventory import DEFAULT_ROOT_NAMESPACE, Inventory, add_to_inventory, is_namespaced
+from migrate.inventory import (
+    DEFAULT_ROOT_NAMESPACE,
+    WORKLOAD_KINDS,
+    Inventory,
+    add_to_inventory,
+    is_namespaced,
+)
 from migrate.load import Document, LoadedFile, LoadResult, Origin, load_paths, parse_text
 from migrate.model.alpha import AlphaPolicy, build_alpha, is_alpha_policy
 from migrate.model.beta import BetaResource, build_beta, is_beta_resource
@@ -18,21 +24,7 @@ from migrate.validate import validate_document
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 _INVENTORY_KINDS = frozenset(
-    {
-        "Service",
-        "Namespace",
-        "DestinationRule",
-        "ConfigMap",
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "ReplicaSet",
-        "Job",
-        "CronJob",
-        "Pod",
-        "ReplicationController",
-        "DeploymentConfig",
-    }
+    {"Service", "Namespace", "DestinationRule", "ConfigMap", *WORKLOAD_KINDS}
 )
 
 
