@@ -180,9 +180,13 @@ def _policy_problems(policy: AlphaPolicy) -> list[Finding]:
                 resource=policy.ref,
             )
         )
-    for jwt in policy.origins:
-        found.extend(_trigger_rule_traps(policy, jwt))
+    found.extend(trigger_rule_traps(policy))
     return found
+
+
+def trigger_rule_traps(policy: AlphaPolicy) -> list[Finding]:
+    """Trigger rules that look like the well-known mistake, for every origin of a policy."""
+    return [f for jwt in policy.origins for f in _trigger_rule_traps(policy, jwt)]
 
 
 def _trigger_rule_traps(policy: AlphaPolicy, jwt: Jwt) -> list[Finding]:

@@ -120,3 +120,12 @@ def test_yaml_output_streams_only_new_resources(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     docs = [d for d in yaml.safe_load_all(result.stdout) if d]
     assert [d["kind"] for d in docs] == ["PeerAuthentication"]
+
+
+def test_trigger_rule_trap_is_converted_faithfully_and_flagged(tmp_path: Path) -> None:
+    """The exclude-in-its-own-item trap is converted as it behaves, with AM212 saying so."""
+    work = tmp_path / "trap.yaml"
+    shutil.copy(CASES / "convert" / "trigger-rule-trap.yaml", work)
+    result = convert_paths([str(work)])
+    assert [f.code for f in result.conversion.findings] == ["AM212"]
+    assert result.report.count(Change.LOOSER) == 0

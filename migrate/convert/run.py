@@ -18,6 +18,7 @@ from migrate.convert.scopes import TargetScope, beta_namespace, container_ports,
 from migrate.findings import Finding, Severity
 from migrate.inventory import Inventory
 from migrate.model.alpha import AlphaPolicy, Scope
+from migrate.scan import trigger_rule_traps
 from migrate.semantics.side import Settings, Side
 from migrate.workspace import PolicyEntry, Workspace
 
@@ -63,6 +64,7 @@ def convert_workspace(workspace: Workspace, options: ConvertOptions | None = Non
             continue
         context.conversion.resources.extend(made)
         context.conversion.converted.append(entry)
+        context.conversion.findings.extend(trigger_rule_traps(entry.policy))
     return context.conversion
 
 
@@ -150,6 +152,12 @@ def _convert(context: _Context, entry: PolicyEntry, policy: AlphaPolicy) -> list
 def _convert_service(
     context: _Context, entry: PolicyEntry, policy: AlphaPolicy
 ) -> list[NewResource]:
+    if policy.namespace == context.root:
+        raise NotExpressible(
+            f"Istio ignores a PeerAuthentication with a selector in the root namespace "
+            f"{context.root!r} (§B.2), and a RequestAuthentication or AuthorizationPolicy there "
+            "would apply to matching pods of every namespace"
+        )
     for target in policy.targets:
         service = context.inventory.service(policy.namespace, target.name)
         if service is None:
