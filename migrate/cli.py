@@ -283,6 +283,23 @@ def convert_command(
             "express by a wider path match (stricter), and report it.",
         ),
     ] = False,
+    expand_scopes: Annotated[
+        bool,
+        typer.Option(
+            "--expand-scopes",
+            help="Write namespace- and mesh-wide JWT rules as per-Service resources, exact "
+            "where a Service's own policy overrode them; pods added later are not covered (a "
+            "looser difference you must --accept).",
+        ),
+    ] = False,
+    faithful_disable: Annotated[
+        bool,
+        typer.Option(
+            "--faithful-disable",
+            help="Keep alpha's 'no mTLS' as DISABLE, with the DestinationRule clients then "
+            "need, instead of PERMISSIVE.",
+        ),
+    ] = False,
     api_version: Annotated[
         str,
         typer.Option(
@@ -320,7 +337,11 @@ def convert_command(
         paths,
         _options(root_namespace, namespace, inventory),
         ConvertOptions(
-            api_version=api_version, include_ignored=include_ignored, allow_stricter=allow_stricter
+            api_version=api_version,
+            include_ignored=include_ignored,
+            allow_stricter=allow_stricter,
+            expand_scopes=expand_scopes,
+            faithful_disable=faithful_disable,
         ),
         VerifyOptions(version=_version_tuple(istio_version), accept=tuple(accept or ())),
     )

@@ -129,3 +129,79 @@ def test_trigger_rule_trap_is_converted_faithfully_and_flagged(tmp_path: Path) -
     result = convert_paths([str(work)])
     assert [f.code for f in result.conversion.findings] == ["AM212"]
     assert result.report.count(Change.LOOSER) == 0
+
+
+OVERRIDE = """\
+apiVersion: v1
+kind: Service
+metadata: {name: shop, namespace: ns}
+spec: {selector: {app: shop}, ports: [{name: http, port: 80, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: health, namespace: ns}
+spec: {selector: {app: health}, ports: [{name: http, port: 80, targetPort: 8080}]}
+---
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: default, namespace: ns}
+spec:
+  peers: [{mtls: {mode: PERMISSIVE}}]
+  origins: [{jwt: {issuer: https://id.example, jwksUri: https://id.example/keys}}]
+---
+# health overrides the namespace policy: no JWT, plaintext only
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: health, namespace: ns}
+spec:
+  targets: [{name: health}]
+"""
+
+
+def _workloads_of(result: object, change: Change) -> set[str]:
+    causes = result.report.causes  # type: ignore[attr-defined]
+    return {
+        name for c in causes if c.change is change and not c.inherent for _, name in c.workloads
+    }
+
+
+def test_namespace_jwt_stays_wide_by_default(tmp_path: Path) -> None:
+    """§D.2: the namespace DENY also reaches the Service that overrode it: stricter, reported."""
+    (tmp_path / "a.yaml").write_text(OVERRIDE)
+    result = convert_paths([str(tmp_path)])
+    assert result.report.count(Change.LOOSER) == 0
+    assert "(pods of Service health)" in _workloads_of(result, Change.STRICTER)
+
+
+def test_expand_scopes_is_exact_for_known_pods_and_looser_for_unseen_ones(tmp_path: Path) -> None:
+    """--expand-scopes covers exactly the Services the namespace policy governs; pods the
+    inputs do not show lose the requirement, which the proof reports as looser."""
+    from migrate.convert.model import ConvertOptions
+
+    (tmp_path / "a.yaml").write_text(OVERRIDE)
+    result = convert_paths([str(tmp_path)], options=ConvertOptions(expand_scopes=True))
+    assert "(pods of Service health)" not in _workloads_of(result, Change.STRICTER)
+    assert _workloads_of(result, Change.LOOSER) == {"(any workload the inputs do not show)"}
+    kinds = sorted(
+        (r.data["kind"], r.data["metadata"]["name"]) for r in result.conversion.resources
+    )
+    assert ("AuthorizationPolicy", "default-shop-require-jwt") in kinds
+    assert not any(name.startswith("default-health") for _, name in kinds)
+
+
+def test_faithful_disable_keeps_disable_with_a_client_rule(tmp_path: Path) -> None:
+    """--faithful-disable writes DISABLE and the DestinationRule clients need; no compatible
+    difference remains."""
+    from migrate.convert.model import ConvertOptions
+
+    (tmp_path / "a.yaml").write_text(
+        OVERRIDE.split("---\napiVersion: authentication")[0] + "---\n" + OVERRIDE.split("---\n")[-1]
+    )
+    result = convert_paths([str(tmp_path)], options=ConvertOptions(faithful_disable=True))
+    made = {r.data["kind"]: r.data["spec"] for r in result.conversion.resources}
+    assert made["PeerAuthentication"]["mtls"] == {"mode": "DISABLE"}
+    assert made["DestinationRule"] == {
+        "host": "health.ns.svc.cluster.local",
+        "trafficPolicy": {"tls": {"mode": "DISABLE"}},
+    }
+    assert result.report.count(Change.COMPATIBLE) == 0

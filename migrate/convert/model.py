@@ -21,6 +21,10 @@ class ConvertOptions:
     api_version: str = DEFAULT_API_VERSION
     include_ignored: bool = False
     allow_stricter: bool = False
+    expand_scopes: bool = False
+    """Namespace- and mesh-wide JWT rules become per-Service resources from the inventory."""
+    faithful_disable: bool = False
+    """Alpha's DISABLE becomes DISABLE plus the client DestinationRule it then needs."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from migrate.convert.model import Conversion
 from migrate.errors import InternalError
 from migrate.findings import Severity
 from migrate.load import Document, Origin
-from migrate.model.beta import BetaResource, build_beta
+from migrate.model.beta import KINDS, BetaResource, build_beta
 from migrate.semantics.side import Settings, Side
 from migrate.validate import validate_document
 from migrate.verify import VerifyOptions, VerifyReport, verify_sides
@@ -23,6 +23,8 @@ def generated_resources(conversion: Conversion) -> list[BetaResource]:
     """The new resources as the beta model sees them; schema errors are internal errors."""
     models = []
     for index, new in enumerate(conversion.resources):
+        if new.data["kind"] not in KINDS:
+            continue  # client-side DestinationRules: not part of server-side enforcement
         # as the API server sees it: JSON, so integer keys (portLevelMtls) become strings
         data = json.loads(json.dumps(new.data))
         document = Document(Origin(GENERATED, index, 0, 0), data)

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from migrate.convert import jwt, mtls
+from migrate.convert import jwt as jwt_module
+from migrate.convert import mtls
 from migrate.convert.jwt import NotExpressible, PortScope
 from migrate.convert.metadata import metadata, resource
 from migrate.convert.model import PROVENANCE, Conversion, ConvertOptions, NewResource
 from migrate.convert.names import NameBook, dns_label
-from migrate.convert.scopes import TargetScope, beta_namespace, container_ports, target_scopes
+from migrate.convert.scopes import (
+    Governed,
+    TargetScope,
+    beta_namespace,
+    container_ports,
+    target_scopes,
+)
 from migrate.findings import Finding, Severity
 from migrate.inventory import Inventory
 from migrate.model.alpha import AlphaPolicy, Scope
@@ -132,6 +139,20 @@ def _convert(context: _Context, entry: PolicyEntry, policy: AlphaPolicy) -> list
             f"a namespace-wide policy in the root namespace {namespace!r} would become "
             "mesh-wide in v1beta1; move it to a MeshPolicy, or narrow it to its workloads"
         )
+    faithful = context.options.faithful_disable
+    if context.options.expand_scopes and policy.origins:
+        made = _scope_resources(
+            context,
+            entry,
+            policy,
+            namespace=namespace,
+            scope=None,
+            peer_spec=mtls.namespace_spec(policy, faithful=faithful),
+            ports=PortScope(),
+            base=policy.name,
+            jwt=False,
+        )
+        return made + _expanded(context, entry, policy)
     ports = PortScope(
         not_ports=_tcp_only_ports(
             context.inventory, None if policy.scope is Scope.MESH else namespace
@@ -143,10 +164,48 @@ def _convert(context: _Context, entry: PolicyEntry, policy: AlphaPolicy) -> list
         policy,
         namespace=namespace,
         scope=None,
-        peer_spec=mtls.namespace_spec(policy),
+        peer_spec=mtls.namespace_spec(policy, faithful=faithful),
         ports=ports,
         base=policy.name,
     )
+
+
+def _expanded(context: _Context, entry: PolicyEntry, policy: AlphaPolicy) -> list[NewResource]:
+    """--expand-scopes: the JWT rules of a namespace or mesh policy as per-Service resources,
+    on exactly the ports where it is the policy Istio applies. Exact for the pods the inputs
+    show; pods added later are not covered, which the proof reports as looser."""
+    made: list[NewResource] = []
+    inventory = context.inventory
+    namespaces = (
+        [policy.namespace]
+        if policy.scope is Scope.NAMESPACE
+        else sorted({ns for ns, _ in inventory.services})
+    )
+    for namespace in namespaces:
+        for service in inventory.services_in(namespace):
+            if not service.selector:
+                continue
+            governed = tuple(
+                Governed(service, port, container_ports(service, port, inventory))
+                for port in service.ports
+                if context.side.alpha_policy(namespace, service.name, port.port, port.name)
+                is policy
+            )
+            if not governed:
+                continue
+            scope = TargetScope(service, dict(service.selector), governed, all_ports=False)
+            http = tuple(sorted({p for g in governed if g.port.is_http for p in g.container_ports}))
+            made += _scope_resources(
+                context,
+                entry,
+                policy,
+                namespace=namespace,
+                scope=scope,
+                peer_spec=None,
+                ports=PortScope(ports=http),
+                base=f"{policy.name}-{service.name}",
+            )
+    return made
 
 
 def _convert_service(
@@ -173,7 +232,7 @@ def _convert_service(
     made: list[NewResource] = []
     for scope in target_scopes(policy, context.side, context.inventory):
         _check_ports(scope)
-        spec = mtls.workload_spec(policy, scope)
+        spec = mtls.workload_spec(policy, scope, faithful=context.options.faithful_disable)
         http = tuple(
             sorted({p for g in scope.governed if g.port.is_http for p in g.container_ports})
         )
@@ -210,6 +269,7 @@ def _scope_resources(
     peer_spec: dict[str, Any] | None,
     ports: PortScope,
     base: str,
+    jwt: bool = True,
 ) -> list[NewResource]:
     api = context.options.api_version
     selector = {"selector": {"matchLabels": dict(scope.selector)}} if scope else {}
@@ -218,7 +278,10 @@ def _scope_resources(
         made += _peer_authentication(
             context, entry, namespace=namespace, scope=scope, spec=peer_spec, base=base
         )
-    rules = jwt.jwt_rules(policy)
+        made += _client_rule(context, entry, policy, namespace=namespace, scope=scope, base=base)
+    if not jwt:
+        return made
+    rules = jwt_module.jwt_rules(policy)
     if rules:
         name = context.names.claim("RequestAuthentication", namespace, dns_label(base))
         made.append(
@@ -233,7 +296,7 @@ def _scope_resources(
                 _jwt_moves(policy),
             )
         )
-    deny = jwt.deny_rules(policy, ports, allow_stricter=context.options.allow_stricter)
+    deny = jwt_module.deny_rules(policy, ports, allow_stricter=context.options.allow_stricter)
     if deny:
         name = context.names.claim("AuthorizationPolicy", namespace, dns_label(base, "require-jwt"))
         made.append(
@@ -249,6 +312,28 @@ def _scope_resources(
             )
         )
     return made
+
+
+def _client_rule(
+    context: _Context,
+    entry: PolicyEntry,
+    policy: AlphaPolicy,
+    *,
+    namespace: str,
+    scope: TargetScope | None,
+    base: str,
+) -> list[NewResource]:
+    """--faithful-disable: the DestinationRule that keeps clients from sending mTLS."""
+    if not context.options.faithful_disable:
+        return []
+    rule = mtls.client_rule(policy, scope, namespace, context.root)
+    if rule is None:
+        return []
+    name = context.names.claim("DestinationRule", namespace, dns_label(base, "plaintext"))
+    data = resource(
+        "networking.istio.io/v1alpha3", "DestinationRule", metadata(entry, name, namespace), rule[1]
+    )
+    return [NewResource(data, entry)]
 
 
 def _peer_authentication(
