@@ -195,7 +195,9 @@ def test_faithful_disable_keeps_disable_with_a_client_rule(tmp_path: Path) -> No
     from migrate.convert.model import ConvertOptions
 
     (tmp_path / "a.yaml").write_text(
-        OVERRIDE.split("---\napiVersion: authentication")[0] + "---\n" + OVERRIDE.split("---\n")[-1]
+        OVERRIDE.split("---\napiVersion: authentication", maxsplit=1)[0]
+        + "---\n"
+        + OVERRIDE.rsplit("---\n", maxsplit=1)[-1]
     )
     result = convert_paths([str(tmp_path)], options=ConvertOptions(faithful_disable=True))
     made = {r.data["kind"]: r.data["spec"] for r in result.conversion.resources}
