@@ -5,15 +5,20 @@ The public library API; the CLI (`migrate.cli`) is a thin layer over it.
 
 from __future__ import annotations
 
+from migrate.convert.api import ConvertResult, convert_paths
+from migrate.convert.model import ConvertOptions
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Location, Severity
 from migrate.load import Document, LoadResult, Origin, load_paths
 from migrate.scan import PolicyScan, ScanReport, scan
+from migrate.verify import VerifyOptions, VerifyReport, verify_paths, verify_tree
 from migrate.workspace import Workspace, WorkspaceOptions, open_workspace
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ConvertOptions",
+    "ConvertResult",
     "Document",
     "ExitCode",
     "Finding",
@@ -23,10 +28,15 @@ __all__ = [
     "PolicyScan",
     "ScanReport",
     "Severity",
+    "VerifyOptions",
+    "VerifyReport",
     "Workspace",
     "WorkspaceOptions",
     "__version__",
+    "convert_paths",
     "load_paths",
     "open_workspace",
     "scan",
+    "verify_paths",
+    "verify_tree",
 ]

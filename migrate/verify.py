@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -216,12 +215,4 @@ def _cannot_prove(code: str, message: str) -> Finding:
     return Finding(code, Severity.ERROR, f"cannot prove equivalence: {message}", Location(""))
 
 
-def sites_by_cause(cause: Cause) -> dict[str, list[str]]:
-    """Workloads a cause reaches, by namespace."""
-    found: dict[str, list[str]] = defaultdict(list)
-    for namespace, name in sorted(cause.workloads):
-        found[namespace].append(name)
-    return dict(found)
-
-
-__all__ = ["Site", "VerifyOptions", "VerifyReport", "verify_paths", "verify_sides", "verify_tree"]
+__all__ = ["VerifyOptions", "VerifyReport", "verify_paths", "verify_sides", "verify_tree"]
