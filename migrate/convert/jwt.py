@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from migrate.model.alpha import AlphaPolicy, Jwt, StringMatch, TriggerRule
-from migrate.semantics.strings import UnsupportedPattern, as_literal, stricter_cover
+from migrate.semantics.decide import as_pattern, should_validate
+from migrate.semantics.strings import UnsupportedPattern, as_literal, partition, stricter_cover
 
 
 class NotExpressible(Exception):
@@ -71,13 +72,24 @@ def deny_rules(
     if policy.origin_is_optional or not policy.origins:
         return []
     origins = policy.origins
-    if len({_rules_key(o) for o in origins}) > 1:
+    if len({_rules_key(o) for o in origins}) == 1:
+        issuers = sorted({o.issuer for o in origins})
+        return _rules(origins[0].trigger_rules, issuers, ports, allow_stricter)
+    if not _disjoint_triggers(origins):
         raise NotExpressible(
-            "origins with different trigger rules accept different issuers on different "
+            "origins with different trigger rules accept different issuers on overlapping "
             "paths; that needs path regions AuthorizationPolicy cannot intersect"
         )
-    when = [{"key": "request.auth.claims[iss]", "notValues": sorted({o.issuer for o in origins})}]
-    triggers = origins[0].trigger_rules
+    # each origin triggers on its own paths only: there, only its issuer satisfies alpha
+    return [r for o in origins for r in _rules(o.trigger_rules, [o.issuer], ports, allow_stricter)]
+
+
+def _rules(
+    triggers: tuple[TriggerRule, ...], issuers: list[str], ports: PortScope, allow_stricter: bool
+) -> list[dict[str, Any]]:
+    """DENY rules: on the trigger rules' paths (all paths without rules), a request whose
+    verified token is from none of `issuers`."""
+    when = [{"key": "request.auth.claims[iss]", "notValues": issuers}]
     operations = (
         [_operation(r, ports, allow_stricter) for r in triggers]
         if triggers
@@ -93,6 +105,25 @@ def deny_rules(
         rule["when"] = when
         rules.append(rule)
     return rules
+
+
+def _disjoint_triggers(origins: tuple[Jwt, ...]) -> bool:
+    """True when every origin has trigger rules and no path triggers two origins (checked
+    exactly, one witness path per cell of all their path conditions)."""
+    if any(not o.trigger_rules for o in origins):
+        return False
+    patterns = [
+        p
+        for o in origins
+        for r in o.trigger_rules
+        for m in (*r.excluded, *r.included)
+        if (p := as_pattern(m)) is not None
+    ]
+    try:
+        cells = partition(patterns)
+    except UnsupportedPattern as exc:
+        raise NotExpressible(f"regex {exc.pattern!r}: {exc.reason}") from None
+    return all(sum(should_validate(c.witness, o) for o in origins) <= 1 for c in cells)
 
 
 def _rules_key(origin: Jwt) -> tuple[object, ...]:
