@@ -24,7 +24,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
@@ -70,6 +70,10 @@ _SPACE = " \t\r\n\x85\u2028\u2029"
 _WIDTH = 1_000_000_000
 
 
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@-]*")
+"""Values any YAML writer leaves plain unless asked to quote them."""
+
+
 class RewriteError(MigrateError):
     """A file cannot be rewritten exactly as asked; nothing should be written."""
 
@@ -82,6 +86,9 @@ class Style:
     indent: int = 2
     sequence_offset: int = 0
     newline: str = "\n"
+    quote: str = ""
+    """How string values are quoted: "" plain where YAML allows, or `"` or `'` when the
+    replaced document quoted most of its string values that way."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +210,8 @@ def _rewrite(source: SourceText, replacements: Sequence[Replacement]) -> str:
         head = [lines.content(line) for line in range(span.head, span.first)]
         replacement = plan[index]
         if replacement.documents:
-            new = _replacement_lines(replacement, head, comments, style, f"{where}: document")
+            quoted = replace(style, quote=_quote_style(span.node))
+            new = _replacement_lines(replacement, head, comments, quoted, f"{where}: document")
             edits.append((span.head, span.last, new))
         else:
             earlier_kept = any(i not in plan or plan[i].documents for i in range(index))
@@ -221,6 +229,31 @@ def _rewrite(source: SourceText, replacements: Sequence[Replacement]) -> str:
     result = apply_edits(lines, edits, source.newline)
     _verify(text, nodes, result, plan, where)
     return result
+
+
+def _quote_style(node: yaml.Node) -> str:
+    """The quoting most string values of a document use, counting only values that could have
+    been written plain, since only those show the author's choice (plain when tied or none)."""
+    styles: Counter[str] = Counter()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            stack.extend(value for _, value in current.value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif (
+            isinstance(current, yaml.ScalarNode)
+            and current.tag == _STR
+            and _PLAIN_SAFE.fullmatch(current.value)
+            and _string(current.value) == current.value
+            and not isinstance(_string(current.value), SingleQuotedScalarString)
+        ):
+            styles[current.style or ""] += 1
+    if not styles:
+        return ""
+    best, count = styles.most_common(1)[0]
+    return best if best in ('"', "'") and count > styles[""] else ""
 
 
 def _span(
@@ -438,7 +471,7 @@ def _dump(document: Mapping[str, Any], style: Style, where: str) -> str:
         float: _represent_float,
     }
     out = io.StringIO()
-    instance.dump(_to_ruamel(document, where), out)
+    instance.dump(_to_ruamel(document, where, style.quote), out)
     return out.getvalue()
 
 
@@ -455,19 +488,23 @@ def _represent_float(representer: RoundTripRepresenter, value: float) -> Any:
     return representer.represent_scalar("tag:yaml.org,2002:float", text)
 
 
-def _to_ruamel(value: Any, where: str) -> Any:
+def _to_ruamel(value: Any, where: str, quote: str = "") -> Any:
     """Plain data as ruamel round-trip data; strings a YAML 1.1 reader would take for another
-    type are quoted."""
+    type are quoted, and string values take the `quote` style when one is given."""
     if isinstance(value, Mapping):
         mapping = CommentedMap()
         for key, item in value.items():
             if not isinstance(key, (str, int, float)):
                 raise RewriteError(f"{where}: a key of type {type(key).__name__} cannot be written")
-            mapping[_string(key) if isinstance(key, str) else key] = _to_ruamel(item, where)
+            mapping[_string(key) if isinstance(key, str) else key] = _to_ruamel(item, where, quote)
         return mapping
     if isinstance(value, (list, tuple)):
-        return CommentedSeq(_to_ruamel(item, where) for item in value)
+        return CommentedSeq(_to_ruamel(item, where, quote) for item in value)
     if isinstance(value, str):
+        if quote == '"':
+            return DoubleQuotedScalarString(value)
+        if quote == "'" and "\n" not in value:
+            return SingleQuotedScalarString(value)
         return _string(value)
     if value is None or isinstance(value, (bool, int, float)):
         return value

@@ -566,8 +566,8 @@ class Writer:
     def chance(self, one_in: int) -> bool:
         return self.draw(st.integers(0, one_in - 1)) == 0
 
-    def before(self, column: int) -> None:
-        if self.chance(8):
+    def before(self, column: int, *, blank: bool = True) -> None:
+        if blank and self.chance(8):
             self.lines.append("")
         if self.chance(5):
             self.lines.append(" " * column + self.comment())
@@ -580,7 +580,7 @@ class Writer:
             if position == 0 and first is not None:
                 prefix = first
             else:
-                self.before(column)
+                self.before(column, blank=bool(position or column))  # keep the head comment
                 prefix = " " * column
             if isinstance(value, dict):
                 self.line(f"{prefix}{key}:")
@@ -635,11 +635,19 @@ NEW_TEXT = st.text(
 NEW_SCALARS = st.one_of(
     st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False), NEW_TEXT
 )
-NEW_KEYS = st.one_of(NEW_TEXT, st.integers(0, 65535))
+KEY_TEXT = st.text(  # keys on one line, as Kubernetes keys are
+    st.characters(
+        codec="utf-8",
+        exclude_characters="#\r\n\x85\u2028\u2029",
+        exclude_categories=("Cs",),
+    ),
+    max_size=6,
+)
+NEW_KEYS = st.one_of(KEY_TEXT, st.integers(0, 65535))
 NEW_VALUES = st.recursive(
     NEW_SCALARS,
     lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(NEW_TEXT, inner, max_size=3)
+        st.lists(inner, max_size=3), st.dictionaries(KEY_TEXT, inner, max_size=3)
     ),
     max_leaves=6,
 )
