@@ -369,7 +369,13 @@ def _write(
             target.write_bytes(change.loaded.text.encode(change.new))
         err.print(f"wrote {len(result.changes)} file(s) under {out_dir}")
         return
-    write_atomically(result.changes, [Path(p) for p in paths if p != "-"])
+    from migrate.convert.apply import WriteFailed
+
+    try:
+        write_atomically(result.changes, [Path(p) for p in paths if p != "-"])
+    except WriteFailed as exc:
+        err.print(f"authn-migrate: nothing written: {exc}", style="bold red", markup=False)
+        raise typer.Exit(ExitCode.INPUT_ERROR) from None
     err.print(f"rewrote {len(result.changes)} file(s)")
 
 
