@@ -300,6 +300,14 @@ def convert_command(
             "need, instead of PERMISSIVE.",
         ),
     ] = False,
+    split: Annotated[
+        bool,
+        typer.Option(
+            "--split",
+            help="Write each new resource to a file of its own beside the original and list "
+            "it in the kustomization that listed the original.",
+        ),
+    ] = False,
     api_version: Annotated[
         str,
         typer.Option(
@@ -344,6 +352,7 @@ def convert_command(
             faithful_disable=faithful_disable,
         ),
         VerifyOptions(version=_version_tuple(istio_version), accept=tuple(accept or ())),
+        split=split,
     )
     err = Console(stderr=True, soft_wrap=True, width=_width())
     if output is ConvertFormat.yaml:
@@ -364,9 +373,11 @@ def _write(
         return
     if out_dir is not None:
         for change in result.changes:
-            target = out_dir / change.loaded.source.display
+            target = out_dir / change.display
+            if change.new is None:
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(change.loaded.text.encode(change.new))
+            target.write_bytes(change.data())
         err.print(f"wrote {len(result.changes)} file(s) under {out_dir}")
         return
     from migrate.convert.apply import WriteFailed

@@ -207,3 +207,41 @@ def test_faithful_disable_keeps_disable_with_a_client_rule(tmp_path: Path) -> No
         "trafficPolicy": {"tls": {"mode": "DISABLE"}},
     }
     assert result.report.count(Change.COMPATIBLE) == 0
+
+
+def test_split_moves_resources_to_their_own_files_and_lists_them(tmp_path: Path) -> None:
+    """--split: an emptied original is replaced in its kustomization by the new files, its
+    comments opening the first; an original that keeps documents stays listed."""
+    from typer.testing import CliRunner
+
+    from migrate.cli import app
+    from migrate.scan import scan
+
+    shutil.copytree(EXAMPLES / "bookinfo", tmp_path / "bookinfo")
+    (tmp_path / "mixed").mkdir()
+    shutil.copy(CASES / "convert" / "namespace-strict.yaml", tmp_path / "mixed" / "all.yaml")
+    (tmp_path / "mixed" / "kustomization.yaml").write_text(
+        "resources:\n  - all.yaml  # keeps the Service\n  - other.yaml\n"
+    )
+    (tmp_path / "mixed" / "other.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"
+    )
+    result = CliRunner().invoke(app, ["convert", str(tmp_path), "--split", "--write"])
+    assert result.exit_code == 0, result.output
+    book = tmp_path / "bookinfo"
+    assert not (book / "bookinfo" / "authn-policy.yaml").exists()
+    split = (book / "bookinfo" / "peerauthentication-default.yaml").read_text()
+    assert split.startswith("# Namespace-wide authentication policy for bookinfo.")
+    assert (
+        "  - bookinfo/peerauthentication-default.yaml\n"
+        in (book / "kustomization.yaml").read_text()
+    )
+    assert "authn-policy.yaml" not in (book / "kustomization.yaml").read_text()
+    assert (tmp_path / "mixed" / "kustomization.yaml").read_text() == (
+        "resources:\n  - all.yaml  # keeps the Service\n  - peerauthentication-default.yaml\n"
+        "  - other.yaml\n"
+    )
+    assert "kind: Service" in (tmp_path / "mixed" / "all.yaml").read_text()
+    assert scan([str(tmp_path)]).policies == ()
+    again = CliRunner().invoke(app, ["convert", str(tmp_path), "--split", "--check"])
+    assert again.exit_code == 0, again.output

@@ -53,10 +53,12 @@ def convert_paths(
     verify_options: VerifyOptions | None = None,
     *,
     stdin: bytes | None = None,
+    split: bool = False,
 ) -> ConvertResult:
-    """Convert every alpha policy under `paths`, prove the result, and plan the rewrite."""
+    """Convert every alpha policy under `paths`, prove the result, and plan the rewrite
+    (`split`: new resources in files of their own)."""
     workspace = open_workspace(paths, workspace_options, stdin=stdin)
     conversion = convert_workspace(workspace, options)
     report = prove(workspace, conversion, verify_options)
-    changes, findings = plan_changes(workspace, conversion)
+    changes, findings = plan_changes(workspace, conversion, split=split)
     return ConvertResult(workspace, conversion, report, changes, findings)

@@ -1,6 +1,7 @@
 """Turning a proven conversion into file contents: each alpha document is replaced in its own
-file by its new documents, every other byte kept; then shown as a diff or written atomically
-(staged, fsynced, renamed), only when every file's new content is ready."""
+file by its new documents (or, with `split`, removed and its resources written to files of
+their own, listed in the kustomization that listed the original), every other byte kept; then
+shown as a diff or written atomically (staged, fsynced, renamed) once every file is ready."""
 
 from __future__ import annotations
 
@@ -11,58 +12,62 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from migrate.convert.kustomize import list_files
 from migrate.convert.model import Conversion, NewResource
 from migrate.errors import MigrateError
 from migrate.findings import Finding, Location, Severity
 from migrate.load import LoadedFile
-from migrate.rewrite import Replacement, RewriteError, rewrite
+from migrate.rewrite import Replacement, RewriteError, detect_style, render_documents, rewrite
+from migrate.sourcefile import SourceText
 from migrate.workspace import PolicyEntry, Workspace
 
 
 @dataclass(frozen=True, slots=True)
 class FileChange:
-    """One file's old and new text (new bytes include its BOM and encoding)."""
+    """One file's old and new text: `old` None for a new file, `new` None for a removed one.
+    `source` gives the encoding, BOM and newline the file is written with."""
 
-    loaded: LoadedFile
-    old: str
-    new: str
-
-    @property
-    def path(self) -> Path:
-        """Where the file is on disk."""
-        assert self.loaded.source.path is not None
-        return self.loaded.source.path
+    path: Path
+    display: str
+    old: str | None
+    new: str | None
+    source: SourceText
 
     def diff(self) -> str:
-        """A unified diff of the change, paths relative as the user gave them."""
-        name = self.loaded.source.display
+        """A unified diff of the change, paths as the user gave them."""
         return "".join(
             difflib.unified_diff(
-                self.old.splitlines(keepends=True),
-                self.new.splitlines(keepends=True),
-                f"a/{name}",
-                f"b/{name}",
+                (self.old or "").splitlines(keepends=True),
+                (self.new or "").splitlines(keepends=True),
+                "/dev/null" if self.old is None else f"a/{self.display}",
+                "/dev/null" if self.new is None else f"b/{self.display}",
             )
         )
 
+    def data(self) -> bytes:
+        """The new bytes, in the file's encoding and with its BOM."""
+        return self.source.encode(self.new or "")
+
 
 def plan_changes(
-    workspace: Workspace, conversion: Conversion
+    workspace: Workspace, conversion: Conversion, *, split: bool = False
 ) -> tuple[list[FileChange], list[Finding]]:
-    """The new text of every file holding a converted policy; files that cannot be rewritten
-    exactly are reported and left alone (their resources can still be streamed with -o yaml)."""
+    """Every file change the conversion makes; a file that cannot be rewritten exactly is
+    reported and left alone (its resources can still be streamed with -o yaml)."""
     by_entry: dict[int, list[NewResource]] = defaultdict(list)
     for new in conversion.resources:
         by_entry[id(new.source)].append(new)
     by_file: dict[str, list[PolicyEntry]] = defaultdict(list)
     for entry in conversion.converted:
         by_file[entry.document.origin.path].append(entry)
-    changes, findings = [], []
+    changes: list[FileChange] = []
+    findings: list[Finding] = []
+    shared = _Shared({}, {})
     for loaded in workspace.loaded.files:
         entries = by_file.get(loaded.source.display)
         if not entries:
             continue
-        if loaded.source.path is None:
+        if loaded.source.path is None or loaded.text is None:
             findings.append(
                 Finding(
                     "AM410",
@@ -73,7 +78,7 @@ def plan_changes(
             )
             continue
         try:
-            changes.append(_change(loaded, entries, by_entry))
+            changes += _changes(workspace, loaded, entries, by_entry, split=split, shared=shared)
         except RewriteError as exc:
             findings.append(
                 Finding(
@@ -84,19 +89,34 @@ def plan_changes(
                     hint="use -o yaml and edit the file by hand",
                 )
             )
-    return changes, findings
+    return _merge(changes), findings
 
 
-def _change(
-    loaded: LoadedFile, entries: list[PolicyEntry], by_entry: dict[int, list[NewResource]]
-) -> FileChange:
-    if loaded.text is None or loaded.source.path is None:
-        raise RewriteError("the input is not a file on disk")
+@dataclass(slots=True)
+class _Shared:
+    """What planning one file must know of the others: names taken per folder, and
+    kustomization texts already edited."""
+
+    taken: dict[Path, set[str]]
+    texts: dict[Path, str]
+
+
+def _changes(
+    workspace: Workspace,
+    loaded: LoadedFile,
+    entries: list[PolicyEntry],
+    by_entry: dict[int, list[NewResource]],
+    *,
+    split: bool,
+    shared: _Shared,
+) -> list[FileChange]:
+    assert loaded.text is not None
+    assert loaded.source.path is not None
     replacements = []
     for entry in entries:
         if entry.document.origin.item is not None:
             raise RewriteError(f"{entry.ref} is an item of a kind: List")
-        made = by_entry.get(id(entry), [])
+        made = [] if split else by_entry.get(id(entry), [])
         replacements.append(
             Replacement(
                 index=entry.document.origin.index,
@@ -106,8 +126,74 @@ def _change(
                 ),
             )
         )
-    new_text = rewrite(loaded.text, replacements)
-    return FileChange(loaded, loaded.text.text, new_text)
+    text = rewrite(loaded.text, replacements)
+    here = FileChange(
+        loaded.source.path, loaded.source.display, loaded.text.text, text, loaded.text
+    )
+    if not split:
+        return [here]
+    made = [new for entry in entries for new in by_entry.get(id(entry), [])]
+    return _split(workspace, here, made, shared)
+
+
+def _split(
+    workspace: Workspace, here: FileChange, made: list[NewResource], shared: _Shared
+) -> list[FileChange]:
+    """New files beside the original, listed where the original is; an original left with
+    only comments is removed and its comments open the first new file."""
+    assert here.new is not None
+    emptied = not any(
+        line.strip() and not line.lstrip().startswith(("#", "---", "..."))
+        for line in here.new.splitlines()
+    )
+    style = detect_style(here.source)
+    folder = here.path.parent
+    taken = shared.taken.setdefault(folder, {p.name for p in folder.iterdir()})
+    files: list[FileChange] = []
+    for new in made:
+        name = _free_name(f"{new.data['kind'].lower()}-{new.data['metadata']['name']}", taken)
+        text = render_documents([new.data], style=style).replace("\n", style.newline)
+        path = here.path.parent / name
+        display = str(Path(here.display).parent / name)
+        files.append(FileChange(path, display, None, text, here.source))
+    if emptied and files:
+        header = "".join(
+            line for line in here.new.splitlines(keepends=True) if line.lstrip().startswith("#")
+        )
+        first = files[0]
+        files[0] = FileChange(
+            first.path, first.display, None, header + (first.new or ""), first.source
+        )
+    listed = list_files(
+        workspace, here.path, [f.path for f in files], remove=emptied, texts=shared.texts
+    )
+    original = FileChange(
+        here.path, here.display, here.old, None if emptied else here.new, here.source
+    )
+    return [original, *files, *listed]
+
+
+def _free_name(stem: str, taken: set[str]) -> str:
+    name, counter = f"{stem}.yaml", 1
+    while name in taken:
+        counter += 1
+        name = f"{stem}-{counter}.yaml"
+    taken.add(name)
+    return name
+
+
+def _merge(changes: list[FileChange]) -> list[FileChange]:
+    """One change per path: a kustomization edited for several originals keeps the last text
+    (each edit started from the previous one)."""
+    merged: dict[Path, FileChange] = {}
+    for change in changes:
+        earlier = merged.get(change.path)
+        merged[change.path] = (
+            change
+            if earlier is None
+            else FileChange(change.path, change.display, earlier.old, change.new, change.source)
+        )
+    return list(merged.values())
 
 
 class WriteFailed(MigrateError):
@@ -115,42 +201,47 @@ class WriteFailed(MigrateError):
 
 
 def write_atomically(changes: list[FileChange], roots: list[Path]) -> None:
-    """Stage every file next to its target, fsync, then rename them all into place.
+    """Stage every new content next to its target, fsync, then rename all into place, then
+    remove the files the conversion emptied.
 
     Nothing is written through a link leaving the given roots; if staging any file fails,
     no file is replaced."""
     staged: list[tuple[Path, Path]] = []
+    removed: list[Path] = []
     try:
         for change in changes:
             target = _checked_target(change.path, roots)
-            staged.append((_stage(change, target), target))
+            if change.new is None:
+                removed.append(target)
+            else:
+                staged.append((_stage(change, target), target))
     except OSError as exc:
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
         raise WriteFailed(f"cannot stage a new version of a file: {exc}") from exc
     for temp, target in staged:
         os.replace(temp, target)
-    for directory in {target.parent for _, target in staged}:
+    for target in removed:
+        target.unlink(missing_ok=True)
+    for directory in {target.parent for _, target in staged} | {t.parent for t in removed}:
         _fsync_directory(directory)
 
 
 def _checked_target(path: Path, roots: list[Path]) -> Path:
-    real = path.resolve()
+    real = path.resolve() if path.exists() else path.parent.resolve() / path.name
     if not any(real == r or r in real.parents for r in (root.resolve() for root in roots)):
         raise WriteFailed(f"{path} resolves outside the given paths; not written")
     return real
 
 
 def _stage(change: FileChange, target: Path) -> Path:
-    assert change.loaded.text is not None
-    data = change.loaded.text.encode(change.new)
-    mode = target.stat().st_mode & 0o7777
+    mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
     handle, name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".authn-migrate", dir=target.parent
     )
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            stream.write(change.data())
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(name, mode)
