@@ -135,6 +135,12 @@ CODES: dict[str, Code] = {
             "it names to accept a stricter result.",
         ),
         Code(
+            "AM403",
+            "who reads request.auth.principal",
+            "After the migration it is the token's iss/sub; review the AuthorizationPolicies "
+            "named, which the proof compares request by request.",
+        ),
+        Code(
             "AM410",
             "file cannot be rewritten in place",
             "Stream the new resources with -o yaml and edit the file by hand.",

@@ -127,7 +127,7 @@ def test_trigger_rule_trap_is_converted_faithfully_and_flagged(tmp_path: Path) -
     work = tmp_path / "trap.yaml"
     shutil.copy(CASES / "convert" / "trigger-rule-trap.yaml", work)
     result = convert_paths([str(work)])
-    assert [f.code for f in result.conversion.findings] == ["AM212"]
+    assert [f.code for f in result.conversion.findings] == ["AM212", "AM403"]
     assert result.report.count(Change.LOOSER) == 0
 
 
@@ -245,3 +245,19 @@ def test_split_moves_resources_to_their_own_files_and_lists_them(tmp_path: Path)
     assert scan([str(tmp_path)]).policies == ()
     again = CliRunner().invoke(app, ["convert", str(tmp_path), "--split", "--check"])
     assert again.exit_code == 0, again.output
+
+
+def test_principal_binding_names_the_policies_that_read_the_principal(tmp_path: Path) -> None:
+    """§D.11: a USE_PEER policy with origins warns about AuthorizationPolicies reading
+    request.auth.principal, whose meaning changes from the peer to the token."""
+    work = tmp_path / "p.yaml"
+    work.write_text(
+        (CASES / "convert" / "jwt-optional.yaml").read_text()
+        + "---\napiVersion: security.istio.io/v1beta1\nkind: AuthorizationPolicy\n"
+        "metadata: {name: admins, namespace: foo}\nspec:\n  rules:\n"
+        "  - from: [{source: {requestPrincipals: ['https://accounts.example.com/*']}}]\n"
+    )
+    result = convert_paths([str(work)])
+    (finding,) = [f for f in result.conversion.findings if f.code == "AM403"]
+    assert finding.severity.value == "warning"
+    assert "read by AuthorizationPolicy foo/admins" in finding.message

@@ -25,6 +25,7 @@ from migrate.convert.scopes import (
 from migrate.findings import Finding, Severity
 from migrate.inventory import Inventory
 from migrate.model.alpha import AlphaPolicy, Scope
+from migrate.model.beta import AuthorizationPolicy
 from migrate.scan import trigger_rule_traps
 from migrate.semantics.side import Settings, Side
 from migrate.workspace import PolicyEntry, Workspace
@@ -72,6 +73,7 @@ def convert_workspace(workspace: Workspace, options: ConvertOptions | None = Non
         context.conversion.resources.extend(made)
         context.conversion.converted.append(entry)
         context.conversion.findings.extend(trigger_rule_traps(entry.policy))
+        context.conversion.findings.extend(_principal_binding(workspace, entry, entry.policy))
     return context.conversion
 
 
@@ -106,6 +108,47 @@ def _skip_reason(entry: PolicyEntry, options: ConvertOptions) -> str:
             "named 'default'); --include-ignored converts it as its author intended"
         )
     return ""
+
+
+def _principal_binding(
+    workspace: Workspace, entry: PolicyEntry, policy: AlphaPolicy
+) -> list[Finding]:
+    """§D.11: what `request.auth.principal` means after the migration, and who reads it."""
+    if not policy.origins:
+        return []
+    readers = sorted(
+        r.meta.ref
+        for r in workspace.beta
+        if isinstance(r, AuthorizationPolicy)
+        and r.meta.namespace in (policy.namespace, workspace.root_namespace)
+        and _reads_request_principal(r)
+    )
+    using = ", ".join(readers) if readers else "no AuthorizationPolicy in the inputs"
+    if policy.principal_binding == "USE_ORIGIN":
+        message = (
+            f"principalBinding USE_ORIGIN: request.auth.principal stays the token's "
+            f"iss/sub after the migration; read by {using}"
+        )
+        severity = Severity.NOTE
+    else:
+        message = (
+            f"principalBinding USE_PEER: request.auth.principal was the peer identity "
+            f"and becomes the token's iss/sub; read by {using}"
+        )
+        severity = Severity.WARNING if readers else Severity.NOTE
+    return [Finding("AM403", severity, message, entry.document.origin.location, resource=entry.ref)]
+
+
+def _reads_request_principal(policy: AuthorizationPolicy) -> bool:
+    for rule in policy.rules or ():
+        for source in rule.sources or ():
+            if any(
+                name in ("requestPrincipals", "notRequestPrincipals") for name, _ in source.fields
+            ):
+                return True
+        if any(c.key == "request.auth.principal" for c in rule.conditions):
+            return True
+    return False
 
 
 def _merged(context: _Context, entry: PolicyEntry) -> bool:
