@@ -503,8 +503,8 @@ def _to_ruamel(value: Any, where: str, quote: str = "") -> Any:
     if isinstance(value, str):
         if quote == '"':
             return DoubleQuotedScalarString(value)
-        if quote == "'" and "\n" not in value:
-            return SingleQuotedScalarString(value)
+        if quote == "'" and not any(ch in value for ch in "\r\n\x85\u2028\u2029"):
+            return SingleQuotedScalarString(value)  # line breaks need double quotes
         return _string(value)
     if value is None or isinstance(value, (bool, int, float)):
         return value

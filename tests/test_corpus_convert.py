@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from corpus import case_id, read_case, real_files, require_shared, spm_cases
-from test_corpus_verify import HTTPBIN, _namespace, summary
+from test_corpus_verify import HTTPBIN, _in_namespaces, _namespace, summary
 
 from migrate.convert.prove import prove
 from migrate.convert.run import convert_workspace
@@ -30,7 +30,10 @@ CASES = spm_cases()
 def _open(case: Path, tmp_path: Path) -> tuple[WorkspaceOptions, Path, dict[str, str]]:
     sections = read_case(case)
     (tmp_path / "before.yaml").write_text(sections["INPUT"])
-    (tmp_path / "services.yaml").write_text(sections.get("SERVICES", "").strip() or HTTPBIN)
+    services = sections.get("SERVICES", "").strip() or HTTPBIN
+    if case.parent.name == "e2e":  # the e2e suite applies its services in foo, bar and naked
+        services = _in_namespaces(services, ("foo", "bar", "naked"))
+    (tmp_path / "services.yaml").write_text(services)
     options = WorkspaceOptions(
         namespace=_namespace(sections["INPUT"]), inventory=(str(tmp_path / "services.yaml"),)
     )

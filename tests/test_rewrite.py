@@ -279,6 +279,18 @@ GOLDEN = [
         id="two-replacements",
     ),
     pytest.param(
+        re.sub(r"(: )([a-z./0-9]+)$", r'\1"\2"', ALPHA, flags=re.M),
+        [TO_STRICT],
+        re.sub(r"(: )([A-Za-z./0-9]+)$", r'\1"\2"', BETA, flags=re.M),
+        id="double-quoted-values-stay-double-quoted",
+    ),
+    pytest.param(
+        re.sub(r"(: )([a-z./0-9]+)$", r"\1'\2'", ALPHA, flags=re.M),
+        [Replacement(0, ({"a": "it's", "b": "two\nlines", "c": 1},))],
+        "a: 'it''s'\nb: \"two\\nlines\"\nc: 1\n",
+        id="single-quoted-values-stay-single-quoted",
+    ),
+    pytest.param(
         ALPHA,
         [Replacement(0, (STRICT, PORT_LEVEL))],
         BETA
@@ -539,9 +551,12 @@ def sequences(depth: int) -> st.SearchStrategy[list[Any]]:
     return st.lists(st.one_of(SCALARS, mappings(depth)), min_size=1, max_size=3)
 
 
-def scalar_text(value: Any) -> str:
-    """A scalar as YAML text: plain words and ints, other strings double-quoted."""
-    return str(value) if isinstance(value, int) or value in WORDS else f'"{value}"'
+def scalar_text(value: Any, quote: str = "") -> str:
+    """A scalar as YAML text: ints plain, words plain or in `quote`, other strings
+    double-quoted."""
+    if isinstance(value, int):
+        return str(value)
+    return f"{quote}{value}{quote}" if value in WORDS else f'"{value}"'
 
 
 class Writer:
@@ -549,6 +564,7 @@ class Writer:
 
     def __init__(self, draw: Any, indent: int, offset: int) -> None:
         self.draw = draw
+        self.quote = draw(st.sampled_from(["", "", '"', "'"]))  # how words are written
         self.indent = indent
         self.offset = offset
         self.lines: list[str] = []
@@ -589,7 +605,7 @@ class Writer:
                 self.line(f"{prefix}{key}:")
                 self.sequence(value, column + self.offset)
             else:
-                self.line(f"{prefix}{key}: {scalar_text(value)}")
+                self.line(f"{prefix}{key}: {scalar_text(value, self.quote)}")
 
     def sequence(self, items: list[Any], column: int) -> None:
         for item in items:
@@ -597,7 +613,7 @@ class Writer:
             if isinstance(item, dict):
                 self.mapping(item, column + 2, first=" " * column + "- ")
             else:
-                self.line(" " * column + "- " + scalar_text(item))
+                self.line(" " * column + "- " + scalar_text(item, self.quote))
 
 
 @st.composite

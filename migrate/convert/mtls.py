@@ -41,8 +41,9 @@ def namespace_spec(policy: AlphaPolicy, *, faithful: bool = False) -> dict[str, 
 def workload_spec(
     policy: AlphaPolicy, scope: TargetScope, *, faithful: bool = False
 ) -> dict[str, Any] | None:
-    """The spec for one target's pods; None when the policy wins none of its ports."""
-    if not scope.governed:
+    """The spec for one target's pods; None when the policy wins none of its ports (a target
+    without ports covers all of them, even when the Service declares none)."""
+    if not scope.governed and not scope.all_ports:
         return None
     spec: dict[str, Any] = {"selector": {"matchLabels": dict(scope.selector)}}
     if scope.all_ports:

@@ -288,6 +288,7 @@ def _convert_service(
             peer_spec=spec,
             ports=PortScope(ports=http),
             base=f"{policy.name}-{scope.service.name}",
+            jwt=bool(http),  # alpha JWT ran only on HTTP ports (§A.6)
         )
     return made
 
