@@ -75,13 +75,18 @@ def deny_rules(
     if len({_rules_key(o) for o in origins}) == 1:
         issuers = sorted({o.issuer for o in origins})
         return _rules(origins[0].trigger_rules, issuers, ports, allow_stricter)
-    if not _disjoint_triggers(origins):
+    accepted = _issuers_where_triggered(origins)
+    if accepted is None:
         raise NotExpressible(
-            "origins with different trigger rules accept different issuers on overlapping "
-            "paths; that needs path regions AuthorizationPolicy cannot intersect"
+            "origins with different trigger rules accept different sets of issuers on "
+            "overlapping paths; that needs path regions AuthorizationPolicy cannot intersect"
         )
-    # each origin triggers on its own paths only: there, only its issuer satisfies alpha
-    return [r for o in origins for r in _rules(o.trigger_rules, [o.issuer], ports, allow_stricter)]
+    # wherever an origin triggers, the same issuers satisfy alpha: one set of rules per origin
+    return [
+        r
+        for o, issuers in zip(origins, accepted, strict=True)
+        for r in _rules(o.trigger_rules, issuers, ports, allow_stricter)
+    ]
 
 
 def _rules(
@@ -107,11 +112,10 @@ def _rules(
     return rules
 
 
-def _disjoint_triggers(origins: tuple[Jwt, ...]) -> bool:
-    """True when every origin has trigger rules and no path triggers two origins (checked
-    exactly, one witness path per cell of all their path conditions)."""
-    if any(not o.trigger_rules for o in origins):
-        return False
+def _issuers_where_triggered(origins: tuple[Jwt, ...]) -> list[list[str]] | None:
+    """For each origin, the issuers alpha accepts wherever it triggers (the issuers of every
+    origin triggered there), when that set is the same on all its paths; None otherwise.
+    Checked exactly: one witness path per cell of all the trigger-rule conditions (§D.6)."""
     patterns = [
         p
         for o in origins
@@ -123,7 +127,15 @@ def _disjoint_triggers(origins: tuple[Jwt, ...]) -> bool:
         cells = partition(patterns)
     except UnsupportedPattern as exc:
         raise NotExpressible(f"regex {exc.pattern!r}: {exc.reason}") from None
-    return all(sum(should_validate(c.witness, o) for o in origins) <= 1 for c in cells)
+    found: list[set[frozenset[str]]] = [set() for _ in origins]
+    for cell in cells:
+        triggered = [i for i, o in enumerate(origins) if should_validate(cell.witness, o)]
+        issuers = frozenset(origins[i].issuer for i in triggered)
+        for i in triggered:
+            found[i].add(issuers)
+    if any(len(sets) > 1 for sets in found):
+        return None
+    return [sorted(next(iter(sets))) if sets else [] for sets in found]
 
 
 def _rules_key(origin: Jwt) -> tuple[object, ...]:
