@@ -141,6 +141,12 @@ CODES: dict[str, Code] = {
             "named, which the proof compares request by request.",
         ),
         Code(
+            "AM404",
+            "regex replaced by a wider path match",
+            "A token is now required on more paths (--allow-stricter); write the trigger rule "
+            "as exact, prefix or suffix matches for an exact conversion.",
+        ),
+        Code(
             "AM410",
             "file cannot be rewritten in place",
             "Stream the new resources with -o yaml and edit the file by hand.",

@@ -261,3 +261,21 @@ def test_principal_binding_names_the_policies_that_read_the_principal(tmp_path: 
     (finding,) = [f for f in result.conversion.findings if f.code == "AM403"]
     assert finding.severity.value == "warning"
     assert "read by AuthorizationPolicy foo/admins" in finding.message
+
+
+def test_allow_stricter_covers_a_regex_and_says_so(tmp_path: Path) -> None:
+    """--allow-stricter writes a wider path for a regex, reports it, and stays never-looser."""
+    from migrate.convert.model import ConvertOptions
+
+    work = tmp_path / "r.yaml"
+    work.write_text(
+        "\n".join(
+            (CASES / "convert-refused" / "regex-not-literal.yaml").read_text().splitlines()[1:]
+        )
+        + "\n"
+    )
+    result = convert_paths([str(work)], options=ConvertOptions(allow_stricter=True))
+    (finding,) = [f for f in result.conversion.findings if f.code == "AM404"]
+    assert "wider prefix /api/v" in finding.message
+    assert result.report.count(Change.LOOSER) == 0
+    assert result.report.count(Change.STRICTER) > 0

@@ -190,6 +190,22 @@ def _path(match: StringMatch, allow_stricter: bool, *, cover: bool) -> str | Non
     return {"exact": value, "prefix": value + "*", "suffix": "*" + value}.get(how)
 
 
+def covered_regexes(policy: AlphaPolicy) -> list[tuple[StringMatch, str]]:
+    """Included regexes no literal expresses, with the wider path --allow-stricter writes."""
+    found = []
+    for origin in policy.origins:
+        for rule in origin.trigger_rules:
+            for match in rule.included:
+                if match.how != "regex":
+                    continue
+                try:
+                    if as_literal(match.value) is None:
+                        found.append((match, str(stricter_cover(match.value))))
+                except UnsupportedPattern:
+                    continue
+    return found
+
+
 def _literal_of_regex(match: StringMatch, allow_stricter: bool, *, cover: bool) -> tuple[str, str]:
     try:
         literal = as_literal(match.value)

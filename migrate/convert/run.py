@@ -74,6 +74,18 @@ def convert_workspace(workspace: Workspace, options: ConvertOptions | None = Non
         context.conversion.converted.append(entry)
         context.conversion.findings.extend(trigger_rule_traps(entry.policy))
         context.conversion.findings.extend(_principal_binding(workspace, entry, entry.policy))
+        if context.options.allow_stricter:
+            context.conversion.findings.extend(
+                Finding(
+                    "AM404",
+                    Severity.WARNING,
+                    f"trigger-rule regex {match.value!r} has no exact AuthorizationPolicy "
+                    f"form; a token is now required on the wider {cover}",
+                    match.location,
+                    resource=entry.ref,
+                )
+                for match, cover in jwt_module.covered_regexes(entry.policy)
+            )
     return context.conversion
 
 
