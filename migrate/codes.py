@@ -147,6 +147,12 @@ CODES: dict[str, Code] = {
             "as exact, prefix or suffix matches for an exact conversion.",
         ),
         Code(
+            "AM405",
+            "peerIsOptional dropped",
+            "Nothing to do unless peers from another trust domain relied on it; then add an "
+            "AuthorizationPolicy for them.",
+        ),
+        Code(
             "AM410",
             "file cannot be rewritten in place",
             "Stream the new resources with -o yaml and edit the file by hand.",

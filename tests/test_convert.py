@@ -279,3 +279,16 @@ def test_allow_stricter_covers_a_regex_and_says_so(tmp_path: Path) -> None:
     assert "wider prefix /api/v" in finding.message
     assert result.report.count(Change.LOOSER) == 0
     assert result.report.count(Change.STRICTER) > 0
+
+
+def test_peer_is_optional_keeps_the_mode_and_says_so(tmp_path: Path) -> None:
+    """§D.12: peerIsOptional has no beta form; the mode stays and AM405 explains."""
+    work = tmp_path / "m.yaml"
+    work.write_text(
+        "apiVersion: authentication.istio.io/v1alpha1\nkind: MeshPolicy\n"
+        "metadata: {name: default}\nspec:\n  peers: [{mtls: {}}]\n"
+        "  peer_is_optional: true\n"
+    )
+    result = convert_paths([str(work)])
+    assert [f.code for f in result.conversion.findings] == ["AM405"]
+    assert result.conversion.resources[0].data["spec"] == {"mtls": {"mode": "STRICT"}}

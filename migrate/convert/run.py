@@ -74,6 +74,18 @@ def convert_workspace(workspace: Workspace, options: ConvertOptions | None = Non
         context.conversion.converted.append(entry)
         context.conversion.findings.extend(trigger_rule_traps(entry.policy))
         context.conversion.findings.extend(_principal_binding(workspace, entry, entry.policy))
+        if entry.policy.peer_is_optional:
+            context.conversion.findings.append(
+                Finding(
+                    "AM405",
+                    Severity.NOTE,
+                    "peerIsOptional has no v1beta1 equivalent; the mode is kept as it was (it only "
+                    "mattered for peers of another trust domain, §D.12; PERMISSIVE would admit "
+                    "plaintext)",
+                    entry.document.origin.location,
+                    resource=entry.ref,
+                )
+            )
         if context.options.allow_stricter:
             context.conversion.findings.extend(
                 Finding(
