@@ -158,6 +158,47 @@ CODES: dict[str, Code] = {
             "Stream the new resources with -o yaml and edit the file by hand.",
         ),
         Code(
+            "AM501",
+            "looser difference",
+            "A request the old configuration denied is now allowed: fix the new resources, or "
+            "sign the cause off with --accept after review.",
+        ),
+        Code(
+            "AM502",
+            "stricter difference",
+            "A request the old configuration allowed is now denied: check clients are ready.",
+        ),
+        Code(
+            "AM503",
+            "status-only difference",
+            "Denied before and after with another status (often 401 became 403).",
+        ),
+        Code(
+            "AM504",
+            "compatible difference",
+            "A connection that failed only on a protocol mismatch now works.",
+        ),
+        Code(
+            "AM511",
+            "resource defined twice",
+            "Keep one definition; applied in order, the later replaces the earlier.",
+        ),
+        Code(
+            "AM512",
+            "PeerAuthentication with a selector in the root namespace",
+            "Istio ignores it; move it to the workload's namespace.",
+        ),
+        Code(
+            "AM513",
+            "resource in the root namespace applies mesh-wide",
+            "Intended for mesh-wide rules only; move namespace rules to their namespace.",
+        ),
+        Code(
+            "AM514",
+            "new resource reaches more workloads than the policy it replaces",
+            "Narrow its selector to the pods the old policy's Services selected.",
+        ),
+        Code(
             "AM201",
             "alpha policy found",
             "Migrate it to security.istio.io/v1beta1 before upgrading to Istio 1.6.",

@@ -16,11 +16,13 @@ STDIN = "-"
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One input to read: a file on disk, or standard input when `path` is None."""
+    """One input to read: a file on disk, standard input when `path` is None, or bytes held
+    in memory (`content`, e.g. a file at a git revision)."""
 
     display: str
     path: Path | None
     root: Path | None = None
+    content: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

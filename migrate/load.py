@@ -183,6 +183,8 @@ def load_source(source: Source, *, stdin: bytes | None = None) -> tuple[LoadedFi
 
 
 def _read(source: Source, stdin: bytes | None) -> bytes:
+    if source.content is not None:
+        return source.content
     if source.path is None:
         return stdin if stdin is not None else sys.stdin.buffer.read()
     return source.path.read_bytes()

@@ -86,8 +86,12 @@ def open_workspace(
     paths: Sequence[str], options: WorkspaceOptions | None = None, *, stdin: bytes | None = None
 ) -> Workspace:
     """Read `paths` (and the extra inventory paths) and index everything in them."""
+    return workspace_of(load_paths(paths, stdin=stdin), options)
+
+
+def workspace_of(loaded: LoadResult, options: WorkspaceOptions | None = None) -> Workspace:
+    """Index already loaded sources (and read the extra inventory paths)."""
     options = options or WorkspaceOptions()
-    loaded = load_paths(paths, stdin=stdin)
     extra = load_paths(options.inventory) if options.inventory else None
     inventory = Inventory()
     inventory.mesh = replace(

@@ -1,0 +1,84 @@
+"""Reading the manifests of a git revision through git itself (no checkout), as sources."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+from migrate.discover import MANIFEST_SUFFIXES, Source
+from migrate.errors import MigrateError
+
+
+class GitError(MigrateError):
+    """git could not answer (not a repository, unknown revision, git missing)."""
+
+
+def repository_root(start: Path) -> Path:
+    """The top of the work tree that holds `start`."""
+    out = _git(start if start.is_dir() else start.parent, "rev-parse", "--show-toplevel")
+    return Path(out.decode().strip())
+
+
+def sources_at(revision: str, paths: Sequence[str], *, cwd: Path | None = None) -> list[Source]:
+    """The manifests under `paths` (files or directories, relative to `cwd`) as they are at
+    `revision`, named by the same display paths as in the work tree."""
+    cwd = (cwd or Path.cwd()).resolve()
+    root = repository_root(cwd)
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    except GitError:
+        raise GitError(f"unknown revision {revision!r} in {root.name}") from None
+    prefixes = [_in_repo(Path(p), cwd, root) for p in paths or ["."]]
+    listed = _git(
+        root, "ls-tree", "-r", "-z", "--name-only", revision, "--", *[p or "." for p in prefixes]
+    ).decode()
+    names = sorted(n for n in listed.split("\0") if n and _is_manifest(n, prefixes))
+    # `path` names where the file sits in the work tree, so kustomizations resolve; the bytes
+    # come from the revision
+    return [
+        Source(
+            display=_display(root / n, cwd),
+            path=root / n,
+            root=root,
+            content=_git(root, "show", f"{revision}:{n}"),
+        )
+        for n in names
+    ]
+
+
+def _is_manifest(name: str, prefixes: list[str]) -> bool:
+    """Hidden entries are skipped and, under a directory, only YAML and JSON are read."""
+    parts = PurePosixPath(name).parts
+    if any(part.startswith(".") for part in parts):
+        return False
+    return name in prefixes or name.lower().endswith(MANIFEST_SUFFIXES)
+
+
+def _in_repo(path: Path, cwd: Path, root: Path) -> str:
+    absolute = (cwd / path).resolve()
+    try:
+        relative = absolute.relative_to(root)
+    except ValueError:
+        raise GitError(f"{path} is outside the repository {root.name}") from None
+    return "" if str(relative) == "." else relative.as_posix()
+
+
+def _display(path: Path, cwd: Path) -> str:
+    try:
+        return path.relative_to(cwd).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _git(where: Path, *args: str) -> bytes:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(where), *args], capture_output=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GitError(f"cannot run git: {exc}") from None
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip() or f"git {args[0]} failed"
+        raise GitError(message)
+    return result.stdout

@@ -1,0 +1,116 @@
+"""Rendering a review: text for a terminal, markdown for a pull-request comment, JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from migrate.findings import Finding
+from migrate.render.data import finding_data
+from migrate.render.table import finding_text
+from migrate.render.verify import headline, render_text, verify_data
+from migrate.review import ReviewReport
+
+COMMENT_LIMIT = 65_536
+"""GitHub's limit on one comment, in characters."""
+
+
+def render_review_text(report: ReviewReport, console: Console) -> None:
+    """Per namespace what was removed and added, the pairings, findings, then the proof."""
+    console.print(Text(f"review against {report.base}", style="bold"))
+    for namespace, change in report.namespaces.items():
+        console.print(
+            f"{namespace}: removed {len(change['removed'])}, added {len(change['added'])}",
+            soft_wrap=True,
+        )
+    for pairing in report.pairings:
+        how = f" (paired by {pairing.how})" if pairing.how else " (no replacement found)"
+        added = ", ".join(pairing.added) or "nothing"
+        console.print(f"  {pairing.removed.ref} -> {added}{how}", soft_wrap=True)
+    for finding in report.findings:
+        console.print(finding_text(finding), soft_wrap=True)
+    render_text(report.verify, console)
+
+
+def review_markdown(report: ReviewReport, limit: int = COMMENT_LIMIT) -> str:
+    """A PR comment: summary table first, then collapsible details, cut to `limit`."""
+    head = [
+        f"### authn-migrate review against `{report.base}`",
+        "",
+        f"**{headline(report.verify)}**",
+        "",
+        "| namespace | removed | added |",
+        "| --- | --- | --- |",
+    ]
+    head += [
+        f"| {ns} | {_md(', '.join(c['removed']) or '-')} | {_md(', '.join(c['added']) or '-')} |"
+        for ns, c in report.namespaces.items()
+    ]
+    details = [
+        "",
+        "<details><summary>Differences</summary>",
+        "",
+        "| change | request | before | after | requests |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for cause in report.verify.causes:
+        change = cause.change.value + (" (inherent)" if cause.inherent else "")
+        details.append(
+            f"| {change} | `{_md(str(cause.witness))}` | {_md(str(cause.before))} | "
+            f"{_md(str(cause.after))} | {cause.requests} |"
+        )
+    details += ["", "</details>", "", "<details><summary>Findings</summary>", ""]
+    details += [_finding_line(f) for f in report.findings + report.verify.findings]
+    details += ["", "</details>"]
+    return _fit(head, details, limit)
+
+
+def _finding_line(finding: Finding) -> str:
+    return f"- `{finding.location}` **{finding.code}** {_md(finding.message)}"
+
+
+def _fit(head: list[str], details: list[str], limit: int) -> str:
+    """Whole if it fits; else details are cut, with a note, to stay under the limit."""
+    text = "\n".join(head + details) + "\n"
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    budget = limit - len("\n".join(head)) - 400
+    for line in details:
+        if budget - len(line) - 1 < 0:
+            break
+        kept.append(line)
+        budget -= len(line) + 1
+    note = (
+        f"\n\n_Truncated to fit a comment: {len(details) - len(kept)} more line(s); "
+        "run `authn-migrate review -o text` for everything._\n\n</details>"
+    )
+    return "\n".join(head + kept) + note + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def review_data(report: ReviewReport) -> dict[str, Any]:
+    """The review as plain data for `-o json` (schemas/review-report.schema.json)."""
+    return {
+        "version": 1,
+        "base": report.base,
+        "exitCode": int(report.exit_code()),
+        "namespaces": report.namespaces,
+        "pairings": [
+            {
+                "removed": p.removed.ref,
+                "file": p.removed.document.origin.path,
+                "line": p.removed.document.origin.line,
+                "added": list(p.added),
+                "pairedBy": p.how or None,
+            }
+            for p in report.pairings
+        ],
+        "verify": verify_data(report.verify),
+        "findings": [finding_data(f) for f in report.findings],
+    }

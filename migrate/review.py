@@ -1,0 +1,314 @@
+"""`review`: what a migration pull request changes in enforcement, paired the way a reviewer
+reads it — each removed alpha policy with the beta resources that replace it."""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migrate.convert.model import PROVENANCE
+from migrate.exitcodes import ExitCode
+from migrate.findings import Finding, Location, Severity, has_errors, sort_findings
+from migrate.gitread import sources_at
+from migrate.inventory import Inventory, Workload
+from migrate.load import load_sources
+from migrate.model.alpha import AlphaPolicy, Scope
+from migrate.model.beta import BetaResource, PeerAuthentication
+from migrate.semantics.equivalence import Cause, Change
+from migrate.semantics.side import Settings, Side
+from migrate.verify import VerifyOptions, VerifyReport, merge_inventories, verify_sides
+from migrate.workspace import PolicyEntry, Workspace, WorkspaceOptions, open_workspace, workspace_of
+
+
+class FailOn(enum.Enum):
+    """What makes `review` fail a CI job."""
+
+    LOOSER = "looser"
+    STRICTER = "stricter"
+    ANY = "any"
+    NEVER = "never"
+
+
+_CHANGE_CODES = {
+    Change.LOOSER: "AM501",
+    Change.STRICTER: "AM502",
+    Change.STATUS_ONLY: "AM503",
+    Change.COMPATIBLE: "AM504",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Pairing:
+    """A removed alpha policy and the added beta resources that replace it (`how`: by the
+    provenance annotation, by scope and selector, or not found)."""
+
+    removed: PolicyEntry
+    added: tuple[str, ...]
+    how: str
+
+
+@dataclass(slots=True)
+class ReviewReport:
+    """The review of base against head."""
+
+    base: str
+    verify: VerifyReport
+    pairings: list[Pairing]
+    namespaces: dict[str, dict[str, list[str]]]
+    findings: list[Finding]
+    locations: dict[str, Location] = field(default_factory=dict)
+
+    def difference_findings(self) -> list[Finding]:
+        """One finding per cause, at the resource that decided the new outcome."""
+        return [
+            self._finding(cause)
+            for cause in self.verify.causes
+            if not self.verify.is_accepted(cause)
+        ]
+
+    def _finding(self, cause: Cause) -> Finding:
+        deciders = [*cause.after.decided_by, *cause.before.decided_by]
+        where = next((self.locations[r] for r in deciders if r in self.locations), Location(""))
+        severity = {Change.LOOSER: Severity.ERROR, Change.STRICTER: Severity.WARNING}.get(
+            cause.change, Severity.NOTE
+        )
+        if cause.inherent:
+            severity = Severity.NOTE
+        return Finding(
+            _CHANGE_CODES[cause.change],
+            severity,
+            f"{cause.change.value}: {cause.witness}: before {cause.before}, "
+            f"after {cause.after} ({cause.requests} request(s))",
+            where,
+            hint=cause.inherent,
+            resource=", ".join(deciders),
+        )
+
+    def all_findings(self) -> list[Finding]:
+        """Findings about the inputs and the new resources, then one per difference."""
+        return sort_findings([*self.findings, *self.verify.findings, *self.difference_findings()])
+
+    def exit_code(self, fail_on: FailOn = FailOn.LOOSER) -> ExitCode:
+        """Shared with verify: 2 on errors, 3 looser, 1 stricter; `fail_on` chooses which
+        differences fail (never: only errors)."""
+        if has_errors([*self.findings, *self.verify.findings]):
+            return ExitCode.INPUT_ERROR
+        looser = self.verify.count(Change.LOOSER)
+        stricter = self.verify.count(Change.STRICTER)
+        others = self.verify.count(Change.STATUS_ONLY) + self.verify.count(Change.COMPATIBLE)
+        if fail_on is FailOn.NEVER:
+            return ExitCode.OK
+        if looser:
+            return ExitCode.LOOSER
+        if fail_on in (FailOn.STRICTER, FailOn.ANY) and stricter:
+            return ExitCode.FOUND
+        if fail_on is FailOn.ANY and others:
+            return ExitCode.FOUND
+        return ExitCode.OK
+
+
+def review(
+    base: str,
+    paths: Sequence[str],
+    workspace_options: WorkspaceOptions | None = None,
+    options: VerifyOptions | None = None,
+    *,
+    cwd: Path | None = None,
+) -> ReviewReport:
+    """Compare `paths` at git revision `base` with the work tree."""
+    head = open_workspace(list(paths) or ["."], workspace_options)
+    before = workspace_of(load_sources(sources_at(base, list(paths), cwd=cwd)), workspace_options)
+    options = options or VerifyOptions()
+    settings = Settings(version=options.version, root_namespace=head.root_namespace)
+    inventory = merge_inventories(before.inventory, head.inventory)
+    report = verify_sides(
+        Side.build(settings, before.alpha, before.beta),
+        Side.build(settings, head.alpha, head.beta),
+        inventory,
+        options,
+        findings=_input_errors(before, head),
+    )
+    removed = _removed(before, head)
+    added = _added(before, head)
+    pairings = [_pair(entry, added, head.root_namespace) for entry in removed]
+    findings = _new_resource_findings(added, head, inventory, pairings)
+    return ReviewReport(
+        base, report, pairings, _by_namespace(removed, added), findings, _locations(before, head)
+    )
+
+
+def _input_errors(before: Workspace, head: Workspace) -> list[Finding]:
+    return [f for f in head.findings if f.severity is Severity.ERROR] + [
+        f for f in before.findings if f.severity is Severity.ERROR
+    ]
+
+
+def _removed(before: Workspace, head: Workspace) -> list[PolicyEntry]:
+    kept = {e.ref for e in head.policies}
+    return [e for e in before.policies if e.ref not in kept]
+
+
+def _added(before: Workspace, head: Workspace) -> list[BetaResource]:
+    old = {r.meta.ref: r.meta.document.data for r in before.beta}
+    return [r for r in head.beta if old.get(r.meta.ref) != r.meta.document.data]
+
+
+def _pair(entry: PolicyEntry, added: list[BetaResource], root: str) -> Pairing:
+    by_annotation = tuple(
+        r.meta.ref
+        for r in added
+        if entry.ref
+        in str(r.meta.document.metadata.get("annotations", {}).get(PROVENANCE, "")).split(", ")
+    )
+    if by_annotation:
+        return Pairing(entry, by_annotation, "annotation")
+    policy = entry.policy
+    if policy is None:
+        return Pairing(entry, (), "")
+    namespace = root if policy.scope is Scope.MESH else policy.namespace
+    by_scope = tuple(
+        r.meta.ref
+        for r in added
+        if r.meta.namespace == namespace
+        and (
+            (policy.scope is not Scope.SERVICE and not r.meta.selector)
+            or (policy.scope is Scope.SERVICE and bool(r.meta.selector))
+        )
+    )
+    return Pairing(entry, by_scope, "scope" if by_scope else "")
+
+
+def _by_namespace(
+    removed: list[PolicyEntry], added: list[BetaResource]
+) -> dict[str, dict[str, list[str]]]:
+    found: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"removed": [], "added": []})
+    for entry in removed:
+        found[entry.namespace or "(mesh)"]["removed"].append(entry.ref)
+    for resource in added:
+        found[resource.meta.namespace]["added"].append(resource.meta.ref)
+    return {k: found[k] for k in sorted(found)}
+
+
+def _locations(before: Workspace, head: Workspace) -> dict[str, Location]:
+    found = {e.ref: e.document.origin.location for e in before.policies}
+    found.update({r.meta.ref: r.meta.location for r in before.beta})
+    found.update({e.ref: e.document.origin.location for e in head.policies})
+    found.update({r.meta.ref: r.meta.location for r in head.beta})
+    return found
+
+
+def _new_resource_findings(
+    added: list[BetaResource],
+    head: Workspace,
+    inventory: Inventory,
+    pairings: list[Pairing],
+) -> list[Finding]:
+    refs = {r.meta.ref for r in added}
+    found = [f for f in head.findings if f.resource in refs and f.severity is not Severity.NOTE]
+    found += _collisions(head)
+    found += _root_namespace_quirks(added, head.root_namespace)
+    found += _wider_scopes(pairings, added, inventory, head.root_namespace)
+    return found
+
+
+def _collisions(head: Workspace) -> list[Finding]:
+    seen: dict[str, BetaResource] = {}
+    found = []
+    for resource in head.beta:
+        first = seen.setdefault(resource.meta.ref, resource)
+        if first is not resource:
+            found.append(
+                Finding(
+                    "AM511",
+                    Severity.ERROR,
+                    f"{resource.meta.ref} is defined twice; the later definition "
+                    "replaces the earlier",
+                    resource.meta.location,
+                    resource=resource.meta.ref,
+                    related=(first.meta.location,),
+                )
+            )
+    return found
+
+
+def _root_namespace_quirks(added: list[BetaResource], root: str) -> list[Finding]:
+    found = []
+    for resource in added:
+        meta = resource.meta
+        if meta.namespace != root:
+            continue
+        if isinstance(resource, PeerAuthentication) and meta.selector:
+            found.append(
+                Finding(
+                    "AM512",
+                    Severity.ERROR,
+                    f"{meta.ref} has a selector in the root namespace {root!r}: Istio ignores it",
+                    meta.location,
+                    resource=meta.ref,
+                )
+            )
+        elif not isinstance(resource, PeerAuthentication):
+            reach = "matching pods of every namespace" if meta.selector else "every workload"
+            found.append(
+                Finding(
+                    "AM513",
+                    Severity.NOTE,
+                    f"{meta.ref} is in the root namespace {root!r}: it applies to {reach}",
+                    meta.location,
+                    resource=meta.ref,
+                )
+            )
+    return found
+
+
+def _wider_scopes(
+    pairings: list[Pairing], added: list[BetaResource], inventory: Inventory, root: str
+) -> list[Finding]:
+    by_ref = {r.meta.ref: r for r in added}
+    found = []
+    for pairing in pairings:
+        policy = pairing.removed.policy
+        if policy is None:
+            continue
+        before = {w.ref for w in _alpha_reach(policy, inventory)}
+        for ref in pairing.added:
+            resource = by_ref[ref]
+            extra = sorted({w.ref for w in _beta_reach(resource, inventory, root)} - before)
+            if extra:
+                found.append(
+                    Finding(
+                        "AM514",
+                        Severity.WARNING,
+                        f"{ref} reaches workloads {pairing.removed.ref} did not: "
+                        + ", ".join(extra[:5])
+                        + (f" and {len(extra) - 5} more" if len(extra) > 5 else ""),
+                        resource.meta.location,
+                        resource=ref,
+                    )
+                )
+    return found
+
+
+def _alpha_reach(policy: AlphaPolicy, inventory: Inventory) -> list[Workload]:
+    if policy.scope is Scope.MESH:
+        return list(inventory.workloads)
+    if policy.scope is Scope.NAMESPACE:
+        return inventory.workloads_in(policy.namespace)
+    found: list[Workload] = []
+    for target in policy.targets:
+        service = inventory.service(policy.namespace, target.name)
+        if service is not None and service.selector:
+            found += inventory.selected(policy.namespace, service.selector)
+    return found
+
+
+def _beta_reach(resource: BetaResource, inventory: Inventory, root: str) -> list[Workload]:
+    meta = resource.meta
+    namespace = None if meta.namespace == root else meta.namespace
+    workloads = inventory.workloads_in(namespace)
+    return [
+        w for w in workloads if all(w.labels.get(k) == v for k, v in (meta.selector or {}).items())
+    ]

@@ -1,0 +1,206 @@
+"""`review` on throwaway git repositories: a base with alpha policies, heads with our
+conversion, a correct hand-written migration, and broken ones."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from migrate.review import FailOn, review
+from migrate.semantics.equivalence import Change
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+APP = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: admin, namespace: shop}
+spec:
+  selector: {app: admin}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: admin, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: admin}}
+    spec: {containers: [{name: admin, ports: [{containerPort: 8080}]}]}
+"""
+ALPHA = """\
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: default, namespace: shop}
+spec:
+  peers: [{mtls: {}}]
+---
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: web-jwt, namespace: shop}
+spec:
+  targets: [{name: web}]
+  peers: [{mtls: {}}]
+  origins:
+  - jwt:
+      issuer: https://id.example
+      jwksUri: https://id.example/keys
+      triggerRules: [{includedPaths: [{prefix: /api}]}]
+  principalBinding: USE_ORIGIN
+"""
+HAND_WRITTEN = """\
+apiVersion: security.istio.io/v1beta1
+kind: PeerAuthentication
+metadata: {name: default, namespace: shop}
+spec:
+  mtls: {mode: STRICT}
+---
+apiVersion: security.istio.io/v1beta1
+kind: RequestAuthentication
+metadata: {name: web-jwt, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  jwtRules:
+  - {issuer: https://id.example, jwksUri: https://id.example/keys, forwardOriginalToken: true}
+---
+apiVersion: security.istio.io/v1beta1
+kind: AuthorizationPolicy
+metadata: {name: web-require-jwt, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  action: DENY
+  rules:
+  - to: [{operation: {ports: ["8080"], paths: ["/api*"]}}]
+    when: [{key: "request.auth.claims[iss]", notValues: [https://id.example]}]
+"""
+
+
+def _git(repo: Path, *args: str) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[Path]:
+    """A repository whose first commit holds the app and its alpha policies."""
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "app.yaml").write_text(APP)
+    (tmp_path / "authn.yaml").write_text(ALPHA)
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "base")
+    previous = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        yield tmp_path
+    finally:
+        os.chdir(previous)
+
+
+def _changes(report: object) -> dict[Change, int]:
+    return {c: report.verify.count(c) for c in Change}  # type: ignore[attr-defined]
+
+
+def test_our_conversion_reviews_clean_and_pairs_by_annotation(repo: Path) -> None:
+    """(a) Our own conversion: nothing looser, each removed policy paired by provenance."""
+    from migrate.convert.api import convert_paths
+    from migrate.convert.apply import write_atomically
+
+    result = convert_paths(["."])
+    write_atomically(result.changes, [repo])
+    report = review("HEAD", ["."])
+    assert _changes(report)[Change.LOOSER] == 0
+    assert {p.how for p in report.pairings} == {"annotation"}
+    assert int(report.exit_code()) == 0
+    assert report.namespaces["shop"]["removed"] == ["Policy shop/default", "Policy shop/web-jwt"]
+
+
+def test_correct_hand_written_migration_is_not_looser(repo: Path) -> None:
+    """(b) A hand-written migration that is right: no looser difference, paired by scope."""
+    (repo / "authn.yaml").write_text(HAND_WRITTEN)
+    report = review("HEAD", ["."])
+    assert _changes(report)[Change.LOOSER] == 0
+    assert {p.how for p in report.pairings} == {"scope"}
+    assert int(report.exit_code(FailOn.LOOSER)) == 0
+
+
+@pytest.mark.parametrize(
+    ("broken", "witness"),
+    [
+        pytest.param(
+            HAND_WRITTEN.split(
+                "---\napiVersion: security.istio.io/v1beta1\nkind: AuthorizationPolicy", maxsplit=1
+            )[0],
+            "/api",
+            id="deny-dropped",
+        ),
+        pytest.param(HAND_WRITTEN.replace('"/api*"', '"/api/*"'), "/api", id="prefix-mistyped"),
+        pytest.param(
+            HAND_WRITTEN.replace("{app: web}}\n  action", "{app: admin}}\n  action"),
+            "web.shop:80",
+            id="wrong-selector",
+        ),
+    ],
+)
+def test_broken_migrations_are_looser(repo: Path, broken: str, witness: str) -> None:
+    """(c) A dropped DENY, a mistyped prefix, a wrong selector: looser, exit 3, a witness."""
+    (repo / "authn.yaml").write_text(broken)
+    report = review("HEAD", ["."])
+    assert _changes(report)[Change.LOOSER] > 0
+    assert int(report.exit_code()) == 3
+    looser = [c for c in report.verify.causes if c.change is Change.LOOSER]
+    assert any(witness in str(c.witness) for c in looser), [str(c.witness) for c in looser]
+
+
+def test_wrong_selector_is_flagged_as_reaching_other_workloads(repo: Path) -> None:
+    """A new resource selecting pods the old policy never reached gets AM514."""
+    (repo / "authn.yaml").write_text(
+        HAND_WRITTEN.replace("{app: web}}\n  action", "{app: admin}}\n  action")
+    )
+    report = review("HEAD", ["."])
+    codes = {f.code: f for f in report.findings}
+    assert "AM514" in codes
+    assert "Deployment shop/admin" in codes["AM514"].message
+
+
+def test_fail_on_chooses_what_fails(repo: Path) -> None:
+    """--fail-on stricter fails on a stricter-only change; never fails on nothing."""
+    (repo / "authn.yaml").write_text(HAND_WRITTEN.replace('"/api*"', '"/*"'))
+    report = review("HEAD", ["."])
+    assert _changes(report)[Change.LOOSER] == 0
+    assert _changes(report)[Change.STRICTER] > 0
+    assert int(report.exit_code(FailOn.LOOSER)) == 0
+    assert int(report.exit_code(FailOn.STRICTER)) == 1
+    assert int(report.exit_code(FailOn.NEVER)) == 0
+
+
+def test_unknown_revision_is_a_clear_error(repo: Path) -> None:
+    """A base that is not a revision names it."""
+    from migrate.gitread import GitError
+
+    with pytest.raises(GitError, match="unknown revision 'nope'"):
+        review("nope", ["."])
