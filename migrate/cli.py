@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 import functools
 import gc
+import io
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,6 +21,9 @@ from migrate.render.data import dump_json, dump_yaml, scan_data
 from migrate.render.table import render_scan_table
 from migrate.scan import scan
 from migrate.workspace import WorkspaceOptions
+
+if TYPE_CHECKING:
+    from migrate.review import ReviewReport
 
 app = typer.Typer(
     name="authn-migrate",
@@ -388,6 +392,119 @@ def _write(
         err.print(f"authn-migrate: nothing written: {exc}", style="bold red", markup=False)
         raise typer.Exit(ExitCode.INPUT_ERROR) from None
     err.print(f"rewrote {len(result.changes)} file(s)")
+
+
+class ReviewFormat(str, enum.Enum):
+    """Output formats of `review`."""
+
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+    gitlab = "gitlab"
+
+
+@app.command("review")
+@guarded
+def review_command(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Files or directories to review (default: the whole work tree).",
+            show_default=False,
+        ),
+    ] = None,
+    base: Annotated[
+        str, typer.Option("--base", help="The git revision to compare against, e.g. origin/main.")
+    ] = "HEAD",
+    output: Annotated[ReviewFormat, typer.Option("--output", "-o", help="Output format.")] = (
+        ReviewFormat.text
+    ),
+    output_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-file", help="Write the report to this file instead of standard output."
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            "--fail-on", help="What fails the job: looser (default), stricter, any, never."
+        ),
+    ] = ("looser"),
+    istio_version: Annotated[
+        str, typer.Option("--istio-version", help="Istio version whose behaviour the proof models.")
+    ] = "1.5",
+    accept: Annotated[
+        list[str] | None,
+        typer.Option("--accept", help="Sign off a reviewed class of differences or one cause."),
+    ] = None,
+    root_namespace: RootNamespaceOpt = None,
+    namespace: NamespaceOpt = None,
+    inventory: InventoryOpt = None,
+) -> None:
+    """Review a migration: what changed in enforcement between --base and the work tree.
+
+    Pairs each removed alpha policy with the beta resources replacing it, proves the change
+    request by request, and checks the new resources. Exit status as verify; --fail-on
+    chooses which differences fail.
+    """
+    from migrate.render.review import render_review_text
+    from migrate.review import FailOn, review
+    from migrate.verify import VerifyOptions
+
+    try:
+        failing = FailOn(fail_on)
+    except ValueError:
+        raise typer.BadParameter("use looser, stricter, any or never") from None
+    report = review(
+        base,
+        paths or [],
+        _options(root_namespace, namespace, inventory),
+        VerifyOptions(version=_version_tuple(istio_version), accept=tuple(accept or ())),
+    )
+    if output is ReviewFormat.text and output_file is None:
+        render_review_text(report, Console(soft_wrap=True, width=_width()))
+    else:
+        _emit(_review_output(report, output), output_file)
+    raise typer.Exit(report.exit_code(failing))
+
+
+def _review_output(report: ReviewReport, output: ReviewFormat) -> str:
+    from migrate.render import ci
+    from migrate.render.review import render_review_text, review_data, review_markdown
+
+    root = Path.cwd()
+    findings = report.all_findings()
+    if output is ReviewFormat.json:
+        return dump_json(review_data(report))
+    if output is ReviewFormat.markdown:
+        return review_markdown(report)
+    if output is ReviewFormat.sarif:
+        return dump_json(
+            ci.to_sarif(
+                findings,
+                root=root,
+                tool_version=__version__,
+                automation_id=f"authn-migrate/review/{report.base}",
+            )
+        )
+    if output is ReviewFormat.github:
+        ci.append_step_summary(review_markdown(report))
+        return ci.to_github(findings, root=root)
+    if output is ReviewFormat.gitlab:
+        return dump_json(ci.to_gitlab(findings, root=root))
+    console = Console(record=True, width=200, file=io.StringIO())
+    render_review_text(report, console)
+    return str(console.export_text())
+
+
+def _emit(text: str, output_file: Path | None) -> None:
+    if output_file is None:
+        sys.stdout.write(text)
+    else:
+        output_file.write_text(text)
 
 
 def _width() -> int | None:

@@ -204,3 +204,66 @@ def test_unknown_revision_is_a_clear_error(repo: Path) -> None:
 
     with pytest.raises(GitError, match="unknown revision 'nope'"):
         review("nope", ["."])
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "review"
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+
+
+@pytest.mark.parametrize("output", ["text", "markdown", "json", "sarif", "github", "gitlab"])
+def test_every_format_renders_a_broken_review(
+    repo: Path, output: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each -o format of a review with a dropped DENY matches its golden file; JSON and SARIF
+    validate against their schemas; the exit code is 3 whatever the format."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from migrate.cli import app
+
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    (repo / "authn.yaml").write_text(
+        HAND_WRITTEN.split(
+            "---\napiVersion: security.istio.io/v1beta1\nkind: AuthorizationPolicy", maxsplit=1
+        )[0]
+    )
+    result = CliRunner().invoke(
+        app, ["review", "--base", "HEAD", "-o", output, "--output-file", "report.out"]
+    )
+    assert result.exit_code == 3, result.output
+    text = (repo / "report.out").read_text()
+    if output == "json":
+        _validate(json.loads(text), "review-report.schema.json")
+    if output == "sarif":
+        from jsonschema.validators import validator_for
+
+        schema = json.loads((SCHEMAS / "external" / "sarif-2.1.0.schema.json").read_text())
+        validator_for(schema)(schema).validate(json.loads(text))
+    golden = GOLDEN / f"dropped-deny.{output}"
+    if os.environ.get("AUTHN_MIGRATE_REGEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text)
+    assert text == golden.read_text()
+
+
+def _validate(data: object, name: str) -> None:
+    import json
+
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    schemas = {p.name: json.loads(p.read_text()) for p in SCHEMAS.glob("*report.schema.json")}
+    registry = Registry().with_resources(
+        (s["$id"], Resource.from_contents(s)) for s in schemas.values()
+    )
+    Draft202012Validator(schemas[name], registry=registry).validate(data)
+
+
+def test_markdown_stays_under_the_comment_limit() -> None:
+    """A report longer than GitHub's comment limit is cut with a note, under the limit."""
+    from migrate.render.review import _fit
+
+    text = _fit(["### head"], [f"| row {i} | " + "x" * 100 + " |" for i in range(2000)], 65_536)
+    assert len(text) <= 65_536
+    assert "Truncated to fit a comment" in text
