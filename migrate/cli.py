@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 import gc
@@ -17,12 +18,14 @@ from rich.console import Console
 
 from migrate import __version__
 from migrate.exitcodes import ExitCode
+from migrate.findings import Finding
 from migrate.render.data import dump_json, dump_yaml, scan_data
 from migrate.render.table import render_scan_table
 from migrate.scan import scan
 from migrate.workspace import WorkspaceOptions
 
 if TYPE_CHECKING:
+    from migrate.config import Config
     from migrate.review import ReviewReport
 
 app = typer.Typer(
@@ -131,14 +134,68 @@ InventoryOpt = Annotated[
 ]
 
 
-def _options(
-    root_namespace: str | None, namespace: str | None, inventory: list[Path] | None
-) -> WorkspaceOptions:
+SuppressOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--suppress",
+        help="Hide findings: CODE, CODE:RESOURCE (e.g. 'AM206:Policy foo/bar') or "
+        "CODE:FILE-GLOB. Adds to the config file's list. Repeatable.",
+    ),
+]
+ShowConfigOpt = Annotated[
+    bool,
+    typer.Option(
+        "--show-config",
+        help="Print the effective configuration and where each value came from, then exit.",
+    ),
+]
+
+
+def _configured(paths: list[str], show: bool, **given: Any) -> Config:
+    """The effective configuration: defaults < config file < these command-line values
+    (None means not given). Prints it and exits with --show-config."""
+    from migrate.config import ConfigError, config_start, load_config, render_config
+
+    try:
+        config = load_config(config_start(paths), given)
+    except ConfigError as exc:
+        Console(stderr=True, soft_wrap=True).print(
+            f"authn-migrate: {exc}", style="bold red", markup=False
+        )
+        raise typer.Exit(ExitCode.INPUT_ERROR) from None
+    err = Console(stderr=True)
+    for note in config.notes:
+        err.print(f"note: {note}", markup=False)
+    if show:
+        sys.stdout.write(render_config(config))
+        raise typer.Exit(ExitCode.OK)
+    return config
+
+
+def _workspace_options(config: Config) -> WorkspaceOptions:
     return WorkspaceOptions(
-        root_namespace=root_namespace,
-        namespace=namespace,
-        inventory=tuple(str(p) for p in inventory or ()),
+        root_namespace=config.get("root-namespace"),
+        namespace=config.get("namespace"),
+        inventory=tuple(str(p) for p in config.get("inventory") or ()),
     )
+
+
+def _verify_options(config: Config) -> Any:
+    from migrate.verify import VerifyOptions
+
+    return VerifyOptions(
+        version=_version_tuple(config.get("istio-version") or "1.5"),
+        accept=tuple(config.get("accept") or ()),
+    )
+
+
+def _suppressed(config: Config, extra: list[str] | None, findings: list[Finding]) -> list[Finding]:
+    from migrate.config import suppressions
+
+    kept, hidden = suppressions(config, extra or ()).apply(findings)
+    if hidden:
+        Console(stderr=True).print(f"{hidden} finding(s) suppressed", markup=False)
+    return kept
 
 
 @app.command("scan")
@@ -151,12 +208,20 @@ def scan_command(
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
+    suppress: SuppressOpt = None,
+    show_config: ShowConfigOpt = False,
 ) -> None:
     """List every v1alpha1 policy, what it affects, and what is wrong with it.
 
     Exit status: 0 no alpha policy, 1 alpha policies found, 2 input or usage errors.
     """
-    report = scan(paths, _options(root_namespace, namespace, inventory))
+    config = _configured(
+        paths, show_config, root_namespace=root_namespace, namespace=namespace, inventory=inventory
+    )
+    report = scan(paths, _workspace_options(config))
+    report = dataclasses.replace(
+        report, findings=tuple(_suppressed(config, suppress, list(report.findings)))
+    )
     if output is ScanFormat.table:
         render_scan_table(report, Console(soft_wrap=False, width=_width()))
     elif output is ScanFormat.json:
@@ -198,13 +263,13 @@ def verify_command(
         VerifyFormat.text
     ),
     istio_version: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--istio-version",
             help="Istio version whose behaviour is modelled (1.4.x details: "
             "port precedence, query strings, CORS; 1.5.1 adds JWKS discovery).",
         ),
-    ] = "1.5",
+    ] = None,
     accept: Annotated[
         list[str] | None,
         typer.Option(
@@ -219,6 +284,8 @@ def verify_command(
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
+    suppress: SuppressOpt = None,
+    show_config: ShowConfigOpt = False,
 ) -> None:
     """Prove two configurations enforce the same, or show every request where not.
 
@@ -226,14 +293,24 @@ def verify_command(
     2 input or usage errors, or a configuration the engine cannot model.
     """
     from migrate.render.verify import render_markdown, render_text, verify_data
-    from migrate.verify import VerifyOptions, verify_paths, verify_tree
+    from migrate.verify import verify_paths, verify_tree
 
-    options = VerifyOptions(version=_version_tuple(istio_version), accept=tuple(accept or ()))
-    workspace_options = _options(root_namespace, namespace, inventory)
+    config = _configured(
+        [before, *([after] if after else [])],
+        show_config,
+        root_namespace=root_namespace,
+        namespace=namespace,
+        inventory=inventory,
+        istio_version=istio_version,
+        accept=accept,
+    )
+    options = _verify_options(config)
+    workspace_options = _workspace_options(config)
     if after is None:
         report = verify_tree([before], workspace_options, options)
     else:
         report = verify_paths([before], [after], workspace_options, options)
+    report.findings = _suppressed(config, suppress, report.findings)
     if output is VerifyFormat.text:
         render_text(report, Console(soft_wrap=True, width=_width()), every=every)
     elif output is VerifyFormat.json:
@@ -313,15 +390,16 @@ def convert_command(
         ),
     ] = False,
     api_version: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--api-version",
             help="apiVersion of the new resources (security.istio.io/v1 for current Istio).",
         ),
-    ] = "security.istio.io/v1beta1",
+    ] = None,
     istio_version: Annotated[
-        str, typer.Option("--istio-version", help="Istio version whose behaviour the proof models.")
-    ] = "1.5",
+        str | None,
+        typer.Option("--istio-version", help="Istio version whose behaviour the proof models."),
+    ] = None,
     accept: Annotated[
         list[str] | None,
         typer.Option("--accept", help="Sign off a reviewed class of differences or one cause."),
@@ -329,6 +407,8 @@ def convert_command(
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
+    suppress: SuppressOpt = None,
+    show_config: ShowConfigOpt = False,
 ) -> None:
     """Convert every v1alpha1 policy, prove the result, and show, check or write it.
 
@@ -341,23 +421,34 @@ def convert_command(
     from migrate.convert.model import ConvertOptions
     from migrate.render.convert import render_summary
     from migrate.rewrite import render_documents
-    from migrate.verify import VerifyOptions
 
-    if api_version not in ("security.istio.io/v1beta1", "security.istio.io/v1"):
+    if api_version not in (None, "security.istio.io/v1beta1", "security.istio.io/v1"):
         raise typer.BadParameter("use security.istio.io/v1beta1 or security.istio.io/v1")
+    config = _configured(
+        paths,
+        show_config,
+        root_namespace=root_namespace,
+        namespace=namespace,
+        inventory=inventory,
+        istio_version=istio_version,
+        accept=accept,
+        api_version=api_version,
+    )
+    api_version = config.get("api-version") or "security.istio.io/v1beta1"
     result = convert_paths(
         paths,
-        _options(root_namespace, namespace, inventory),
+        _workspace_options(config),
         ConvertOptions(
             api_version=api_version,
-            include_ignored=include_ignored,
-            allow_stricter=allow_stricter,
-            expand_scopes=expand_scopes,
-            faithful_disable=faithful_disable,
+            include_ignored=include_ignored or bool(config.get("include-ignored")),
+            allow_stricter=allow_stricter or bool(config.get("allow-stricter")),
+            expand_scopes=expand_scopes or bool(config.get("expand-scopes")),
+            faithful_disable=faithful_disable or bool(config.get("faithful-disable")),
         ),
-        VerifyOptions(version=_version_tuple(istio_version), accept=tuple(accept or ())),
-        split=split,
+        _verify_options(config),
+        split=split or bool(config.get("split")),
     )
+    result.report.findings = _suppressed(config, suppress, result.report.findings)
     err = Console(stderr=True, soft_wrap=True, width=_width())
     if output is ConvertFormat.yaml:
         sys.stdout.write(render_documents([r.data for r in result.conversion.resources]))
@@ -428,14 +519,15 @@ def review_command(
         ),
     ] = None,
     fail_on: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--fail-on", help="What fails the job: looser (default), stricter, any, never."
         ),
-    ] = ("looser"),
+    ] = None,
     istio_version: Annotated[
-        str, typer.Option("--istio-version", help="Istio version whose behaviour the proof models.")
-    ] = "1.5",
+        str | None,
+        typer.Option("--istio-version", help="Istio version whose behaviour the proof models."),
+    ] = None,
     accept: Annotated[
         list[str] | None,
         typer.Option("--accept", help="Sign off a reviewed class of differences or one cause."),
@@ -443,6 +535,8 @@ def review_command(
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
+    suppress: SuppressOpt = None,
+    show_config: ShowConfigOpt = False,
 ) -> None:
     """Review a migration: what changed in enforcement between --base and the work tree.
 
@@ -452,18 +546,24 @@ def review_command(
     """
     from migrate.render.review import render_review_text
     from migrate.review import FailOn, review
-    from migrate.verify import VerifyOptions
 
+    config = _configured(
+        paths or ["."],
+        show_config,
+        root_namespace=root_namespace,
+        namespace=namespace,
+        inventory=inventory,
+        istio_version=istio_version,
+        accept=accept,
+        fail_on=fail_on,
+    )
     try:
-        failing = FailOn(fail_on)
+        failing = FailOn(config.get("fail-on") or "looser")
     except ValueError:
         raise typer.BadParameter("use looser, stricter, any or never") from None
-    report = review(
-        base,
-        paths or [],
-        _options(root_namespace, namespace, inventory),
-        VerifyOptions(version=_version_tuple(istio_version), accept=tuple(accept or ())),
-    )
+    report = review(base, paths or [], _workspace_options(config), _verify_options(config))
+    report.findings = _suppressed(config, suppress, report.findings)
+    report.verify.findings = _suppressed(config, suppress, report.verify.findings)
     if output is ReviewFormat.text and output_file is None:
         render_review_text(report, Console(soft_wrap=True, width=_width()))
     else:

@@ -160,3 +160,57 @@ def test_python_dash_m_runs_the_cli(in_tmp: Path) -> None:
     )
     assert result.returncode == 1, result.stderr
     assert json.loads(result.stdout)["summary"]["policies"] == 1
+
+
+def test_config_file_sets_options_and_the_command_line_wins(in_tmp: Path) -> None:
+    """`.authn-migrate.yaml` supplies --namespace; a flag on the command line overrides it."""
+    (in_tmp / ".git").mkdir()
+    (in_tmp / ".authn-migrate.yaml").write_text("namespace: from-file\n")
+    (in_tmp / "p.yaml").write_text(POLICY.replace("  namespace: foo\n", ""))
+    from_file = json.loads(runner.invoke(app, ["scan", "p.yaml", "-o", "json"]).stdout)
+    assert from_file["policies"][0]["namespace"] == "from-file"
+    flag = json.loads(runner.invoke(app, ["scan", "p.yaml", "-o", "json", "-n", "cli"]).stdout)
+    assert flag["policies"][0]["namespace"] == "cli"
+
+
+def test_show_config_prints_values_and_sources(in_tmp: Path) -> None:
+    """--show-config prints each effective value with where it came from, and exits 0."""
+    (in_tmp / ".git").mkdir()
+    (in_tmp / "pyproject.toml").write_text('[tool.authn-migrate]\nfail-on = "stricter"\n')
+    result = runner.invoke(app, ["review", "--show-config"])
+    assert result.exit_code == 0, result.output
+    assert "fail-on: stricter" in result.output
+    assert "pyproject.toml" in result.output
+
+
+def test_suppress_hides_findings_by_code_and_resource(in_tmp: Path) -> None:
+    """A suppression in the config file and one on the command line both hide findings."""
+    (in_tmp / ".git").mkdir()
+    (in_tmp / ".authn-migrate.yaml").write_text("suppress: ['AM013']\n")
+    (in_tmp / "p.yaml").write_text(
+        POLICY.replace("  namespace: foo\n", "").replace(
+            "spec:\n", "spec:\n  targets: [{name: x}]\n"
+        )
+    )
+    codes = {
+        f["code"]
+        for f in json.loads(runner.invoke(app, ["scan", "p.yaml", "-o", "json"]).stdout)["findings"]
+    }
+    assert "AM013" not in codes
+    assert "AM202" in codes
+    quiet = json.loads(
+        runner.invoke(
+            app, ["scan", "p.yaml", "-o", "json", "--suppress", "AM202:Policy default/default"]
+        ).stdout
+    )
+    assert "AM202" not in {f["code"] for f in quiet["findings"]}
+
+
+def test_bad_config_file_is_an_input_error_with_its_location(in_tmp: Path) -> None:
+    """An unknown key in the config file exits 2, naming the file, the line and a guess."""
+    (in_tmp / ".git").mkdir()
+    (in_tmp / ".authn-migrate.yaml").write_text("namespace: x\nfail_onn: any\n")
+    result = runner.invoke(app, ["scan", "."])
+    assert result.exit_code == 2
+    assert ".authn-migrate.yaml:2" in result.output
+    assert "did you mean 'fail-on'" in result.output

@@ -118,7 +118,7 @@ def test_bad_istio_version_is_a_usage_error(tmp_path: Path) -> None:
     """An unparsable --istio-version exits 2 with a message."""
     exit_code, output = _run(tmp_path, "", "", "--istio-version", "one.five")
     assert exit_code == 2
-    assert "expected a version" in output
+    assert "must be a version such as" in output
 
 
 def test_unmodelled_condition_refuses_to_prove(tmp_path: Path) -> None:
