@@ -60,6 +60,9 @@ class ReviewReport:
     namespaces: dict[str, dict[str, list[str]]]
     findings: list[Finding]
     locations: dict[str, Location] = field(default_factory=dict)
+    """Where each resource is written: in the work tree, else at the base revision."""
+    base_only: set[str] = field(default_factory=set)
+    """Resources that exist only at the base revision (their locations are there)."""
 
     def difference_findings(self) -> list[Finding]:
         """One finding per cause, at the resource that decided the new outcome."""
@@ -135,8 +138,16 @@ def review(
     added = _added(before, head)
     pairings = [_pair(entry, added, head.root_namespace) for entry in removed]
     findings = _new_resource_findings(added, head, inventory, pairings)
+    head_refs = {e.ref for e in head.policies} | {r.meta.ref for r in head.beta}
+    base_refs = {e.ref for e in before.policies} | {r.meta.ref for r in before.beta}
     return ReviewReport(
-        base, report, pairings, _by_namespace(removed, added), findings, _locations(before, head)
+        base,
+        report,
+        pairings,
+        _by_namespace(removed, added),
+        findings,
+        _locations(before, head),
+        base_refs - head_refs,
     )
 
 

@@ -57,14 +57,29 @@ def review_markdown(report: ReviewReport, limit: int = COMMENT_LIMIT) -> str:
     ]
     for cause in report.verify.causes:
         change = cause.change.value + (" (inherent)" if cause.inherent else "")
+        before = f"{cause.before}{_where(report, cause.before.decided_by)}"
+        after = f"{cause.after}{_where(report, cause.after.decided_by)}"
         details.append(
-            f"| {change} | `{_md(str(cause.witness))}` | {_md(str(cause.before))} | "
-            f"{_md(str(cause.after))} | {cause.requests} |"
+            f"| {change} | `{_md(str(cause.witness))}` | {_md(before)} | {_md(after)} | "
+            f"{cause.requests} |"
         )
     details += ["", "</details>", "", "<details><summary>Findings</summary>", ""]
     details += [_finding_line(f) for f in report.findings + report.verify.findings]
     details += ["", "</details>"]
     return _fit(head, details, limit)
+
+
+def _where(report: ReviewReport, refs: tuple[str, ...]) -> str:
+    """` (Policy a/b at file:line, ...)` for the resources that decided an outcome."""
+    if not refs:
+        return ""
+    places = [
+        f"{r} at {report.locations[r]}" + (f" in {report.base}" if r in report.base_only else "")
+        if r in report.locations
+        else r
+        for r in refs
+    ]
+    return " (" + ", ".join(places) + ")"
 
 
 def _finding_line(finding: Finding) -> str:
