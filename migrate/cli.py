@@ -47,6 +47,9 @@ class ScanFormat(str, enum.Enum):
     table = "table"
     json = "json"
     yaml = "yaml"
+    sarif = "sarif"
+    github = "github"
+    gitlab = "gitlab"
 
 
 def guarded(command: F) -> F:
@@ -226,8 +229,10 @@ def scan_command(
         render_scan_table(report, Console(soft_wrap=False, width=_width()))
     elif output is ScanFormat.json:
         sys.stdout.write(dump_json(scan_data(report)))
-    else:
+    elif output is ScanFormat.yaml:
         sys.stdout.write(dump_yaml(scan_data(report)))
+    else:
+        sys.stdout.write(_ci_output(list(report.findings), output.value, "scan"))
     raise typer.Exit(report.exit_code)
 
 
@@ -237,6 +242,9 @@ class VerifyFormat(str, enum.Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    sarif = "sarif"
+    github = "github"
+    gitlab = "gitlab"
 
 
 def _version_tuple(text: str) -> tuple[int, int, int]:
@@ -315,8 +323,17 @@ def verify_command(
         render_text(report, Console(soft_wrap=True, width=_width()), every=every)
     elif output is VerifyFormat.json:
         sys.stdout.write(dump_json(verify_data(report)))
-    else:
+    elif output is VerifyFormat.markdown:
         sys.stdout.write(render_markdown(report))
+    else:
+        from migrate.verify import difference_findings
+
+        findings = [*report.findings, *difference_findings(report, report.locations)]
+        if output is VerifyFormat.github:
+            from migrate.render import ci
+
+            ci.append_step_summary(render_markdown(report))
+        sys.stdout.write(_ci_output(findings, output.value, "verify"))
     raise typer.Exit(report.exit_code)
 
 
@@ -598,6 +615,25 @@ def _review_output(report: ReviewReport, output: ReviewFormat) -> str:
     console = Console(record=True, width=200, file=io.StringIO())
     render_review_text(report, console)
     return str(console.export_text())
+
+
+def _ci_output(findings: list[Finding], output: str, command: str) -> str:
+    """Findings as SARIF, GitHub annotations or GitLab Code Quality."""
+    from migrate.render import ci
+
+    root = Path.cwd()
+    if output == "sarif":
+        return dump_json(
+            ci.to_sarif(
+                findings,
+                root=root,
+                tool_version=__version__,
+                automation_id=f"authn-migrate/{command}",
+            )
+        )
+    if output == "github":
+        return ci.to_github(findings, root=root)
+    return dump_json(ci.to_gitlab(findings, root=root))
 
 
 def _emit(text: str, output_file: Path | None) -> None:

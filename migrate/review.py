@@ -17,9 +17,15 @@ from migrate.inventory import Inventory, Workload
 from migrate.load import load_sources
 from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.beta import BetaResource, PeerAuthentication
-from migrate.semantics.equivalence import Cause, Change
+from migrate.semantics.equivalence import Change
 from migrate.semantics.side import Settings, Side
-from migrate.verify import VerifyOptions, VerifyReport, merge_inventories, verify_sides
+from migrate.verify import (
+    VerifyOptions,
+    VerifyReport,
+    difference_findings,
+    merge_inventories,
+    verify_sides,
+)
 from migrate.workspace import PolicyEntry, Workspace, WorkspaceOptions, open_workspace, workspace_of
 
 
@@ -30,14 +36,6 @@ class FailOn(enum.Enum):
     STRICTER = "stricter"
     ANY = "any"
     NEVER = "never"
-
-
-_CHANGE_CODES = {
-    Change.LOOSER: "AM501",
-    Change.STRICTER: "AM502",
-    Change.STATUS_ONLY: "AM503",
-    Change.COMPATIBLE: "AM504",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,29 +64,7 @@ class ReviewReport:
 
     def difference_findings(self) -> list[Finding]:
         """One finding per cause, at the resource that decided the new outcome."""
-        return [
-            self._finding(cause)
-            for cause in self.verify.causes
-            if not self.verify.is_accepted(cause)
-        ]
-
-    def _finding(self, cause: Cause) -> Finding:
-        deciders = [*cause.after.decided_by, *cause.before.decided_by]
-        where = next((self.locations[r] for r in deciders if r in self.locations), Location(""))
-        severity = {Change.LOOSER: Severity.ERROR, Change.STRICTER: Severity.WARNING}.get(
-            cause.change, Severity.NOTE
-        )
-        if cause.inherent:
-            severity = Severity.NOTE
-        return Finding(
-            _CHANGE_CODES[cause.change],
-            severity,
-            f"{cause.change.value}: {cause.witness}: before {cause.before}, "
-            f"after {cause.after} ({cause.requests} request(s))",
-            where,
-            hint=cause.inherent,
-            resource=", ".join(deciders),
-        )
+        return difference_findings(self.verify, self.locations)
 
     def all_findings(self) -> list[Finding]:
         """Findings about the inputs and the new resources, then one per difference."""

@@ -45,6 +45,8 @@ class VerifyReport:
     destinations: int = 0
     workloads: int = 0
     accepted: set[str] = field(default_factory=set)
+    locations: dict[str, Location] = field(default_factory=dict)
+    """Where each compared resource is written (`Kind namespace/name` to file:line)."""
 
     def is_accepted(self, cause: Cause) -> bool:
         """True when the cause or its whole class was signed off with --accept."""
@@ -78,13 +80,15 @@ def verify_paths(
     first = open_workspace(before, workspace_options, stdin=stdin)
     second = open_workspace(after, workspace_options, stdin=stdin)
     settings = _settings(options, second)
-    return verify_sides(
+    report = verify_sides(
         Side.build(settings, first.alpha, first.beta),
         Side.build(settings, second.alpha, second.beta),
         merge_inventories(first.inventory, second.inventory),
         options,
         findings=[*first.findings, *second.findings],
     )
+    report.locations = workspace_locations(first, second)
+    return report
 
 
 def verify_tree(
@@ -97,13 +101,58 @@ def verify_tree(
     """Compare the alpha policies of one tree with its beta resources (mid-migration)."""
     workspace = open_workspace(paths, workspace_options, stdin=stdin)
     settings = _settings(options, workspace)
-    return verify_sides(
+    report = verify_sides(
         Side.build(settings, workspace.alpha, []),
         Side.build(settings, [], workspace.beta),
         workspace.inventory,
         options,
         findings=list(workspace.findings),
     )
+    report.locations = workspace_locations(workspace)
+    return report
+
+
+_CHANGE_CODES = {
+    Change.LOOSER: "AM501",
+    Change.STRICTER: "AM502",
+    Change.STATUS_ONLY: "AM503",
+    Change.COMPATIBLE: "AM504",
+}
+
+
+def difference_findings(report: VerifyReport, locations: dict[str, Location]) -> list[Finding]:
+    """One finding per cause not accepted, at the resource that decided the new outcome
+    (else the old one): for SARIF, annotations and code-quality reports."""
+    found = []
+    for cause in report.causes:
+        if report.is_accepted(cause):
+            continue
+        deciders = [*cause.after.decided_by, *cause.before.decided_by]
+        where = next((locations[r] for r in deciders if r in locations), Location(""))
+        severity = {Change.LOOSER: Severity.ERROR, Change.STRICTER: Severity.WARNING}.get(
+            cause.change, Severity.NOTE
+        )
+        found.append(
+            Finding(
+                _CHANGE_CODES[cause.change],
+                Severity.NOTE if cause.inherent else severity,
+                f"{cause.change.value}: {cause.witness}: before {cause.before}, after "
+                f"{cause.after} ({cause.requests} request(s))",
+                where,
+                hint=cause.inherent,
+                resource=", ".join(deciders),
+            )
+        )
+    return found
+
+
+def workspace_locations(*workspaces: Workspace) -> dict[str, Location]:
+    """`Kind namespace/name` to where it is written; later workspaces win."""
+    found: dict[str, Location] = {}
+    for workspace in workspaces:
+        found.update({e.ref: e.document.origin.location for e in workspace.policies})
+        found.update({r.meta.ref: r.meta.location for r in workspace.beta})
+    return found
 
 
 def _settings(options: VerifyOptions | None, workspace: Workspace) -> Settings:

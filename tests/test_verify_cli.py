@@ -132,3 +132,42 @@ def test_unmodelled_condition_refuses_to_prove(tmp_path: Path) -> None:
     assert exit_code == 2
     assert "AM301" in output
     assert "ipBlocks" in output
+
+
+@pytest.mark.parametrize("output", ["sarif", "github", "gitlab"])
+def test_ci_formats_carry_each_difference(
+    tmp_path: Path, output: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """verify -o sarif|github|gitlab reports the looser cause as an error at the deciding
+    policy's file and line; the SARIF validates against the OASIS schema."""
+    import jsonschema.validators
+
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    exit_code, output_text = _run(tmp_path, ALPHA_STRICT, _beta("PERMISSIVE"), "-o", output)
+    assert exit_code == 3
+    if output == "sarif":
+        log = json.loads(output_text)
+        schema_path = Path(__file__).resolve().parents[1] / "schemas" / "external"
+        schema = json.loads((schema_path / "sarif-2.1.0.schema.json").read_text())
+        jsonschema.validators.validator_for(schema)(schema).validate(log)
+        results = log["runs"][0]["results"]
+        assert any(r["ruleId"] == "AM501" and r["level"] == "error" for r in results)
+    elif output == "github":
+        assert "::error file=before.yaml,line=17,col=1,title=AM501 looser difference::" in (
+            output_text
+        )
+    else:
+        issues = json.loads(output_text)
+        assert any(i["check_name"] == "AM501" and i["severity"] == "critical" for i in issues)
+
+
+def test_scan_sarif_lists_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """scan -o sarif reports each finding with its rule."""
+    from migrate.cli import app as cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.yaml").write_text(ALPHA_STRICT.replace("spec:", "spec:\n  targets: [{name: x}]"))
+    result = runner.invoke(cli, ["scan", "p.yaml", "-o", "sarif"])
+    rules = {r["ruleId"] for r in json.loads(result.stdout)["runs"][0]["results"]}
+    assert "AM202" in rules
