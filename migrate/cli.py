@@ -643,6 +643,71 @@ def _emit(text: str, output_file: Path | None) -> None:
         output_file.write_text(text)
 
 
+@app.command("plan")
+@guarded
+def plan_command(
+    paths: PathsArg,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write the stages, PLAN.md and plan.json into.")
+    ] = Path("migration-plan"),
+    order: Annotated[
+        str | None,
+        typer.Option(
+            "--order",
+            help="Comma-separated stage order (namespaces, and `mesh`); refused when "
+            "a stage would be looser than the start.",
+        ),
+    ] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--only", help="Comma-separated namespaces to plan (the mesh stage always follows)."
+        ),
+    ] = (None),
+    istio_version: Annotated[
+        str | None,
+        typer.Option("--istio-version", help="Istio version whose behaviour the proof models."),
+    ] = None,
+    root_namespace: RootNamespaceOpt = None,
+    namespace: NamespaceOpt = None,
+    inventory: InventoryOpt = None,
+    show_config: ShowConfigOpt = False,
+) -> None:
+    """Plan a staged, per-namespace rollout in which no stage is looser than the start.
+
+    Exit status: 0 planned, 3 the requested order would open a hole (nothing written),
+    2 input errors.
+    """
+    from migrate.plan import plan
+    from migrate.render.plan import write_plan
+    from migrate.workspace import open_workspace
+
+    config = _configured(
+        paths,
+        show_config,
+        root_namespace=root_namespace,
+        namespace=namespace,
+        inventory=inventory,
+        istio_version=istio_version,
+    )
+    workspace = open_workspace(paths, _workspace_options(config))
+    split = [n.strip() for n in (order or "").split(",") if n.strip()]
+    subset = [n.strip() for n in (only or "").split(",") if n.strip()]
+    try:
+        result = plan(workspace, order=split, only=subset, options=_verify_options(config))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    err = Console(stderr=True, soft_wrap=True)
+    if result.refused:
+        err.print(f"authn-migrate: {result.refused}", style="bold red", markup=False)
+        raise typer.Exit(ExitCode.LOOSER)
+    write_plan(result, out)
+    for note in result.notes:
+        err.print(f"note: {note}", markup=False)
+    err.print(f"{len(result.stages)} stage(s) written to {out}", markup=False)
+    raise typer.Exit(ExitCode.OK)
+
+
 def _width() -> int | None:
     """The terminal's width on a TTY; wide enough not to fold lines when piped."""
     return None if sys.stdout.isatty() else 200

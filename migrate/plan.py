@@ -1,0 +1,192 @@
+"""`plan`: a staged, per-namespace rollout in which no stage is looser than the start.
+
+Istio 1.5 runs both APIs (reference §C): a PeerAuthentication on a workload overrides its
+alpha mTLS (a mesh-level one overrides every workload at once) and a RequestAuthentication
+switches its alpha JWT off. So each stage's state — every alpha policy still applied plus the
+beta resources of the stages so far — is proven against the start with the verify engine,
+and an order that would open a hole is never emitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from migrate.convert.model import Conversion, NewResource
+from migrate.convert.prove import generated_resources
+from migrate.convert.run import convert_workspace
+from migrate.model.alpha import MtlsMode, Scope
+from migrate.model.beta import KINDS, BetaResource
+from migrate.semantics.equivalence import Change
+from migrate.semantics.side import Settings, Side
+from migrate.verify import VerifyOptions, VerifyReport, verify_sides
+from migrate.workspace import PolicyEntry, Workspace
+
+MESH = "mesh"
+
+
+@dataclass(slots=True)
+class Stage:
+    """One step of the rollout: what to apply and delete, and the proof of the state after."""
+
+    number: int
+    name: str
+    namespace: str
+    apply: list[NewResource] = field(default_factory=list)
+    delete: list[PolicyEntry] = field(default_factory=list)
+    report: VerifyReport | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def looser(self) -> int:
+        """Looser causes of the state after this stage (0 for an emitted plan)."""
+        return self.report.count(Change.LOOSER) if self.report else 0
+
+
+@dataclass(slots=True)
+class Plan:
+    """The stages, and why the planner chose or refused an order."""
+
+    stages: list[Stage]
+    conversion: Conversion
+    notes: list[str] = field(default_factory=list)
+    refused: str = ""
+
+    @property
+    def proven(self) -> bool:
+        """True when every stage is no looser than the start and nothing was refused."""
+        return not self.refused and all(s.looser == 0 for s in self.stages)
+
+
+def plan(
+    workspace: Workspace,
+    *,
+    order: Sequence[str] = (),
+    only: Sequence[str] = (),
+    options: VerifyOptions | None = None,
+) -> Plan:
+    """Plan the migration of `workspace`: per-namespace stages in `order` (default: least
+    risk first), the mesh-wide stage, then the cleanup that deletes the alpha policies."""
+    return _Planner(workspace, options or VerifyOptions()).run(order, only)
+
+
+class _Planner:
+    """Proves candidate states against the start while it orders the stages."""
+
+    def __init__(self, workspace: Workspace, options: VerifyOptions) -> None:
+        self.workspace = workspace
+        self.options = options
+        self.conversion = convert_workspace(workspace)
+        self.groups = _groups(self.conversion)
+        self.settings = Settings(version=options.version, root_namespace=workspace.root_namespace)
+        self.start = Side.build(self.settings, workspace.alpha, workspace.beta)
+        security = [r for r in self.conversion.resources if r.data["kind"] in KINDS]
+        models = generated_resources(self.conversion)
+        self.models: dict[int, BetaResource] = dict(
+            zip((id(r) for r in security), models, strict=True)
+        )
+
+    def run(self, order: Sequence[str], only: Sequence[str]) -> Plan:
+        """Stages in a safe order, each proven; a refusal when the order cannot be safe."""
+        result = Plan([], self.conversion)
+        pending = _order(self.workspace, self.groups, order, only)
+        applied: list[NewResource] = []
+        while pending:
+            name = self._next_safe(pending, applied, strict=bool(order))
+            if name is None:
+                result.refused = self._refusal(pending[0], applied)
+                return result
+            if name != pending[0]:
+                result.notes.append(
+                    f"{pending[0]} waits: applying it now would be looser "
+                    f"than the start; {name} goes first"
+                )
+            pending.remove(name)
+            applied += self.groups[name]
+            stage = Stage(
+                len(result.stages) + 1,
+                "mesh-wide" if name == MESH else name,
+                name,
+                list(self.groups[name]),
+            )
+            stage.report = self.prove(applied, [])
+            result.stages.append(stage)
+        cleanup = Stage(len(result.stages) + 1, "cleanup", "", [], list(self.conversion.converted))
+        cleanup.report = self.prove(applied, self.conversion.converted)
+        result.stages.append(cleanup)
+        return result
+
+    def _next_safe(
+        self, pending: list[str], applied: list[NewResource], *, strict: bool
+    ) -> str | None:
+        """The first pending stage whose state is no looser; with a user order, only the
+        next one may go."""
+        for name in pending[:1] if strict else pending:
+            if self.prove([*applied, *self.groups[name]], []).count(Change.LOOSER) == 0:
+                return name
+        return None
+
+    def _refusal(self, name: str, applied: list[NewResource]) -> str:
+        report = self.prove([*applied, *self.groups[name]], [])
+        cause = next(c for c in report.causes if c.change is Change.LOOSER)
+        why = (
+            " A mesh-level PeerAuthentication overrides the alpha mTLS of every workload "
+            "at once (§C): it must wait until every namespace has its own."
+            if name == MESH
+            else ""
+        )
+        return (
+            f"stage {name} cannot go here: the state after it would be looser than the "
+            f"start, e.g. {cause.witness}: before {cause.before}, after {cause.after}.{why}"
+        )
+
+    def prove(self, applied: list[NewResource], deleted: Sequence[PolicyEntry]) -> VerifyReport:
+        """The state with `applied` added and `deleted` removed, against the start."""
+        gone = {id(e.policy) for e in deleted}
+        alpha = [p for p in self.workspace.alpha if id(p) not in gone]
+        beta = [
+            *self.workspace.beta,
+            *(self.models[id(r)] for r in applied if id(r) in self.models),
+        ]
+        return verify_sides(
+            self.start,
+            Side.build(self.settings, alpha, beta),
+            self.workspace.inventory,
+            self.options,
+        )
+
+
+def _groups(conversion: Conversion) -> dict[str, list[NewResource]]:
+    """New resources by stage: the mesh-wide ones (from the MeshPolicy) apart."""
+    groups: dict[str, list[NewResource]] = {}
+    for new in conversion.resources:
+        policy = new.source.policy
+        mesh = policy is not None and policy.scope is Scope.MESH
+        key = MESH if mesh else new.data["metadata"]["namespace"]
+        groups.setdefault(key, []).append(new)
+    return groups
+
+
+def _order(
+    workspace: Workspace,
+    groups: dict[str, list[NewResource]],
+    order: Sequence[str],
+    only: Sequence[str],
+) -> list[str]:
+    names = [n for n in groups if not only or n in only or n == MESH]
+    if order:
+        unknown = [n for n in order if n not in groups]
+        if unknown:
+            raise ValueError(f"no stage for {', '.join(unknown)}; stages: {', '.join(names)}")
+        return [n for n in order if n in names] + [n for n in names if n not in order]
+    return sorted(names, key=lambda n: _risk(workspace, groups[n], n))
+
+
+def _risk(workspace: Workspace, made: list[NewResource], name: str) -> tuple[int, int, str]:
+    """Least risk first: the mesh last, then no JWT, PERMISSIVE before STRICT, fewest
+    workloads."""
+    policies = [m.source.policy for m in made if m.source.policy is not None]
+    jwt = int(any(p.origins for p in policies))
+    strict = int(any(p.mtls_mode is MtlsMode.STRICT for p in policies))
+    workloads = len(workspace.inventory.workloads_in(name))
+    return (int(name == MESH), 100_000 * jwt + 10_000 * strict + workloads, name)

@@ -1,0 +1,128 @@
+"""Writing a plan: a folder per stage, PLAN.md for people and plan.json for machines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from migrate.plan import Plan, Stage
+from migrate.render.data import dump_json
+from migrate.render.verify import headline
+from migrate.rewrite import render_documents
+from migrate.semantics.equivalence import Change
+from migrate.workspace import PolicyEntry
+
+PREFLIGHT = """\
+# Preflight: run before the first stage.
+set -euo pipefail
+# 1. The control plane must be Istio 1.5, the one release that runs both APIs.
+istioctl version
+# 2. Back up every v1alpha1 authentication object.
+kubectl get policies.authentication.istio.io,meshpolicies.authentication.istio.io -A -o yaml \\
+  > backup-v1alpha1.yaml
+# 3. Dry-run every stage on the API server.
+for stage in */apply.yaml; do kubectl apply --dry-run=server -f "$stage"; done
+"""
+
+
+def _folder(stage: Stage) -> str:
+    return f"{stage.number:02d}-{stage.name}"
+
+
+def _delete_command(entry: PolicyEntry) -> str:
+    kind = entry.document.kind.lower() + "." + "authentication.istio.io"
+    if entry.document.kind == "MeshPolicy":
+        return f"kubectl delete {kind} {entry.document.name}"
+    return f"kubectl delete {kind} {entry.document.name} -n {entry.namespace}"
+
+
+def write_plan(plan: Plan, out: Path) -> None:
+    """Stage folders (`apply.yaml`, `delete.sh`, `rollback.sh`), PLAN.md and plan.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "00-preflight").mkdir(exist_ok=True)
+    (out / "00-preflight" / "preflight.sh").write_text(PREFLIGHT)
+    for stage in plan.stages:
+        folder = out / _folder(stage)
+        folder.mkdir(exist_ok=True)
+        if stage.apply:
+            (folder / "apply.yaml").write_text(render_documents([r.data for r in stage.apply]))
+            (folder / "rollback.sh").write_text(f"kubectl delete -f {_folder(stage)}/apply.yaml\n")
+        if stage.delete:
+            (folder / "delete.sh").write_text(
+                "".join(_delete_command(e) + "\n" for e in stage.delete)
+            )
+            (folder / "rollback.sh").write_text("kubectl apply -f backup-v1alpha1.yaml\n")
+    (out / "PLAN.md").write_text(plan_markdown(plan))
+    (out / "plan.json").write_text(dump_json(plan_data(plan)))
+
+
+def plan_markdown(plan: Plan) -> str:
+    """The plan for people: per stage what changes, the commands, what to watch, rollback."""
+    lines = ["# Migration plan", ""]
+    if plan.refused:
+        return "\n".join([*lines, f"**Refused.** {plan.refused}", ""])
+    lines += [
+        "Every stage below was proven no looser than the starting state under Istio "
+        "1.5's mixed semantics (alpha and beta together).",
+        "",
+    ]
+    lines += [f"- {note}" for note in plan.notes]
+    lines += [
+        "",
+        "## 00 preflight",
+        "",
+        "Run `00-preflight/preflight.sh`: check the control "
+        "plane is Istio 1.5, back up the alpha objects, dry-run every stage.",
+        "",
+    ]
+    for stage in plan.stages:
+        lines += _stage_markdown(stage)
+    return "\n".join(lines) + "\n"
+
+
+def _stage_markdown(stage: Stage) -> list[str]:
+    folder = _folder(stage)
+    lines = [f"## {folder}", ""]
+    if stage.apply:
+        lines.append(
+            f"Apply {len(stage.apply)} resource(s): `kubectl apply -f {folder}/apply.yaml`"
+        )
+        lines += [f"- {r.ref}" for r in stage.apply]
+    if stage.delete:
+        lines.append(f"Delete {len(stage.delete)} alpha polic(ies): `sh {folder}/delete.sh`")
+        lines += [f"- {e.ref}" for e in stage.delete]
+    if stage.report is not None:
+        lines += ["", f"Enforcement against the start: {headline(stage.report)}"]
+        stricter = [c for c in stage.report.causes if c.change is Change.STRICTER]
+        lines += [f"- stricter: `{c.witness}` -> {c.after}" for c in stricter[:5]]
+    lines += [
+        "",
+        "Watch: 401/403 rates of the affected workloads, `istioctl x describe pod "
+        "<pod>` for the policies that apply, and the access log for `RBAC: access denied` "
+        "and connection resets.",
+        f"Rollback: `sh {folder}/rollback.sh`.",
+        "",
+    ]
+    return lines
+
+
+def plan_data(plan: Plan) -> dict[str, Any]:
+    """The plan for machines (schemas/plan.schema.json)."""
+    return {
+        "version": 1,
+        "proven": plan.proven,
+        "refused": plan.refused or None,
+        "notes": list(plan.notes),
+        "stages": [
+            {
+                "number": s.number,
+                "name": s.name,
+                "folder": _folder(s),
+                "apply": [r.ref for r in s.apply],
+                "delete": [e.ref for e in s.delete],
+                "looser": s.looser,
+                "stricter": s.report.count(Change.STRICTER) if s.report else 0,
+            }
+            for s in plan.stages
+        ],
+    }

@@ -1,0 +1,145 @@
+"""`plan`: every stage no looser than the start, the last equal to the full conversion, and a
+naive order refused with the reason."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from migrate.convert.prove import prove
+from migrate.plan import plan
+from migrate.render.plan import plan_data, plan_markdown, write_plan
+from migrate.semantics.equivalence import Change
+from migrate.workspace import open_workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "golden" / "plan"
+
+
+def _causes(report: object) -> list[tuple[str, str, str]]:
+    return sorted((c.change.value, str(c.before), str(c.after)) for c in report.causes)  # type: ignore[attr-defined]
+
+
+def test_rollout_example_plan_is_proven_and_golden(tmp_path: Path) -> None:
+    """The multi-namespace example plans with every stage no looser; PLAN.md and plan.json
+    match their golden files and plan.json its schema."""
+    workspace = open_workspace([str(ROOT / "examples" / "rollout")])
+    result = plan(workspace)
+    assert result.proven
+    assert [s.name for s in result.stages] == ["legacy", "api", "mesh-wide", "payments", "cleanup"]
+    write_plan(result, tmp_path)
+    schema = json.loads((ROOT / "schemas" / "plan.schema.json").read_text())
+    Draft202012Validator(schema).validate(json.loads((tmp_path / "plan.json").read_text()))
+    for name in ("PLAN.md", "plan.json"):
+        golden = GOLDEN / f"rollout.{name}"
+        text = (tmp_path / name).read_text()
+        if os.environ.get("AUTHN_MIGRATE_REGEN"):
+            golden.parent.mkdir(parents=True, exist_ok=True)
+            golden.write_text(text)
+        assert text == golden.read_text()
+    assert (tmp_path / "04-payments" / "apply.yaml").exists()
+    assert (
+        "kubectl delete policy.authentication.istio.io payments-api-plaintext-metrics -n "
+        "payments" in (tmp_path / "05-cleanup" / "delete.sh").read_text()
+    )
+
+
+def test_last_stage_equals_the_full_conversion() -> None:
+    """After the cleanup, the state is exactly what `convert` proves."""
+    workspace = open_workspace([str(ROOT / "examples" / "rollout")])
+    result = plan(workspace)
+    final = result.stages[-1].report
+    assert _causes(final) == _causes(prove(workspace, result.conversion))
+
+
+NAIVE = """\
+apiVersion: authentication.istio.io/v1alpha1
+kind: MeshPolicy
+metadata: {name: default}
+spec:
+  peers: [{mtls: {mode: PERMISSIVE}}]
+---
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: default, namespace: bank}
+spec:
+  peers: [{mtls: {}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: vault, namespace: bank}
+spec: {selector: {app: vault}, ports: [{name: http, port: 80, targetPort: 8080}]}
+"""
+
+
+def test_naive_order_with_the_mesh_first_is_refused(tmp_path: Path) -> None:
+    """The mesh-level PeerAuthentication first would override bank's STRICT alpha policy:
+    refused, with a witness and the reason; the default order puts it last."""
+    (tmp_path / "m.yaml").write_text(NAIVE)
+    workspace = open_workspace([str(tmp_path)])
+    refused = plan(workspace, order=["mesh"])
+    assert not refused.proven
+    assert "stage mesh cannot go here" in refused.refused
+    assert "vault.bank:80" in refused.refused
+    assert "must wait until every namespace has its own" in refused.refused
+    assert "Refused" in plan_markdown(refused)
+    assert [s.name for s in plan(workspace).stages] == ["bank", "mesh-wide", "cleanup"]
+
+
+MODES = st.sampled_from(["", "  peers: [{mtls: {}}]\n", "  peers: [{mtls: {mode: PERMISSIVE}}]\n"])
+
+
+@st.composite
+def meshes(draw: st.DrawFn) -> str:
+    docs = []
+    mesh = draw(MODES)
+    if mesh:
+        docs.append(
+            "apiVersion: authentication.istio.io/v1alpha1\nkind: MeshPolicy\n"
+            f"metadata: {{name: default}}\nspec:\n{mesh}"
+        )
+    for ns in ("one", "two"):
+        docs.append(
+            f"apiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: {ns}}}\n"
+            "spec: {selector: {app: web}, ports: [{name: http, port: 80, "
+            "targetPort: 8080}, {name: tcp, port: 90, targetPort: 9090}]}"
+        )
+        spaced = draw(MODES)
+        if spaced:
+            docs.append(
+                "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+                f"metadata: {{name: default, namespace: {ns}}}\nspec:\n{spaced}"
+            )
+        service = draw(MODES)
+        if service:
+            ports = draw(st.sampled_from(["", ", ports: [{number: 80}]"]))
+            docs.append(
+                "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+                f"metadata: {{name: web, namespace: {ns}}}\nspec:\n"
+                f"  targets: [{{name: web{ports}}}]\n{service}"
+            )
+    return "---\n".join(d if d.endswith("\n") else d + "\n" for d in docs)
+
+
+@settings(max_examples=60)
+@given(text=meshes())
+def test_every_emitted_stage_is_no_looser(
+    text: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Random meshes: each stage of an emitted plan is no looser than the start, and the last
+    is the full conversion."""
+    folder = tmp_path_factory.mktemp("mesh")
+    (folder / "m.yaml").write_text(text)
+    workspace = open_workspace([str(folder)])
+    result = plan(workspace)
+    if result.refused:
+        return
+    assert all(s.report is not None and s.report.count(Change.LOOSER) == 0 for s in result.stages)
+    assert _causes(result.stages[-1].report) == _causes(prove(workspace, result.conversion))
+    assert plan_data(result)["proven"]
