@@ -672,6 +672,14 @@ def plan_command(
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
     show_config: ShowConfigOpt = False,
+    status: Annotated[
+        bool,
+        typer.Option(
+            "--status",
+            help="Instead of planning: which stage a repository in the middle of the "
+            "migration is at, and whether that state is proven.",
+        ),
+    ] = False,
 ) -> None:
     """Plan a staged, per-namespace rollout in which no stage is looser than the start.
 
@@ -691,6 +699,8 @@ def plan_command(
         istio_version=istio_version,
     )
     workspace = open_workspace(paths, _workspace_options(config))
+    if status:
+        _plan_status(workspace, config)
     split = [n.strip() for n in (order or "").split(",") if n.strip()]
     subset = [n.strip() for n in (only or "").split(",") if n.strip()]
     try:
@@ -706,6 +716,29 @@ def plan_command(
         err.print(f"note: {note}", markup=False)
     err.print(f"{len(result.stages)} stage(s) written to {out}", markup=False)
     raise typer.Exit(ExitCode.OK)
+
+
+def _plan_status(workspace: Any, config: Config) -> None:
+    from migrate.plan import status
+    from migrate.render.verify import render_text
+
+    found = status(workspace, _verify_options(config))
+    console = Console(soft_wrap=True, width=_width())
+    for index, name in enumerate(found.stages, start=1):
+        mark = "applied" if name in found.applied else "pending"
+        console.print(f"{index:02d}-{name}: {mark}", markup=False)
+    console.print(
+        f"at stage {found.at} of {len(found.stages)}; the current state is "
+        + (
+            "proven no looser than before the migration"
+            if found.proven
+            else "LOOSER than before the migration"
+        ),
+        markup=False,
+    )
+    if not found.proven:
+        render_text(found.report, console)
+    raise typer.Exit(ExitCode.OK if found.proven else ExitCode.LOOSER)
 
 
 def _width() -> int | None:

@@ -10,9 +10,9 @@ and an order that would open a hole is never emitted.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from migrate.convert.model import Conversion, NewResource
+from migrate.convert.model import PROVENANCE, Conversion, NewResource
 from migrate.convert.prove import generated_resources
 from migrate.convert.run import convert_workspace
 from migrate.model.alpha import MtlsMode, Scope
@@ -190,3 +190,50 @@ def _risk(workspace: Workspace, made: list[NewResource], name: str) -> tuple[int
     strict = int(any(p.mtls_mode is MtlsMode.STRICT for p in policies))
     workloads = len(workspace.inventory.workloads_in(name))
     return (int(name == MESH), 100_000 * jwt + 10_000 * strict + workloads, name)
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Where a repository in the middle of a migration stands."""
+
+    stages: tuple[str, ...]
+    applied: tuple[str, ...]
+    report: VerifyReport
+
+    @property
+    def at(self) -> int:
+        """How many stages, in the plan's order, are fully applied."""
+        count = 0
+        for name in self.stages:
+            if name not in self.applied:
+                break
+            count += 1
+        return count
+
+    @property
+    def proven(self) -> bool:
+        """True when the current state is no looser than the state before the migration."""
+        return self.report.count(Change.LOOSER) == 0
+
+
+def status(workspace: Workspace, options: VerifyOptions | None = None) -> Status:
+    """Which stages of the plan a repository holding alpha and (some) converted beta
+    resources has applied, and whether that state is proven no looser than before."""
+    options = options or VerifyOptions()
+    migrated = [
+        r for r in workspace.beta if PROVENANCE in r.meta.document.metadata.get("annotations", {})
+    ]
+    before = replace(workspace, beta=[r for r in workspace.beta if r not in migrated])
+    planned = plan(before, options=options)
+    present = {r.meta.ref for r in migrated}
+    applied = tuple(
+        s.name for s in planned.stages[:-1] if s.apply and all(n.ref in present for n in s.apply)
+    )
+    settings = Settings(version=options.version, root_namespace=workspace.root_namespace)
+    report = verify_sides(
+        Side.build(settings, workspace.alpha, before.beta),
+        Side.build(settings, workspace.alpha, workspace.beta),
+        workspace.inventory,
+        options,
+    )
+    return Status(tuple(s.name for s in planned.stages[:-1]), applied, report)

@@ -143,3 +143,23 @@ def test_every_emitted_stage_is_no_looser(
     assert all(s.report is not None and s.report.count(Change.LOOSER) == 0 for s in result.stages)
     assert _causes(result.stages[-1].report) == _causes(prove(workspace, result.conversion))
     assert plan_data(result)["proven"]
+
+
+def test_status_reports_the_stage_and_whether_it_is_proven(tmp_path: Path) -> None:
+    """Mid-migration: after the first stage's files are added the repository is at stage 1
+    and proven; with payments applied before the mesh-wide stage it is looser."""
+    import shutil
+
+    from migrate.plan import status
+
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "rollout", repo)
+    result = plan(open_workspace([str(repo)]))
+    write_plan(result, tmp_path / "plan")
+    shutil.copy(tmp_path / "plan" / "01-legacy" / "apply.yaml", repo / "stage-1.yaml")
+    first = status(open_workspace([str(repo)]))
+    assert (first.at, first.proven) == (1, True)
+    shutil.copy(tmp_path / "plan" / "04-payments" / "apply.yaml", repo / "stage-4.yaml")
+    early = status(open_workspace([str(repo)]))
+    assert early.at == 1
+    assert not early.proven
