@@ -680,6 +680,14 @@ def plan_command(
             "migration is at, and whether that state is proven.",
         ),
     ] = False,
+    sync_waves: Annotated[
+        bool,
+        typer.Option(
+            "--sync-waves",
+            help="Instead of writing stage folders: convert the files in place with an "
+            "argocd.argoproj.io/sync-wave annotation per stage, for Argo CD.",
+        ),
+    ] = False,
 ) -> None:
     """Plan a staged, per-namespace rollout in which no stage is looser than the start.
 
@@ -711,11 +719,35 @@ def plan_command(
     if result.refused:
         err.print(f"authn-migrate: {result.refused}", style="bold red", markup=False)
         raise typer.Exit(ExitCode.LOOSER)
-    write_plan(result, out)
+    if sync_waves:
+        _sync_waves(result, workspace, paths, err)
+    else:
+        write_plan(result, out)
     for note in result.notes:
         err.print(f"note: {note}", markup=False)
-    err.print(f"{len(result.stages)} stage(s) written to {out}", markup=False)
+    if not sync_waves:
+        err.print(f"{len(result.stages)} stage(s) written to {out}", markup=False)
     raise typer.Exit(ExitCode.OK)
+
+
+def _sync_waves(result: Any, workspace: Any, paths: list[str], err: Console) -> None:
+    """Annotate each stage's resources with its Argo CD sync wave and rewrite the files."""
+    from migrate.convert.apply import WriteFailed, plan_changes, write_atomically
+
+    for stage in result.stages:
+        for new in stage.apply:
+            new.data["metadata"].setdefault("annotations", {})["argocd.argoproj.io/sync-wave"] = (
+                str(stage.number)
+            )
+    changes, findings = plan_changes(workspace, result.conversion)
+    for finding in findings:
+        err.print(str(finding), markup=False)
+    try:
+        write_atomically(changes, [Path(p) for p in paths if p != "-"])
+    except WriteFailed as exc:
+        err.print(f"authn-migrate: nothing written: {exc}", style="bold red", markup=False)
+        raise typer.Exit(ExitCode.INPUT_ERROR) from None
+    err.print(f"rewrote {len(changes)} file(s) with sync waves", markup=False)
 
 
 def _plan_status(workspace: Any, config: Config) -> None:

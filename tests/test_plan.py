@@ -163,3 +163,27 @@ def test_status_reports_the_stage_and_whether_it_is_proven(tmp_path: Path) -> No
     early = status(open_workspace([str(repo)]))
     assert early.at == 1
     assert not early.proven
+
+
+def test_sync_waves_annotate_converted_resources_by_stage(tmp_path: Path) -> None:
+    """--sync-waves converts in place with each resource's stage as its Argo CD sync wave."""
+    import shutil
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from migrate.cli import app
+
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "rollout", repo)
+    result = CliRunner().invoke(app, ["plan", str(repo), "--sync-waves"])
+    assert result.exit_code == 0, result.output
+    waves = {}
+    for path in repo.rglob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            annotations = (doc or {}).get("metadata", {}).get("annotations") or {}
+            if "argocd.argoproj.io/sync-wave" in annotations:
+                waves[doc["metadata"]["name"]] = annotations["argocd.argoproj.io/sync-wave"]
+    assert waves["default"] in ("1", "3")
+    assert waves["orders-jwt-orders"] == "2"
+    assert waves["ledger-permissive-ledger"] == "4"
