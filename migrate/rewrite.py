@@ -5,8 +5,9 @@ replaced document's span runs from its head comment (the comment lines directly 
 line, after its `---`) to the end of its last content line. Only spans are rewritten; other
 documents, the gaps between documents, separators, `...` markers and directives, the newline
 style and the presence of a final newline stay byte for byte. New documents are dumped by ruamel
-in block style with the file's indentation, and the result is composed again and compared with
-what was asked before it is returned.
+in block style with the file's indentation, strings plain unless YAML 1.1 or 1.2 needs quotes
+(or the replaced document quoted most of its values, see `Style.quote`), and the result is
+composed again and compared with what was asked before it is returned.
 
 Comments of a replaced document are never dropped. Its head comment goes above the first new
 document; an end-of-line comment on a field named in `moves` goes to the end of the new field's
@@ -29,6 +30,7 @@ from typing import Any
 
 import yaml
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.nodes import ScalarNode as RuamelScalarNode
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
@@ -235,6 +237,7 @@ def _quote_style(node: yaml.Node) -> str:
     """The quoting most string values of a document use, counting only values that could have
     been written plain, since only those show the author's choice (plain when tied or none)."""
     styles: Counter[str] = Counter()
+    resolver = make_yaml("rt").resolver  # YAML 1.2, as the writer resolves plain scalars
     stack = [node]
     while stack:
         current = stack.pop()
@@ -248,6 +251,7 @@ def _quote_style(node: yaml.Node) -> str:
             and _PLAIN_SAFE.fullmatch(current.value)
             and _string(current.value) == current.value
             and not isinstance(_string(current.value), SingleQuotedScalarString)
+            and resolver.resolve(RuamelScalarNode, current.value, (True, False)) == _STR
         ):
             styles[current.style or ""] += 1
     if not styles:

@@ -440,6 +440,15 @@ def test_quoting_follows_yaml_1_1() -> None:
     assert yaml.safe_load(out) == document
 
 
+def test_values_quoted_for_yaml_1_2_do_not_set_the_quoting() -> None:
+    """A value the writer must quote for YAML 1.2 ('0E0') is not read as the author's choice
+    when the output is rewritten again."""
+    documents = ({"a": "0E0", "b": "\xa0"},)
+    out = rewrite(source("name: 0\n"), [Replacement(0, documents)])
+    assert out == "a: '0E0'\nb: \xa0\n"
+    assert rewrite(source(out), [Replacement(0, documents)]) == out
+
+
 def test_long_strings_are_not_folded() -> None:
     """A long value stays on one line."""
     long = "x" * 5000 + " y"
