@@ -137,6 +137,22 @@ InventoryOpt = Annotated[
 ]
 
 
+IstioVersionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--istio-version",
+        help="Istio version whose behaviour is modelled [default: 1.5] (1.4.x: port "
+        "precedence, query strings, CORS; 1.5.1 adds JWKS discovery).",
+    ),
+]
+AcceptOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--accept",
+        help="Sign off a reviewed class of differences (looser, stricter, status-only, "
+        "compatible) or one cause by its key. Repeatable.",
+    ),
+]
 SuppressOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -270,22 +286,8 @@ def verify_command(
     output: Annotated[VerifyFormat, typer.Option("--output", "-o", help="Output format.")] = (
         VerifyFormat.text
     ),
-    istio_version: Annotated[
-        str | None,
-        typer.Option(
-            "--istio-version",
-            help="Istio version whose behaviour is modelled (1.4.x details: "
-            "port precedence, query strings, CORS; 1.5.1 adds JWKS discovery).",
-        ),
-    ] = None,
-    accept: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--accept",
-            help="Sign off a reviewed class of differences (looser, stricter, "
-            "status-only, compatible) or one cause by its key. Repeatable.",
-        ),
-    ] = None,
+    istio_version: IstioVersionOpt = None,
+    accept: AcceptOpt = None,
     every: Annotated[
         bool, typer.Option("--all", help="List every differing request, not one per cause.")
     ] = False,
@@ -413,14 +415,8 @@ def convert_command(
             help="apiVersion of the new resources (security.istio.io/v1 for current Istio).",
         ),
     ] = None,
-    istio_version: Annotated[
-        str | None,
-        typer.Option("--istio-version", help="Istio version whose behaviour the proof models."),
-    ] = None,
-    accept: Annotated[
-        list[str] | None,
-        typer.Option("--accept", help="Sign off a reviewed class of differences or one cause."),
-    ] = None,
+    istio_version: IstioVersionOpt = None,
+    accept: AcceptOpt = None,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
@@ -541,14 +537,8 @@ def review_command(
             "--fail-on", help="What fails the job: looser (default), stricter, any, never."
         ),
     ] = None,
-    istio_version: Annotated[
-        str | None,
-        typer.Option("--istio-version", help="Istio version whose behaviour the proof models."),
-    ] = None,
-    accept: Annotated[
-        list[str] | None,
-        typer.Option("--accept", help="Sign off a reviewed class of differences or one cause."),
-    ] = None,
+    istio_version: IstioVersionOpt = None,
+    accept: AcceptOpt = None,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
@@ -664,10 +654,7 @@ def plan_command(
             "--only", help="Comma-separated namespaces to plan (the mesh stage always follows)."
         ),
     ] = (None),
-    istio_version: Annotated[
-        str | None,
-        typer.Option("--istio-version", help="Istio version whose behaviour the proof models."),
-    ] = None,
+    istio_version: IstioVersionOpt = None,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
