@@ -760,6 +760,113 @@ def _plan_status(workspace: Any, config: Config) -> None:
     raise typer.Exit(ExitCode.OK if found.proven else ExitCode.LOOSER)
 
 
+class TlsFormat(str, enum.Enum):
+    """Output formats of `tls-check`."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command("tls-check")
+@guarded
+def tls_check_command(
+    paths: PathsArg,
+    output: Annotated[TlsFormat, typer.Option("--output", "-o", help="Output format.")] = (
+        TlsFormat.table
+    ),
+    client: Annotated[
+        list[str] | None, typer.Option("--client", help="Only this client namespace (repeatable).")
+    ] = None,
+    host: Annotated[
+        list[str] | None,
+        typer.Option("--host", help="Only this service host, short or FQDN (repeatable)."),
+    ] = None,
+    auto_mtls: Annotated[
+        str | None,
+        typer.Option(
+            "--auto-mtls", help="on or off [default: the mesh config in the inputs, else on]."
+        ),
+    ] = (None),
+    root_namespace: RootNamespaceOpt = None,
+    namespace: NamespaceOpt = None,
+    inventory: InventoryOpt = None,
+    show_config: ShowConfigOpt = False,
+) -> None:
+    """Find the mTLS conflicts between servers and the DestinationRules clients use.
+
+    The table of `istioctl authn tls-check`, for every client namespace: HOST:PORT, STATUS
+    (OK, CONFLICT, AUTO), SERVER and CLIENT modes, the policy and the rule that decided.
+    Exit status: 0 no conflict, 1 conflicts, 2 input errors.
+    """
+    from rich.table import Table
+
+    from migrate.tlscheck import tls_check
+    from migrate.workspace import open_workspace
+
+    if auto_mtls not in (None, "on", "off"):
+        raise typer.BadParameter("use on or off")
+    config = _configured(
+        paths, show_config, root_namespace=root_namespace, namespace=namespace, inventory=inventory
+    )
+    workspace = open_workspace(paths, _workspace_options(config))
+    rows = tls_check(
+        workspace,
+        auto_mtls=None if auto_mtls is None else auto_mtls == "on",
+        clients=tuple(client or ()),
+        hosts=tuple(host or ()),
+    )
+    columns = ("HOST:PORT", "STATUS", "SERVER", "CLIENT", "AUTHN POLICY", "DESTINATION RULE")
+    if output is TlsFormat.json:
+        sys.stdout.write(
+            dump_json(
+                [
+                    {
+                        "client": r.client,
+                        "host": r.host,
+                        "port": r.port,
+                        "status": r.status,
+                        "server": r.server,
+                        "clientMode": r.client_mode,
+                        "authnPolicy": r.policy,
+                        "destinationRule": r.rule,
+                    }
+                    for r in rows
+                ]
+            )
+        )
+    elif output is TlsFormat.markdown:
+        lines = [
+            "| CLIENT NAMESPACE | " + " | ".join(columns) + " |",
+            "| --- " * (len(columns) + 1) + "|",
+        ]
+        lines += [
+            f"| {r.client} | {r.host}:{r.port} | {r.status} | {r.server} | "
+            f"{r.client_mode} | {r.policy} | {r.rule} |"
+            for r in rows
+        ]
+        sys.stdout.write("\n".join(lines) + "\n")
+    else:
+        console = Console(soft_wrap=True, width=_width())
+        for name in sorted({r.client for r in rows}):
+            table = Table(title=f"clients in {name}", title_justify="left")
+            for column in columns:
+                table.add_column(column, no_wrap=True)
+            for r in (r for r in rows if r.client == name):
+                table.add_row(
+                    f"{r.host}:{r.port}",
+                    r.status,
+                    r.server,
+                    r.client_mode,
+                    r.policy,
+                    r.rule,
+                    style="bold red" if r.status == "CONFLICT" else None,
+                )
+            console.print(table)
+    conflicts = sum(1 for r in rows if r.status == "CONFLICT")
+    raise typer.Exit(ExitCode.FOUND if conflicts else ExitCode.OK)
+
+
 def _width() -> int | None:
     """The terminal's width on a TTY; wide enough not to fold lines when piped."""
     return None if sys.stdout.isatty() else 200
