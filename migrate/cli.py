@@ -787,7 +787,16 @@ def tls_check_command(
         typer.Option(
             "--auto-mtls", help="on or off [default: the mesh config in the inputs, else on]."
         ),
-    ] = (None),
+    ] = None,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix",
+            help="Print the DestinationRule edits that resolve the conflicts (only tls.mode "
+            "changes); with --write, apply them.",
+        ),
+    ] = False,
+    write: Annotated[bool, typer.Option("--write", help="With --fix: rewrite the files.")] = False,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
@@ -810,6 +819,8 @@ def tls_check_command(
         paths, show_config, root_namespace=root_namespace, namespace=namespace, inventory=inventory
     )
     workspace = open_workspace(paths, _workspace_options(config))
+    if fix:
+        _tls_fix(workspace, None if auto_mtls is None else auto_mtls == "on", paths, write=write)
     rows = tls_check(
         workspace,
         auto_mtls=None if auto_mtls is None else auto_mtls == "on",
@@ -865,6 +876,27 @@ def tls_check_command(
             console.print(table)
     conflicts = sum(1 for r in rows if r.status == "CONFLICT")
     raise typer.Exit(ExitCode.FOUND if conflicts else ExitCode.OK)
+
+
+def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool) -> None:
+    from migrate.convert.apply import WriteFailed, write_atomically
+    from migrate.render.table import finding_text
+    from migrate.tlsfix import fix
+
+    changes, findings = fix(workspace, auto_mtls=auto)
+    err = Console(stderr=True, soft_wrap=True)
+    for finding in findings:
+        err.print(finding_text(finding))
+    if not write:
+        sys.stdout.write("".join(change.diff() for change in changes))
+        raise typer.Exit(ExitCode.FOUND if changes else ExitCode.OK)
+    try:
+        write_atomically(changes, [Path(p) for p in paths if p != "-"])
+    except WriteFailed as exc:
+        err.print(f"authn-migrate: nothing written: {exc}", style="bold red", markup=False)
+        raise typer.Exit(ExitCode.INPUT_ERROR) from None
+    err.print(f"rewrote {len(changes)} file(s)", markup=False)
+    raise typer.Exit(ExitCode.OK)
 
 
 def _width() -> int | None:

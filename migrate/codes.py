@@ -199,6 +199,12 @@ CODES: dict[str, Code] = {
             "Narrow its selector to the pods the old policy's Services selected.",
         ),
         Code(
+            "AM601",
+            "mTLS conflict left to fix by hand",
+            "The message says why the DestinationRule was not edited; add a rule for the "
+            "host with the tls mode the server accepts.",
+        ),
+        Code(
             "AM201",
             "alpha policy found",
             "Migrate it to security.istio.io/v1beta1 before upgrading to Istio 1.6.",

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from migrate.cli import app
@@ -162,3 +164,115 @@ def test_client_rule_lookup(
 ) -> None:
     """§E.2: which rule a client's proxy uses and its TLS mode for port 80."""
     assert _client(rules, client, HOST, 80, "istio-system") == expected
+
+
+def test_fix_turns_the_bookinfo_conflict_ok_and_keeps_least_conn(tmp_path: Path) -> None:
+    """--fix --write changes only destrule-productpage's tls mode; no conflict remains."""
+    import shutil
+
+    repo = tmp_path / "bookinfo"
+    shutil.copytree(EXAMPLES / "bookinfo", repo)
+    rules = repo / "bookinfo" / "destination-rules.yaml"
+    before = rules.read_text().splitlines()
+    result = CliRunner().invoke(app, ["tls-check", str(repo), "--fix", "--write"])
+    assert result.exit_code == 0, result.output
+    after = rules.read_text().splitlines()
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert changed == [("      mode: DISABLE", "      mode: ISTIO_MUTUAL")]
+    assert "simple: LEAST_CONN" in rules.read_text()
+    again = CliRunner().invoke(app, ["tls-check", str(repo)])
+    assert again.exit_code == 0, again.output
+
+
+MODES_DR = st.sampled_from(["DISABLE", "ISTIO_MUTUAL", "SIMPLE"])
+
+
+@st.composite
+def conflicting_repos(draw: st.DrawFn) -> str:
+    server = draw(
+        st.sampled_from(["", "  peers: [{mtls: {}}]\n", "  peers: [{mtls: {mode: PERMISSIVE}}]\n"])
+    )
+    docs = [
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+        "spec: {selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}, "
+        "{name: grpc, port: 90, targetPort: 9090}]}\n"
+    ]
+    if server:
+        docs.append(
+            "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+            f"metadata: {{name: default, namespace: shop}}\nspec:\n{server}"
+        )
+    policy = [f"    loadBalancer: {{simple: {draw(st.sampled_from(['LEAST_CONN', 'RANDOM']))}}}\n"]
+    if draw(st.booleans()):
+        policy.append(f"    tls: {{mode: {draw(MODES_DR)}}}\n")
+    if draw(st.booleans()):
+        tls = f", tls: {{mode: {draw(MODES_DR)}}}" if draw(st.booleans()) else ""
+        policy.append(
+            f"    portLevelSettings:\n    - {{port: {{number: 90}}, "
+            f"connectionPool: {{tcp: {{maxConnections: 7}}}}{tls}}}\n"
+        )
+    docs.append(
+        "apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\n"
+        "metadata: {name: web, namespace: shop}\nspec:\n  host: web\n"
+        "  trafficPolicy:\n" + "".join(policy)
+    )
+    return "---\n".join(docs)
+
+
+@settings(max_examples=100)
+@given(text=conflicting_repos())
+def test_applying_the_fix_leaves_no_conflict_and_only_tls_changes(
+    text: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """After the --fix edits no CONFLICT remains, and every trafficPolicy field but tls is as
+    it was."""
+    import yaml
+
+    from migrate.convert.apply import write_atomically
+    from migrate.tlsfix import fix
+
+    folder = tmp_path_factory.mktemp("repo")
+    (folder / "all.yaml").write_text(text)
+    changes, manual = fix(open_workspace([str(folder)]))
+    assert manual == []
+    write_atomically(changes, [folder])
+    assert all(r.status != "CONFLICT" for r in tls_check(open_workspace([str(folder)])))
+
+    def without_tls(source: str) -> object:
+        rule = next(d for d in yaml.safe_load_all(source) if d["kind"] == "DestinationRule")
+        policy = rule["spec"]["trafficPolicy"]
+        policy.pop("tls", None)
+        for setting in policy.get("portLevelSettings", []):
+            setting.pop("tls", None)
+        return rule
+
+    assert without_tls((folder / "all.yaml").read_text()) == without_tls(text)
+
+
+def test_longest_wildcard_wins_among_wildcards() -> None:
+    """§E.2: among wildcard hosts the longest (most specific) one is used."""
+    rules = [
+        _rule("wide", "shop", "*.local", TLS),
+        _rule("narrow", "shop", "*.shop.svc.cluster.local", MUTUAL),
+    ]
+    assert _client(rules, "cli", HOST, 80, "istio-system") == ("narrow/shop", "ISTIO_MUTUAL")
+
+
+def test_only_the_first_export_to_entry_counts_and_short_hosts_are_local() -> None:
+    """§E.2: `exportTo: [".", "*"]` is private (first entry); a short host is the rule's own
+    namespace's service."""
+    from migrate.load import Document, Origin
+    from migrate.tlscheck import _rule as read_rule
+
+    doc = Document(
+        Origin("r.yaml", 0, 1, 1),
+        {
+            "apiVersion": "networking.istio.io/v1alpha3",
+            "kind": "DestinationRule",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"host": "web", "exportTo": [".", "*"]},
+        },
+    )
+    rule = read_rule(doc)
+    assert rule is not None
+    assert (rule.host, rule.exported) == (HOST, False)
