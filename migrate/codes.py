@@ -205,6 +205,12 @@ CODES: dict[str, Code] = {
             "host with the tls mode the server accepts.",
         ),
         Code(
+            "AM602",
+            "a client that worked now conflicts",
+            "The message names the DestinationRule and the tls mode the server now needs; "
+            "`authn-migrate tls-check --fix` edits it.",
+        ),
+        Code(
             "AM201",
             "alpha policy found",
             "Migrate it to security.istio.io/v1beta1 before upgrading to Istio 1.6.",

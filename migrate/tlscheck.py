@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from migrate.findings import Finding, Location, Severity
 from migrate.inventory import Inventory, Service, ServicePort
 from migrate.load import Document
 from migrate.model.alpha import MtlsMode
@@ -55,8 +56,10 @@ def tls_check(
     auto_mtls: bool | None = None,
     clients: tuple[str, ...] = (),
     hosts: tuple[str, ...] = (),
+    side: Side | None = None,
 ) -> list[Row]:
-    """The table for every client namespace and service port of the workspace."""
+    """The table for every client namespace and service port of the workspace (`side`: the
+    server-side resources to use instead of the workspace's own, e.g. after a conversion)."""
     inventory = workspace.inventory
     auto = (
         auto_mtls
@@ -66,7 +69,7 @@ def tls_check(
         )
     )
     root = workspace.root_namespace
-    side = Side.build(Settings(root_namespace=root), workspace.alpha, workspace.beta)
+    side = side or Side.build(Settings(root_namespace=root), workspace.alpha, workspace.beta)
     rules = [r for d in inventory.destination_rules if (r := _rule(d)) is not None]
     namespaces = sorted(inventory.all_namespaces | {w.namespace for w in inventory.workloads})
     rows = []
@@ -91,6 +94,29 @@ def tls_check(
                     )
                 )
     return rows
+
+
+def regressions(before: list[Row], after: list[Row]) -> list[Finding]:
+    """Pairs that were OK (or AUTO) and become CONFLICT, each with the fix (§E)."""
+    old = {(r.client, r.host, r.port): r for r in before}
+    found = []
+    for row in after:
+        was = old.get((row.client, row.host, row.port))
+        if row.status == "CONFLICT" and was is not None and was.status != "CONFLICT":
+            wanted = "ISTIO_MUTUAL" if row.server in ("STRICT", "PERMISSIVE") else "DISABLE"
+            found.append(
+                Finding(
+                    "AM602",
+                    Severity.WARNING,
+                    f"clients in {row.client} -> {row.host}:{row.port} were {was.status} and now "
+                    f"CONFLICT: the server becomes {row.server} ({row.policy}) while "
+                    f"{row.rule} sends {row.client_mode}",
+                    Location(""),
+                    hint=f"set tls.mode {wanted} in {row.rule} (authn-migrate tls-check --fix)",
+                    resource=row.rule,
+                )
+            )
+    return found
 
 
 def _rule(doc: Document) -> Rule | None:

@@ -267,3 +267,23 @@ def test_markdown_stays_under_the_comment_limit() -> None:
     text = _fit(["### head"], [f"| row {i} | " + "x" * 100 + " |" for i in range(2000)], 65_536)
     assert len(text) <= 65_536
     assert "Truncated to fit a comment" in text
+
+
+def test_review_reports_a_client_that_now_conflicts(repo: Path) -> None:
+    """A migration that makes a PERMISSIVE namespace STRICT while a DestinationRule sends
+    plaintext: the pair that was OK is reported as a new CONFLICT with the fix (AM602)."""
+    (repo / "authn.yaml").write_text(
+        ALPHA.replace("peers: [{mtls: {}}]\n---", "peers: [{mtls: {mode: PERMISSIVE}}]\n---", 1)
+    )
+    (repo / "dr.yaml").write_text(
+        "apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\n"
+        "metadata: {name: admin, namespace: shop}\n"
+        "spec:\n  host: admin\n  trafficPolicy: {tls: {mode: DISABLE}}\n"
+    )
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "permissive")
+    (repo / "authn.yaml").write_text(HAND_WRITTEN)
+    report = review("HEAD", ["."])
+    (finding,) = [f for f in report.findings if f.code == "AM602"]
+    assert "admin.shop.svc.cluster.local:80 were OK and now CONFLICT" in finding.message
+    assert "set tls.mode ISTIO_MUTUAL in admin/shop" in finding.hint

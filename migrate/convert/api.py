@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 
 from migrate.convert.apply import FileChange, plan_changes
 from migrate.convert.model import Conversion, ConvertOptions
-from migrate.convert.prove import prove
+from migrate.convert.prove import generated_resources, prove
 from migrate.convert.run import convert_workspace
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Severity
 from migrate.semantics.equivalence import Change
+from migrate.semantics.side import Settings, Side
+from migrate.tlscheck import regressions, tls_check
 from migrate.verify import VerifyOptions, VerifyReport
 from migrate.workspace import Workspace, WorkspaceOptions, open_workspace
 
@@ -61,4 +63,21 @@ def convert_paths(
     conversion = convert_workspace(workspace, options)
     report = prove(workspace, conversion, verify_options)
     changes, findings = plan_changes(workspace, conversion, split=split)
+    findings += tls_regressions(workspace, conversion, verify_options)
     return ConvertResult(workspace, conversion, report, changes, findings)
+
+
+def tls_regressions(
+    workspace: Workspace, conversion: Conversion, options: VerifyOptions | None = None
+) -> list[Finding]:
+    """Client/server pairs the conversion turns from OK to CONFLICT (§E)."""
+    settings = Settings(
+        version=(options or VerifyOptions()).version, root_namespace=workspace.root_namespace
+    )
+    converted = {id(e.policy) for e in conversion.converted}
+    after = Side.build(
+        settings,
+        [p for p in workspace.alpha if id(p) not in converted],
+        [*workspace.beta, *generated_resources(conversion)],
+    )
+    return regressions(tls_check(workspace), tls_check(workspace, side=after))
