@@ -19,6 +19,7 @@ from migrate.model.alpha import MtlsMode, Scope
 from migrate.model.beta import KINDS, BetaResource
 from migrate.semantics.equivalence import Change
 from migrate.semantics.side import Settings, Side
+from migrate.tlscheck import Row, regressions, tls_check
 from migrate.verify import VerifyOptions, VerifyReport, verify_sides
 from migrate.workspace import PolicyEntry, Workspace
 
@@ -82,6 +83,7 @@ class _Planner:
         self.start = Side.build(self.settings, workspace.alpha, workspace.beta)
         security = [r for r in self.conversion.resources if r.data["kind"] in KINDS]
         models = generated_resources(self.conversion)
+        self.start_rows: list[Row] | None = None
         self.models: dict[int, BetaResource] = dict(
             zip((id(r) for r in security), models, strict=True)
         )
@@ -110,9 +112,11 @@ class _Planner:
                 list(self.groups[name]),
             )
             stage.report = self.prove(applied, [])
+            stage.notes = self.conflicts(applied, [])
             result.stages.append(stage)
         cleanup = Stage(len(result.stages) + 1, "cleanup", "", [], list(self.conversion.converted))
         cleanup.report = self.prove(applied, self.conversion.converted)
+        cleanup.notes = self.conflicts(applied, self.conversion.converted)
         result.stages.append(cleanup)
         return result
 
@@ -140,20 +144,28 @@ class _Planner:
             f"start, e.g. {cause.witness}: before {cause.before}, after {cause.after}.{why}"
         )
 
-    def prove(self, applied: list[NewResource], deleted: Sequence[PolicyEntry]) -> VerifyReport:
-        """The state with `applied` added and `deleted` removed, against the start."""
+    def state(self, applied: list[NewResource], deleted: Sequence[PolicyEntry]) -> Side:
+        """The resources in force with `applied` added and `deleted` removed."""
         gone = {id(e.policy) for e in deleted}
         alpha = [p for p in self.workspace.alpha if id(p) not in gone]
         beta = [
             *self.workspace.beta,
             *(self.models[id(r)] for r in applied if id(r) in self.models),
         ]
+        return Side.build(self.settings, alpha, beta)
+
+    def prove(self, applied: list[NewResource], deleted: Sequence[PolicyEntry]) -> VerifyReport:
+        """The state with `applied` added and `deleted` removed, against the start."""
         return verify_sides(
-            self.start,
-            Side.build(self.settings, alpha, beta),
-            self.workspace.inventory,
-            self.options,
+            self.start, self.state(applied, deleted), self.workspace.inventory, self.options
         )
+
+    def conflicts(self, applied: list[NewResource], deleted: Sequence[PolicyEntry]) -> list[str]:
+        """Client/server pairs that were OK at the start and conflict in this state (§E)."""
+        if self.start_rows is None:
+            self.start_rows = tls_check(self.workspace, side=self.start)
+        after = tls_check(self.workspace, side=self.state(applied, deleted))
+        return [f"{f.message}; {f.hint}" for f in regressions(self.start_rows, after)]
 
 
 def _groups(conversion: Conversion) -> dict[str, list[NewResource]]:

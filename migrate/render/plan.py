@@ -95,6 +95,9 @@ def _stage_markdown(stage: Stage) -> list[str]:
         lines += ["", f"Enforcement against the start: {headline(stage.report)}"]
         stricter = [c for c in stage.report.causes if c.change is Change.STRICTER]
         lines += [f"- stricter: `{c.witness}` -> {c.after}" for c in stricter[:5]]
+    if stage.notes:
+        lines += ["", "Client conflicts this stage creates (fix before applying it):"]
+        lines += [f"- {note}" for note in stage.notes]
     lines += [
         "",
         "Watch: 401/403 rates of the affected workloads, `istioctl x describe pod "
