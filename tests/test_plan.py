@@ -187,3 +187,44 @@ def test_sync_waves_annotate_converted_resources_by_stage(tmp_path: Path) -> Non
     assert waves["default"] in ("1", "3")
     assert waves["orders-jwt-orders"] == "2"
     assert waves["ledger-permissive-ledger"] == "4"
+
+
+CONFLICTING = """\
+apiVersion: authentication.istio.io/v1alpha1
+kind: MeshPolicy
+metadata: {name: default}
+spec:
+  peers: [{mtls: {}}]
+---
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: default, namespace: legacy}
+spec:
+  peers: [{mtls: {mode: PERMISSIVE}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: billing, namespace: legacy}
+spec: {selector: {app: billing}, ports: [{name: http, port: 80, targetPort: 8080}]}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: billing, namespace: legacy}
+spec:
+  host: billing
+  trafficPolicy: {tls: {mode: DISABLE}}
+"""
+
+
+def test_stage_lists_the_client_conflicts_it_creates(tmp_path: Path) -> None:
+    """The mesh-wide stage before legacy's own makes billing STRICT while its clients send
+    plaintext: the stage says so with the fix; the default order avoids it."""
+    (tmp_path / "m.yaml").write_text(CONFLICTING)
+    workspace = open_workspace([str(tmp_path)])
+    early = plan(workspace, order=["mesh", "legacy"])
+    mesh = next(s for s in early.stages if s.name == "mesh-wide")
+    assert any(
+        "billing.legacy.svc.cluster.local:80 were OK and now CONFLICT" in n for n in mesh.notes
+    )
+    assert "Client conflicts this stage creates" in plan_markdown(early)
+    assert all(not s.notes for s in plan(workspace).stages)
