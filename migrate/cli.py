@@ -852,8 +852,8 @@ def tls_check_command(
             "| --- " * (len(columns) + 1) + "|",
         ]
         lines += [
-            f"| {r.client} | {r.host}:{r.port} | {r.status} | {r.server} | "
-            f"{r.client_mode} | {r.policy} | {r.rule} |"
+            f"| {r.client} | {r.host.replace('|', chr(92) + '|')}:{r.port} | {r.status} | "
+            f"{r.server} | {r.client_mode} | {r.policy} | {r.rule} |"
             for r in rows
         ]
         sys.stdout.write("\n".join(lines) + "\n")

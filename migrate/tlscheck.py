@@ -80,7 +80,7 @@ def tls_check(
                 continue
             for port in service.ports:
                 server, policy = _server(side, inventory, service, port)
-                rule, mode = _client(rules, client, host, port.port, root)
+                rule, mode, same = _client(rules, client, host, port.port, root)
                 rows.append(
                     Row(
                         client,
@@ -93,7 +93,46 @@ def tls_check(
                         rule,
                     )
                 )
+                for subset, subset_mode in _subsets(same, port.port):
+                    rows.append(
+                        Row(
+                            client,
+                            f"{host}|{subset}",
+                            port.port,
+                            _status(subset_mode, server, auto),
+                            server,
+                            subset_mode or "-",
+                            policy,
+                            rule,
+                        )
+                    )
     return rows
+
+
+def _subsets(rules: list[Rule], port: int) -> list[tuple[str, str | None]]:
+    """One row per subset, with the TLS mode of the subset's own traffic policy only, as
+    tls-check showed it (§E.1; not merged with the top level)."""
+    found = []
+    for rule in rules:
+        for subset in rule.spec.get("subsets") or ():
+            if isinstance(subset, dict) and subset.get("name"):
+                policy = subset.get("trafficPolicy")
+                own = (
+                    [
+                        Rule(
+                            rule.name,
+                            rule.namespace,
+                            rule.host,
+                            rule.exported,
+                            {"trafficPolicy": policy},
+                            rule.created,
+                        )
+                    ]
+                    if isinstance(policy, dict)
+                    else []
+                )
+                found.append((str(subset["name"]), _mode(own, port) if own else None))
+    return found
 
 
 def regressions(before: list[Row], after: list[Row]) -> list[Finding]:
@@ -163,8 +202,9 @@ def _server(
 
 def _client(
     rules: list[Rule], client: str, host: str, port: int, root: str
-) -> tuple[str, str | None]:
-    """The rule the client's proxy uses for `host` and its TLS mode for `port` (§E.2)."""
+) -> tuple[str, str | None, list[Rule]]:
+    """The rule the client's proxy uses for `host`, its TLS mode for `port`, and the rules
+    merged with it (§E.2)."""
     steps = [] if client == root else [[r for r in rules if r.namespace == client]]
     service_ns = host.split(".")[1]
     steps.append([r for r in rules if r.namespace == service_ns and r.exported])
@@ -179,8 +219,8 @@ def _client(
             same = sorted(
                 (r for r in matching if r.host == best.host), key=lambda r: (r.created, r.name)
             )
-            return f"{best.name}/{best.namespace}", _mode(same, port)
-    return "-", None
+            return f"{best.name}/{best.namespace}", _mode(same, port), same
+    return "-", None, []
 
 
 def _matches(pattern: str, host: str) -> bool:

@@ -163,7 +163,7 @@ def test_client_rule_lookup(
     rules: list[Rule], client: str, expected: tuple[str, str | None]
 ) -> None:
     """§E.2: which rule a client's proxy uses and its TLS mode for port 80."""
-    assert _client(rules, client, HOST, 80, "istio-system") == expected
+    assert _client(rules, client, HOST, 80, "istio-system")[:2] == expected
 
 
 def test_fix_turns_the_bookinfo_conflict_ok_and_keeps_least_conn(tmp_path: Path) -> None:
@@ -255,7 +255,7 @@ def test_longest_wildcard_wins_among_wildcards() -> None:
         _rule("wide", "shop", "*.local", TLS),
         _rule("narrow", "shop", "*.shop.svc.cluster.local", MUTUAL),
     ]
-    assert _client(rules, "cli", HOST, 80, "istio-system") == ("narrow/shop", "ISTIO_MUTUAL")
+    assert _client(rules, "cli", HOST, 80, "istio-system")[:2] == ("narrow/shop", "ISTIO_MUTUAL")
 
 
 def test_only_the_first_export_to_entry_counts_and_short_hosts_are_local() -> None:
@@ -276,3 +276,30 @@ def test_only_the_first_export_to_entry_counts_and_short_hosts_are_local() -> No
     rule = read_rule(doc)
     assert rule is not None
     assert (rule.host, rule.exported) == (HOST, False)
+
+
+def test_subset_rows_use_only_the_subsets_own_policy() -> None:
+    """§E.1: a row per subset, whose CLIENT is the subset's own tls (not the top level)."""
+    from migrate.load import Document, Origin
+    from migrate.tlscheck import _rule as read_rule
+    from migrate.tlscheck import _subsets
+
+    doc = Document(
+        Origin("r.yaml", 0, 1, 1),
+        {
+            "apiVersion": "networking.istio.io/v1alpha3",
+            "kind": "DestinationRule",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {
+                "host": "web",
+                "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}},
+                "subsets": [
+                    {"name": "v1", "trafficPolicy": {"tls": {"mode": "DISABLE"}}},
+                    {"name": "v2"},
+                ],
+            },
+        },
+    )
+    rule = read_rule(doc)
+    assert rule is not None
+    assert _subsets([rule], 80) == [("v1", "DISABLE"), ("v2", None)]
