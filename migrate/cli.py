@@ -430,7 +430,6 @@ def convert_command(
     errors or policies that could not be converted, 3 looser (nothing written).
     """
     from migrate.convert.api import convert_paths
-    from migrate.convert.apply import write_atomically
     from migrate.convert.model import ConvertOptions
     from migrate.render.convert import render_summary
     from migrate.rewrite import render_documents
@@ -469,13 +468,11 @@ def convert_command(
         sys.stdout.write("".join(change.diff() for change in result.changes))
     render_summary(result, err)
     if (write or out_dir) and not check:
-        _write(result, write_atomically, paths, out_dir, err)
+        _write(result, paths, out_dir, err)
     raise typer.Exit(result.exit_code(check=check))
 
 
-def _write(
-    result: Any, write_atomically: Any, paths: list[str], out_dir: Path | None, err: Console
-) -> None:
+def _write(result: Any, paths: list[str], out_dir: Path | None, err: Console) -> None:
     if result.blocked:
         err.print("nothing written: the proof did not succeed (see above)", style="bold red")
         return
@@ -488,14 +485,7 @@ def _write(
             target.write_bytes(change.data())
         err.print(f"wrote {len(result.changes)} file(s) under {out_dir}")
         return
-    from migrate.convert.apply import WriteFailed
-
-    try:
-        write_atomically(result.changes, [Path(p) for p in paths if p != "-"])
-    except WriteFailed as exc:
-        err.print(f"authn-migrate: nothing written: {exc}", style="bold red", markup=False)
-        raise typer.Exit(ExitCode.INPUT_ERROR) from None
-    err.print(f"rewrote {len(result.changes)} file(s)")
+    _write_files(result.changes, paths, err)
 
 
 class ReviewFormat(str, enum.Enum):
@@ -719,7 +709,7 @@ def plan_command(
 
 def _sync_waves(result: Any, workspace: Any, paths: list[str], err: Console) -> None:
     """Annotate each stage's resources with its Argo CD sync wave and rewrite the files."""
-    from migrate.convert.apply import WriteFailed, plan_changes, write_atomically
+    from migrate.convert.apply import plan_changes
 
     for stage in result.stages:
         for new in stage.apply:
@@ -729,12 +719,7 @@ def _sync_waves(result: Any, workspace: Any, paths: list[str], err: Console) -> 
     changes, findings = plan_changes(workspace, result.conversion)
     for finding in findings:
         err.print(str(finding), markup=False)
-    try:
-        write_atomically(changes, [Path(p) for p in paths if p != "-"])
-    except WriteFailed as exc:
-        err.print(f"authn-migrate: nothing written: {exc}", style="bold red", markup=False)
-        raise typer.Exit(ExitCode.INPUT_ERROR) from None
-    err.print(f"rewrote {len(changes)} file(s) with sync waves", markup=False)
+    _write_files(changes, paths, err, " with sync waves")
 
 
 def _plan_status(workspace: Any, config: Config) -> None:
@@ -879,7 +864,6 @@ def tls_check_command(
 
 
 def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool) -> None:
-    from migrate.convert.apply import WriteFailed, write_atomically
     from migrate.render.table import finding_text
     from migrate.tlsfix import fix
 
@@ -890,13 +874,21 @@ def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool
     if not write:
         sys.stdout.write("".join(change.diff() for change in changes))
         raise typer.Exit(ExitCode.FOUND if changes else ExitCode.OK)
+    _write_files(changes, paths, err)
+    raise typer.Exit(ExitCode.OK)
+
+
+def _write_files(changes: list[Any], paths: list[str], err: Console, what: str = "") -> None:
+    """Write planned file changes atomically under the given paths; a failure writes nothing
+    and exits 2."""
+    from migrate.convert.apply import WriteFailed, write_atomically
+
     try:
         write_atomically(changes, [Path(p) for p in paths if p != "-"])
     except WriteFailed as exc:
         err.print(f"authn-migrate: nothing written: {exc}", style="bold red", markup=False)
         raise typer.Exit(ExitCode.INPUT_ERROR) from None
-    err.print(f"rewrote {len(changes)} file(s)", markup=False)
-    raise typer.Exit(ExitCode.OK)
+    err.print(f"rewrote {len(changes)} file(s){what}", markup=False)
 
 
 def _width() -> int | None:

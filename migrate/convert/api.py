@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 
 from migrate.convert.apply import FileChange, plan_changes
 from migrate.convert.model import Conversion, ConvertOptions
-from migrate.convert.prove import generated_resources, prove
+from migrate.convert.prove import states
 from migrate.convert.run import convert_workspace
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Severity
 from migrate.semantics.equivalence import Change
-from migrate.semantics.side import Settings, Side
 from migrate.tlscheck import regressions, tls_check
-from migrate.verify import VerifyOptions, VerifyReport
+from migrate.verify import VerifyOptions, VerifyReport, verify_sides
 from migrate.workspace import Workspace, WorkspaceOptions, open_workspace
 
 
@@ -61,23 +60,12 @@ def convert_paths(
     (`split`: new resources in files of their own)."""
     workspace = open_workspace(paths, workspace_options, stdin=stdin)
     conversion = convert_workspace(workspace, options)
-    report = prove(workspace, conversion, verify_options)
+    verify_options = verify_options or VerifyOptions()
+    before, after = states(workspace, conversion, verify_options)
+    report = verify_sides(
+        before, after, workspace.inventory, verify_options, findings=list(conversion.findings)
+    )
     changes, findings = plan_changes(workspace, conversion, split=split)
-    findings += tls_regressions(workspace, conversion, verify_options)
+    # client/server pairs the conversion turns from OK to CONFLICT (§E)
+    findings += regressions(tls_check(workspace, side=before), tls_check(workspace, side=after))
     return ConvertResult(workspace, conversion, report, changes, findings)
-
-
-def tls_regressions(
-    workspace: Workspace, conversion: Conversion, options: VerifyOptions | None = None
-) -> list[Finding]:
-    """Client/server pairs the conversion turns from OK to CONFLICT (§E)."""
-    settings = Settings(
-        version=(options or VerifyOptions()).version, root_namespace=workspace.root_namespace
-    )
-    converted = {id(e.policy) for e in conversion.converted}
-    after = Side.build(
-        settings,
-        [p for p in workspace.alpha if id(p) not in converted],
-        [*workspace.beta, *generated_resources(conversion)],
-    )
-    return regressions(tls_check(workspace), tls_check(workspace, side=after))

@@ -35,16 +35,24 @@ def generated_resources(conversion: Conversion) -> list[BetaResource]:
     return models
 
 
-def prove(
-    workspace: Workspace, conversion: Conversion, options: VerifyOptions | None = None
-) -> VerifyReport:
-    """Compare the workspace as it is with the workspace after the conversion."""
-    options = options or VerifyOptions()
+def states(
+    workspace: Workspace, conversion: Conversion, options: VerifyOptions
+) -> tuple[Side, Side]:
+    """The resources in force before and after the conversion (new resources validated)."""
     settings = Settings(version=options.version, root_namespace=workspace.root_namespace)
     converted = {id(e.policy) for e in conversion.converted}
     remaining = [p for p in workspace.alpha if id(p) not in converted]
     before = Side.build(settings, workspace.alpha, workspace.beta)
     after = Side.build(settings, remaining, [*workspace.beta, *generated_resources(conversion)])
+    return before, after
+
+
+def prove(
+    workspace: Workspace, conversion: Conversion, options: VerifyOptions | None = None
+) -> VerifyReport:
+    """Compare the workspace as it is with the workspace after the conversion."""
+    options = options or VerifyOptions()
+    before, after = states(workspace, conversion, options)
     return verify_sides(
         before, after, workspace.inventory, options, findings=list(conversion.findings)
     )
