@@ -477,13 +477,9 @@ def _write(result: Any, paths: list[str], out_dir: Path | None, err: Console) ->
         err.print("nothing written: the proof did not succeed (see above)", style="bold red")
         return
     if out_dir is not None:
-        for change in result.changes:
-            target = out_dir / change.display
-            if change.new is None:
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(change.data())
-        err.print(f"wrote {len(result.changes)} file(s) under {out_dir}")
+        from migrate.convert.apply import mirrored
+
+        _write_files(mirrored(result.changes, out_dir), [str(out_dir)], err, f" under {out_dir}")
         return
     _write_files(result.changes, paths, err)
 

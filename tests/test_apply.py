@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from migrate.cli import app
 from migrate.convert.api import convert_paths
 from migrate.convert.apply import WriteFailed, write_atomically
 
@@ -40,11 +43,77 @@ def test_link_leaving_the_roots_is_not_written(tmp_path: Path) -> None:
     assert (outside / "p.yaml").read_bytes() == before
 
 
-def test_a_failed_staging_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """If any file cannot be staged, no file is replaced and no staging file remains."""
-    for name in ("a.yaml", "b.yaml"):
-        shutil.copy(CASE, tmp_path / name)
-    (tmp_path / "b.yaml").write_text(CASE.read_text().replace("shop", "other"))
+def _two_files(folder: Path) -> list[Path]:
+    """Two policy files in `folder` that both convert."""
+    first, second = folder / "a.yaml", folder / "b.yaml"
+    shutil.copy(CASE, first)
+    second.write_text(CASE.read_text().replace("shop", "other"))
+    return [first, second]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda p: p.write_text(p.read_text() + "# edited\n"), id="content-changed"),
+        pytest.param(lambda p: p.write_bytes(p.read_bytes().upper()), id="same-size-changed"),
+        pytest.param(lambda p: p.unlink(), id="deleted"),
+    ],
+)
+def test_a_file_edited_since_it_was_read_is_not_overwritten(
+    tmp_path: Path, edit: Callable[[Path], object]
+) -> None:
+    """A concurrent edit of any target stops the write: no file is replaced, nothing staged."""
+    first, second = _two_files(tmp_path)
+    result = convert_paths([str(tmp_path)])
+    edit(second)
+    after_edit = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(WriteFailed, match=r"b\.yaml changed on disk since it was read"):
+        write_atomically(result.changes, [tmp_path])
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == after_edit
+    assert first.read_bytes() == CASE.read_bytes()
+
+
+def test_a_new_file_created_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
+    """With --split, a file that appeared where a new resource goes is left as it is."""
+    shutil.copy(CASE, tmp_path / "p.yaml")
+    result = convert_paths([str(tmp_path)], split=True)
+    created = next(c.path for c in result.changes if c.old is None)
+    created.write_text("# someone else's\n")
+    with pytest.raises(WriteFailed, match="was created since it was read"):
+        write_atomically(result.changes, [tmp_path])
+    assert created.read_text() == "# someone else's\n"
+    assert (tmp_path / "p.yaml").read_bytes() == CASE.read_bytes()
+
+
+def test_stale_staging_files_are_removed_by_the_next_write(tmp_path: Path) -> None:
+    """Staging files a killed run left are removed; other hidden files are kept."""
+    shutil.copy(CASE, tmp_path / "p.yaml")
+    leftovers = [".p.yaml.k3x_9a0b.authn-migrate", ".other.yaml.abcdefgh.authn-migrate"]
+    for name in leftovers:
+        (tmp_path / name).write_text("partial")
+    kept = [".p.yaml.authn-migrate", ".notes", ".p.yaml.TOOLONG99.authn-migrate"]
+    for name in kept:
+        (tmp_path / name).write_text("mine")
+    write_atomically(convert_paths([str(tmp_path)]).changes, [tmp_path])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.yaml", *kept])
+
+
+@pytest.mark.parametrize(
+    ("failure", "raised"),
+    [
+        pytest.param(OSError(28, "No space left on device"), WriteFailed, id="disk-full"),
+        pytest.param(KeyboardInterrupt(), KeyboardInterrupt, id="interrupted"),
+    ],
+)
+def test_a_failed_staging_writes_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: BaseException,
+    raised: type[BaseException],
+) -> None:
+    """If staging the second file fails or is interrupted, no file is replaced and no staging
+    file remains."""
+    _two_files(tmp_path)
     result = convert_paths([str(tmp_path)])
     assert len(result.changes) == 2
     originals = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -54,10 +123,37 @@ def test_a_failed_staging_writes_nothing(tmp_path: Path, monkeypatch: pytest.Mon
     def failing_fsync(fd: int) -> None:
         calls.append(fd)
         if len(calls) == 2:
-            raise OSError(28, "No space left on device")
+            raise failure
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", failing_fsync)
-    with pytest.raises(WriteFailed, match="No space left"):
+    with pytest.raises(raised):
         write_atomically(result.changes, [tmp_path])
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == originals
+
+
+@pytest.mark.parametrize(
+    ("given", "mirrored_at"),
+    [
+        pytest.param("repo", "repo/p.yaml", id="relative"),
+        pytest.param("../outside/repo", "{tmp}/outside/repo/p.yaml", id="dot-dot"),
+        pytest.param("{tmp}/outside/repo", "{tmp}/outside/repo/p.yaml", id="absolute"),
+    ],
+)
+def test_out_dir_keeps_every_file_inside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str, mirrored_at: str
+) -> None:
+    """--out-dir writes below the folder, whatever the path given, and leaves originals alone."""
+    work = tmp_path / "work"
+    for repo in (work / "repo", tmp_path / "outside" / "repo"):
+        repo.mkdir(parents=True)
+        shutil.copy(CASE, repo / "p.yaml")
+    monkeypatch.chdir(work)
+    result = CliRunner().invoke(app, ["convert", given.format(tmp=tmp_path), "--out-dir", "mirror"])
+    assert result.exit_code == 0, result.output
+    relative = mirrored_at.format(tmp=str(tmp_path).lstrip("/"))
+    assert "PeerAuthentication" in (work / "mirror" / relative).read_text()
+    written = [
+        p for p in tmp_path.rglob("*") if p.is_file() and p.read_bytes() != CASE.read_bytes()
+    ]
+    assert written == [work / "mirror" / relative]

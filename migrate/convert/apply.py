@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
 
 from migrate.convert.kustomize import list_files
 from migrate.convert.model import Conversion, NewResource
@@ -32,6 +33,8 @@ class FileChange:
     old: str | None
     new: str | None
     source: SourceText
+    check_unchanged: bool = True
+    """Refuse to write when the file on disk no longer holds `old` (a concurrent edit)."""
 
     def diff(self) -> str:
         """A unified diff of the change, paths as the user gave them."""
@@ -200,31 +203,92 @@ class WriteFailed(MigrateError):
     """A file could not be written; nothing was renamed into place."""
 
 
-def write_atomically(changes: list[FileChange], roots: list[Path]) -> None:
-    """Stage every new content next to its target, fsync, then rename all into place, then
-    remove the files the conversion emptied.
+STAGING_SUFFIX = ".authn-migrate"
+_STAGING_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(STAGING_SUFFIX))
+"""A staging file of ours: `tempfile.mkstemp(prefix=".NAME.", suffix=STAGING_SUFFIX)`."""
 
-    Nothing is written through a link leaving the given roots; if staging any file fails,
-    no file is replaced."""
-    staged: list[tuple[Path, Path]] = []
-    removed: list[Path] = []
+
+def write_atomically(changes: list[FileChange], roots: list[Path]) -> None:
+    """Stage every new content next to its target and fsync it; check that no target changed
+    on disk since it was read; then rename all into place and remove the files the
+    conversion emptied.
+
+    Nothing is written through a link leaving the given roots. If staging any file fails, or
+    a target was edited meanwhile, no file is replaced. A process killed at any moment leaves
+    each file whole, old or new; the staging files it leaves are removed by the next write to
+    their folder."""
+    targets = [(change, _checked_target(change.path, roots)) for change in changes]
+    for directory in sorted({target.parent for _, target in targets}):
+        remove_stale_staging(directory)
+    staged: dict[Path, Path] = {}
     try:
-        for change in changes:
-            target = _checked_target(change.path, roots)
-            if change.new is None:
-                removed.append(target)
-            else:
-                staged.append((_stage(change, target), target))
-    except OSError as exc:
-        for temp, _ in staged:
+        for change, target in targets:
+            if change.new is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                staged[target] = _stage(change, target)
+        for change, target in targets:
+            _check_unchanged(change, target)
+    except BaseException as exc:
+        for temp in staged.values():
             temp.unlink(missing_ok=True)
-        raise WriteFailed(f"cannot stage a new version of a file: {exc}") from exc
-    for temp, target in staged:
-        os.replace(temp, target)
-    for target in removed:
-        target.unlink(missing_ok=True)
-    for directory in {target.parent for _, target in staged} | {t.parent for t in removed}:
+        if isinstance(exc, OSError):
+            raise WriteFailed(f"cannot stage a new version of a file: {exc}") from exc
+        raise
+    for change, target in targets:
+        if change.new is None:
+            target.unlink(missing_ok=True)
+        else:
+            os.replace(staged[target], target)
+    for directory in sorted({target.parent for _, target in targets}):
         _fsync_directory(directory)
+
+
+def mirrored(changes: list[FileChange], out_dir: Path) -> list[FileChange]:
+    """The changes redirected into a mirror tree under `out_dir` (files the conversion
+    removes are left out). Paths shown relative keep their layout; a path with `..` or an
+    absolute one is mirrored by its absolute location, so nothing lands outside `out_dir`."""
+    return [
+        replace(change, path=out_dir / _mirror_path(change), check_unchanged=False)
+        for change in changes
+        if change.new is not None
+    ]
+
+
+def _mirror_path(change: FileChange) -> Path:
+    shown = PurePosixPath(change.display)
+    if not shown.is_absolute() and ".." not in shown.parts:
+        return Path(shown)
+    return Path(*change.path.resolve().parts[1:])
+
+
+def remove_stale_staging(directory: Path) -> list[Path]:
+    """Remove the staging files an interrupted write left in `directory`; return them."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return []
+    stale = [
+        Path(entry.path)
+        for entry in entries
+        if _STAGING_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+    ]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
+def _check_unchanged(change: FileChange, target: Path) -> None:
+    """Refuse to replace a file edited (or created) by someone else since it was read."""
+    if not change.check_unchanged:
+        return
+    try:
+        current: bytes | None = target.read_bytes()
+    except FileNotFoundError:
+        current = None
+    expected = None if change.old is None else change.source.encode(change.old)
+    if current != expected:
+        what = "was created" if change.old is None else "changed on disk"
+        raise WriteFailed(f"{change.display} {what} since it was read; not overwritten")
 
 
 def _checked_target(path: Path, roots: list[Path]) -> Path:
@@ -237,7 +301,7 @@ def _checked_target(path: Path, roots: list[Path]) -> Path:
 def _stage(change: FileChange, target: Path) -> Path:
     mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
     handle, name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".authn-migrate", dir=target.parent
+        prefix=f".{target.name}.", suffix=STAGING_SUFFIX, dir=target.parent
     )
     try:
         with os.fdopen(handle, "wb") as stream:
