@@ -447,6 +447,8 @@ def convert_command(
         api_version=api_version,
     )
     api_version = config.get("api-version") or "security.istio.io/v1beta1"
+    if write and not (check or out_dir):
+        _finish_interrupted(paths)
     result = convert_paths(
         paths,
         _workspace_options(config),
@@ -679,6 +681,8 @@ def plan_command(
         inventory=inventory,
         istio_version=istio_version,
     )
+    if sync_waves:
+        _finish_interrupted(paths)
     workspace = open_workspace(paths, _workspace_options(config))
     if status:
         _plan_status(workspace, config)
@@ -799,6 +803,8 @@ def tls_check_command(
     config = _configured(
         paths, show_config, root_namespace=root_namespace, namespace=namespace, inventory=inventory
     )
+    if fix and write:
+        _finish_interrupted(paths)
     workspace = open_workspace(paths, _workspace_options(config))
     if fix:
         _tls_fix(workspace, None if auto_mtls is None else auto_mtls == "on", paths, write=write)
@@ -872,6 +878,14 @@ def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool
         raise typer.Exit(ExitCode.FOUND if changes else ExitCode.OK)
     _write_files(changes, paths, err)
     raise typer.Exit(ExitCode.OK)
+
+
+def _finish_interrupted(paths: list[str]) -> None:
+    """Complete a write that a killed run committed, before the files are read again."""
+    from migrate.convert.journal import finish_interrupted
+
+    for note in finish_interrupted([Path(p) for p in paths if p != "-"]):
+        Console(stderr=True, soft_wrap=True).print(f"note: {note}", markup=False)
 
 
 def _write_files(changes: list[Any], paths: list[str], err: Console, what: str = "") -> None:

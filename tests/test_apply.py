@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from migrate.cli import app
 from migrate.convert.api import convert_paths
 from migrate.convert.apply import WriteFailed, write_atomically
+from migrate.convert.journal import JOURNAL_NAME, finish_interrupted
 
 CASE = Path(__file__).resolve().parent / "cases" / "convert" / "namespace-strict.yaml"
 
@@ -157,3 +158,85 @@ def test_out_dir_keeps_every_file_inside_it(
         p for p in tmp_path.rglob("*") if p.is_file() and p.read_bytes() != CASE.read_bytes()
     ]
     assert written == [work / "mirror" / relative]
+
+
+def _killed_between_renames(folder: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Two files converted in `folder` by a write that dies after its first file is renamed
+    (the first rename records the journal)."""
+    files = _two_files(folder)
+    result = convert_paths([str(folder)])
+    real_replace = os.replace
+    calls = []
+
+    def dying_replace(source: Path, target: Path) -> None:
+        calls.append(target)
+        if len(calls) == 3:
+            raise SystemExit("killed")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", dying_replace)
+    with pytest.raises(SystemExit):
+        write_atomically(result.changes, [folder])
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert "PeerAuthentication" in files[0].read_text()
+    assert files[1].read_bytes() != files[0].read_bytes()
+    assert (folder / JOURNAL_NAME).exists()
+    return files
+
+
+def test_a_rerun_completes_a_write_killed_between_renames(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """convert --write first puts the staged files of the killed write in place, so the
+    half-migrated tree is never read as the starting point."""
+    files = _killed_between_renames(in_tmp, monkeypatch)
+    result = CliRunner().invoke(app, ["convert", "--write", "."])
+    assert result.exit_code == 0, result.output
+    assert "note: completed an interrupted write: 1 more file(s) put in place" in result.output
+    assert "rewrote 0 file(s)" in result.output
+    assert all("PeerAuthentication" in f.read_text() for f in files)
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["a.yaml", "b.yaml"]
+
+
+def test_a_file_edited_after_a_killed_write_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Completing a killed write skips a file edited since, says so, and removes the journal."""
+    files = _killed_between_renames(tmp_path, monkeypatch)
+    files[1].write_text("# my edit\n")
+    notes = finish_interrupted([tmp_path])
+    assert notes == [
+        "completed an interrupted write: 0 more file(s) put in place",
+        f"{files[1]} changed after the interrupted write; left as it is",
+    ]
+    assert files[1].read_text() == "# my edit\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml", "b.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("journal", "note"),
+    [
+        pytest.param(
+            '{"version": 1, "entries": [{"target": "{outside}", "staged": "{staged}", '
+            '"old": null, "new": null}]}',
+            "not below the given paths or not staged by authn-migrate; skipped",
+            id="target-outside",
+        ),
+        pytest.param("{not json", "not a write journal of authn-migrate", id="malformed"),
+        pytest.param('{"version": 7}', "not a write journal of authn-migrate", id="version"),
+    ],
+)
+def test_a_planted_journal_moves_nothing(tmp_path: Path, journal: str, note: str) -> None:
+    """A journal the repository brings cannot replace a file outside the given paths."""
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("mine\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    staged = repo / ".outside.yaml.abcdefgh.authn-migrate"
+    staged.write_text("theirs\n")
+    (repo / JOURNAL_NAME).write_text(
+        journal.replace("{outside}", str(outside)).replace("{staged}", str(staged))
+    )
+    notes = finish_interrupted([repo])
+    assert any(note in n for n in notes), notes
+    assert outside.read_text() == "mine\n"

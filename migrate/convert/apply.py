@@ -7,12 +7,23 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
+from migrate.convert.journal import (
+    STAGING_NAME,
+    STAGING_SUFFIX,
+    Entry,
+    commit,
+    digest,
+    finish_interrupted,
+    fsync_directory,
+    inside,
+    journal_folder,
+    read_or_none,
+)
 from migrate.convert.kustomize import list_files
 from migrate.convert.model import Conversion, NewResource
 from migrate.errors import MigrateError
@@ -203,44 +214,58 @@ class WriteFailed(MigrateError):
     """A file could not be written; nothing was renamed into place."""
 
 
-STAGING_SUFFIX = ".authn-migrate"
-_STAGING_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(STAGING_SUFFIX))
-"""A staging file of ours: `tempfile.mkstemp(prefix=".NAME.", suffix=STAGING_SUFFIX)`."""
-
-
 def write_atomically(changes: list[FileChange], roots: list[Path]) -> None:
     """Stage every new content next to its target and fsync it; check that no target changed
-    on disk since it was read; then rename all into place and remove the files the
-    conversion emptied.
+    on disk since it was read; record the write in a journal (the commit point); then rename
+    all into place, remove the files the conversion emptied, and drop the journal.
 
-    Nothing is written through a link leaving the given roots. If staging any file fails, or
-    a target was edited meanwhile, no file is replaced. A process killed at any moment leaves
-    each file whole, old or new; the staging files it leaves are removed by the next write to
-    their folder."""
+    Nothing is written through a link leaving the given roots. If staging fails, a target was
+    edited meanwhile, or the process dies before the journal is recorded, no file is
+    replaced; if it dies after, the next write completes the renames (`finish_interrupted`).
+    Staging files of an interrupted run are removed from the folders written to."""
     targets = [(change, _checked_target(change.path, roots)) for change in changes]
-    for directory in sorted({target.parent for _, target in targets}):
+    if not targets:
+        return
+    folder = journal_folder(roots)
+    finish_interrupted(roots)
+    for directory in sorted({folder} | {target.parent for _, target in targets}):
         remove_stale_staging(directory)
     staged: dict[Path, Path] = {}
     try:
-        for change, target in targets:
-            if change.new is not None:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                staged[target] = _stage(change, target)
-        for change, target in targets:
-            _check_unchanged(change, target)
+        entries = [_staged_entry(change, target, staged) for change, target in targets]
+        for directory in sorted({target.parent for _, target in targets}):
+            fsync_directory(directory)
+        journal = commit(entries, folder)
     except BaseException as exc:
         for temp in staged.values():
             temp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise WriteFailed(f"cannot stage a new version of a file: {exc}") from exc
         raise
-    for change, target in targets:
-        if change.new is None:
-            target.unlink(missing_ok=True)
+    for entry in entries:
+        if entry.staged is None:
+            entry.target.unlink(missing_ok=True)
         else:
-            os.replace(staged[target], target)
+            os.replace(entry.staged, entry.target)
     for directory in sorted({target.parent for _, target in targets}):
-        _fsync_directory(directory)
+        fsync_directory(directory)
+    journal.unlink(missing_ok=True)
+    fsync_directory(folder)
+
+
+def _staged_entry(change: FileChange, target: Path, staged: dict[Path, Path]) -> Entry:
+    """Stage one change (a removal stages nothing) and check its target is as it was read."""
+    if change.new is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged[target] = _stage(change, target)
+    current = read_or_none(target)
+    if change.check_unchanged:
+        expected = None if change.old is None else change.source.encode(change.old)
+        if current != expected:
+            what = "was created" if change.old is None else "changed on disk"
+            raise WriteFailed(f"{change.display} {what} since it was read; not overwritten")
+    new = None if change.new is None else digest(change.data())
+    return Entry(target, staged.get(target), digest(current), new)
 
 
 def mirrored(changes: list[FileChange], out_dir: Path) -> list[FileChange]:
@@ -270,30 +295,16 @@ def remove_stale_staging(directory: Path) -> list[Path]:
     stale = [
         Path(entry.path)
         for entry in entries
-        if _STAGING_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+        if STAGING_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
     ]
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
 
 
-def _check_unchanged(change: FileChange, target: Path) -> None:
-    """Refuse to replace a file edited (or created) by someone else since it was read."""
-    if not change.check_unchanged:
-        return
-    try:
-        current: bytes | None = target.read_bytes()
-    except FileNotFoundError:
-        current = None
-    expected = None if change.old is None else change.source.encode(change.old)
-    if current != expected:
-        what = "was created" if change.old is None else "changed on disk"
-        raise WriteFailed(f"{change.display} {what} since it was read; not overwritten")
-
-
 def _checked_target(path: Path, roots: list[Path]) -> Path:
     real = path.resolve() if path.exists() else path.parent.resolve() / path.name
-    if not any(real == r or r in real.parents for r in (root.resolve() for root in roots)):
+    if not inside(real, roots):
         raise WriteFailed(f"{path} resolves outside the given paths; not written")
     return real
 
@@ -313,14 +324,3 @@ def _stage(change: FileChange, target: Path) -> Path:
         Path(name).unlink(missing_ok=True)
         raise
     return Path(name)
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        handle = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
