@@ -1,0 +1,63 @@
+"""Whole repositories for the hardening tests: generated meshes, snapshots of every file's
+bytes, and the CLI run as a separate process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATOR = ROOT / "benchmarks" / "generate.py"
+EXAMPLES = ROOT / "examples"
+
+
+def generate_repo(
+    out: Path, *, namespaces: int, services: int, policies: int, seed: int = 1
+) -> Path:
+    """Write the alpha side of a synthetic mesh repository (benchmarks/generate.py) to `out`."""
+    subprocess.run(
+        [
+            sys.executable,
+            str(GENERATOR),
+            *("--namespaces", str(namespaces), "--services-per-namespace", str(services)),
+            *("--policies", str(policies), "--path-conditions", "4", "--seed", str(seed)),
+            *("--out", str(out), "--side", "alpha"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def snapshot(tree: Path) -> dict[str, bytes]:
+    """Every regular file below `tree` (hidden ones included), by relative path."""
+    return {
+        path.relative_to(tree).as_posix(): path.read_bytes()
+        for path in sorted(tree.rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    }
+
+
+BOOT = (
+    "import sys; del sys.path[0]; sys.argv[0] = 'authn-migrate'; "
+    "from migrate.cli import main; main()"
+)
+"""As the console script starts: the working directory (maybe a scanned repository) is not
+put on the import path, unlike `python -m`."""
+
+
+def cli_command(*args: str) -> list[str]:
+    """The command line that runs authn-migrate with `args` in a fresh interpreter."""
+    return [sys.executable, "-c", BOOT, *args]
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run authn-migrate as its own process in `cwd`, capturing its output as bytes."""
+    environment = {**os.environ, **(env or {})}
+    return subprocess.run(
+        cli_command(*args), cwd=cwd, env=environment, capture_output=True, check=False
+    )
