@@ -232,6 +232,11 @@ def _syntax_error(
     where = _mark_location(text.path, exc)
     if _TEMPLATE.search(text.text):
         return [], [_template_note(text)], True
+    if isinstance(exc, yaml.reader.ReaderError):  # no mark: locate the character itself
+        offset = text.text.find(chr(exc.character))
+        line = text.text.count("\n", 0, offset) + 1
+        where = Location(text.path, line, offset - text.text.rfind("\n", 0, offset))
+        exc = yaml.YAMLError(f"unacceptable character #x{exc.character:04x}: {exc.reason}")
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     message = f"{problem} ({context})" if context else str(problem)

@@ -192,7 +192,13 @@ def verify_sides(
         try:
             causes, evaluated = compare(groups, before.settings)
         except UnsupportedPattern as exc:
-            findings.append(_cannot_prove("AM302", f"regex {exc.pattern!r}: {exc.reason}"))
+            findings.append(
+                _cannot_prove(
+                    "AM302",
+                    f"regex {exc.pattern!r}: {exc.reason}",
+                    _regex_location(exc.pattern, before, after),
+                )
+            )
     return VerifyReport(
         causes=causes,
         findings=sort_findings(findings),
@@ -260,8 +266,18 @@ def _incomplete(unseen: list[Site]) -> list[Finding]:
     ]
 
 
-def _cannot_prove(code: str, message: str) -> Finding:
-    return Finding(code, Severity.ERROR, f"cannot prove equivalence: {message}", Location(""))
+def _cannot_prove(code: str, message: str, where: Location) -> Finding:
+    return Finding(code, Severity.ERROR, f"cannot prove equivalence: {message}", where)
+
+
+def _regex_location(pattern: str, *sides: Side) -> Location:
+    """Where a trigger-rule regex is written (the first place), for a finding about it."""
+    for policy in (p for side in sides for p in side.alpha):
+        for rule in (r for jwt in policy.origins for r in jwt.trigger_rules):
+            for match in (*rule.excluded, *rule.included):
+                if match.how == "regex" and match.value == pattern:
+                    return match.location
+    return Location("")
 
 
 __all__ = ["VerifyOptions", "VerifyReport", "verify_paths", "verify_sides", "verify_tree"]

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 from migrate.convert.apply import FileChange, plan_changes
 from migrate.convert.model import Conversion, ConvertOptions
-from migrate.convert.prove import states
+from migrate.convert.prove import proof, states
 from migrate.convert.run import convert_workspace
 from migrate.exitcodes import ExitCode
-from migrate.findings import Finding, Severity
+from migrate.findings import Finding, Severity, sort_findings
 from migrate.semantics.equivalence import Change
 from migrate.tlscheck import regressions, tls_check
-from migrate.verify import VerifyOptions, VerifyReport, verify_sides
+from migrate.verify import VerifyOptions, VerifyReport
 from migrate.workspace import Workspace, WorkspaceOptions, open_workspace
 
 
@@ -29,11 +29,14 @@ class ConvertResult:
 
     @property
     def blocked(self) -> bool:
-        """True when nothing may be written: a looser difference not accepted, or no proof."""
+        """True when nothing may be written: a looser difference not accepted, no proof, or a
+        file of the proven result that cannot be rewritten (writing the others would leave a
+        state that was never proven)."""
         proof_failed = any(
             f.severity is Severity.ERROR and f.code.startswith("AM3") for f in self.report.findings
         )
-        return proof_failed or self.report.count(Change.LOOSER) > 0
+        unwritable = any(f.severity is Severity.ERROR and f.code == "AM410" for f in self.findings)
+        return proof_failed or unwritable or self.report.count(Change.LOOSER) > 0
 
     def exit_code(self, *, check: bool = False) -> ExitCode:
         """3 if looser, 2 on input errors or refused policies, 1 with --check when files
@@ -62,9 +65,10 @@ def convert_paths(
     conversion = convert_workspace(workspace, options)
     verify_options = verify_options or VerifyOptions()
     before, after = states(workspace, conversion, verify_options)
-    report = verify_sides(
-        before, after, workspace.inventory, verify_options, findings=list(conversion.findings)
-    )
+    report = proof(before, after, workspace, conversion, verify_options)
+    # what could not be read, parsed or validated: shown, and exit 2 (README, exit codes)
+    problems = [f for f in workspace.findings if f.severity is not Severity.NOTE]
+    report.findings = sort_findings(list(dict.fromkeys([*problems, *report.findings])))
     changes, findings = plan_changes(workspace, conversion, split=split)
     # client/server pairs the conversion turns from OK to CONFLICT (§E)
     findings += regressions(tls_check(workspace, side=before), tls_check(workspace, side=after))

@@ -8,7 +8,7 @@ import json
 
 from migrate.convert.model import Conversion
 from migrate.errors import InternalError
-from migrate.findings import Severity
+from migrate.findings import Severity, sort_findings
 from migrate.load import Document, Origin
 from migrate.model.beta import KINDS, BetaResource, build_beta
 from migrate.semantics.side import Settings, Side
@@ -53,6 +53,16 @@ def prove(
     """Compare the workspace as it is with the workspace after the conversion."""
     options = options or VerifyOptions()
     before, after = states(workspace, conversion, options)
-    return verify_sides(
-        before, after, workspace.inventory, options, findings=list(conversion.findings)
-    )
+    return proof(before, after, workspace, conversion, options)
+
+
+def proof(
+    before: Side, after: Side, workspace: Workspace, conversion: Conversion, options: VerifyOptions
+) -> VerifyReport:
+    """The comparison of the two states, with the conversion's findings added to it.
+
+    A policy the conversion refused stays in force on both sides, so its error does not keep
+    the engine from comparing the rest (which would leave the other conversions unproven)."""
+    report = verify_sides(before, after, workspace.inventory, options)
+    report.findings = sort_findings([*conversion.findings, *report.findings])
+    return report

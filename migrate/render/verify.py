@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from migrate.findings import has_errors
 from migrate.render.data import finding_data
 from migrate.render.table import finding_text
 from migrate.semantics.equivalence import Cause, Change
@@ -24,6 +25,8 @@ _STYLE = {
 def headline(report: VerifyReport) -> str:
     """One line: the verdict and the number of causes of each class."""
     counts = {c: sum(1 for x in report.causes if x.change is c) for c in Change}
+    if not report.causes and report.evaluated == 0 and has_errors(report.findings):
+        return "NOT PROVED: the errors above kept the engine from comparing anything"
     if not report.causes:
         return "EQUIVALENT: every request is treated the same"
     parts = [f"{n} {c.value}" for c, n in counts.items() if n]
