@@ -476,7 +476,10 @@ def convert_command(
 
 def _write(result: Any, paths: list[str], out_dir: Path | None, err: Console) -> None:
     if result.blocked:
-        err.print("nothing written: the proof did not succeed (see above)", style="bold red")
+        err.print(
+            "nothing written: the proof did not succeed, or a file cannot be rewritten (see above)",
+            style="bold red",
+        )
         return
     if out_dir is not None:
         from migrate.convert.apply import mirrored

@@ -78,7 +78,8 @@ CODES: dict[str, Code] = {
         Code(
             "AM101",
             "resource does not match its schema",
-            "Correct the field named; Istio's validation webhook would reject the resource.",
+            "Correct the field named; Istio's validation webhook (or, for a Service or workload "
+            "field authn-migrate reads, the API server) would reject the resource.",
         ),
         Code(
             "AM102",
@@ -155,7 +156,8 @@ CODES: dict[str, Code] = {
         Code(
             "AM410",
             "file cannot be rewritten in place",
-            "Stream the new resources with -o yaml and edit the file by hand.",
+            "Nothing is written, since the proven result would be half written: fix the input "
+            "errors of the file, or stream the new resources with -o yaml and edit it by hand.",
         ),
         Code(
             "AM501",

@@ -14,6 +14,7 @@ import yaml
 from migrate.findings import Finding, Severity
 from migrate.load import Document, Origin
 from migrate.model.fields import labels
+from migrate.validate import validate_inventory_document
 
 DEFAULT_ROOT_NAMESPACE = "istio-system"
 
@@ -198,6 +199,7 @@ def is_namespaced(doc: Document) -> bool:
 
 def add_to_inventory(inventory: Inventory, doc: Document, namespace: str) -> list[Finding]:
     """Record `doc` if it is an inventory kind; return findings about it."""
+    findings = validate_inventory_document(doc)
     kind, group = doc.kind, doc.group
     if kind == "Service" and group == "":
         inventory.services[(namespace, doc.name)] = _service(doc, namespace)
@@ -209,7 +211,7 @@ def add_to_inventory(inventory: Inventory, doc: Document, namespace: str) -> lis
         inventory.destination_rules.append(doc)
     elif kind == "ConfigMap" and group == "" and doc.name == "istio":
         return _mesh_config(inventory, doc)
-    return []
+    return findings
 
 
 def _service(doc: Document, namespace: str) -> Service:

@@ -114,6 +114,18 @@ def validate_document(doc: Document) -> list[Finding]:
     return sort_findings(list(findings))
 
 
+INVENTORY_SCHEMA = "inventory.kubernetes.json"
+
+
+def validate_inventory_document(doc: Document) -> list[Finding]:
+    """AM101 for an inventory document (Service, workload, Namespace...) whose fields that
+    authn-migrate reads have the wrong type (a port that is not a number, ports that are not
+    a list...), which would otherwise be read as absent."""
+    resource = _resource_name(doc)
+    issues = _schema_issues(doc.data, INVENTORY_SCHEMA)
+    return sort_findings(list(dict.fromkeys(_finding(doc, issue, resource) for issue in issues)))
+
+
 def _resource_name(doc: Document) -> str:
     namespace = doc.metadata.get("namespace")
     if isinstance(namespace, str) and namespace:

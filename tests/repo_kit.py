@@ -33,11 +33,12 @@ def generate_repo(
 
 def snapshot(tree: Path) -> dict[str, bytes]:
     """Every regular file below `tree` (hidden ones included), by relative path."""
-    return {
-        path.relative_to(tree).as_posix(): path.read_bytes()
-        for path in sorted(tree.rglob("*"))
-        if path.is_file() and not path.is_symlink()
-    }
+    found = {}
+    for path in sorted(tree.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            with open(path, "rb") as stream:  # not Path.read_bytes, which tests may patch
+                found[path.relative_to(tree).as_posix()] = stream.read()
+    return found
 
 
 BOOT = (

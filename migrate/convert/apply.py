@@ -92,6 +92,7 @@ def plan_changes(
             )
             continue
         try:
+            _check_readable(workspace, loaded)
             changes += _changes(workspace, loaded, entries, by_entry, split=split, shared=shared)
         except RewriteError as exc:
             findings.append(
@@ -104,6 +105,18 @@ def plan_changes(
                 )
             )
     return _merge(changes), findings
+
+
+def _check_readable(workspace: Workspace, loaded: LoadedFile) -> None:
+    """A file with reading errors (a duplicate key, say) is not rewritten: its policies were
+    read with a guess (the last value) that Kubernetes would not make."""
+    for finding in workspace.findings:
+        if (
+            finding.location.path == loaded.source.display
+            and finding.severity is Severity.ERROR
+            and finding.code.startswith("AM0")
+        ):
+            raise RewriteError(f"the file has input errors ({finding.code}); fix them first")
 
 
 @dataclass(slots=True)
