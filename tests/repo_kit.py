@@ -62,3 +62,15 @@ def run_cli(
     return subprocess.run(
         cli_command(*args), cwd=cwd, env=environment, capture_output=True, check=False
     )
+
+
+def git(repo: Path, *args: str) -> None:
+    """Run git in `repo` with a fixed identity."""
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)

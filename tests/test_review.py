@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from repo_kit import git
 
 from migrate.review import FailOn, review
 from migrate.semantics.equivalence import Change
@@ -94,25 +94,14 @@ spec:
 """
 
 
-def _git(repo: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Iterator[Path]:
     """A repository whose first commit holds the app and its alpha policies."""
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     (tmp_path / "app.yaml").write_text(APP)
     (tmp_path / "authn.yaml").write_text(ALPHA)
-    _git(tmp_path, "add", "-A")
-    _git(tmp_path, "commit", "-q", "-m", "base")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "base")
     previous = Path.cwd()
     os.chdir(tmp_path)
     try:
@@ -280,8 +269,8 @@ def test_review_reports_a_client_that_now_conflicts(repo: Path) -> None:
         "metadata: {name: admin, namespace: shop}\n"
         "spec:\n  host: admin\n  trafficPolicy: {tls: {mode: DISABLE}}\n"
     )
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", "permissive")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "permissive")
     (repo / "authn.yaml").write_text(HAND_WRITTEN)
     report = review("HEAD", ["."])
     (finding,) = [f for f in report.findings if f.code == "AM602"]
