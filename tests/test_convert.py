@@ -292,3 +292,26 @@ def test_peer_is_optional_keeps_the_mode_and_says_so(tmp_path: Path) -> None:
     result = convert_paths([str(work)])
     assert [f.code for f in result.conversion.findings] == ["AM405"]
     assert result.conversion.resources[0].data["spec"] == {"mtls": {"mode": "STRICT"}}
+
+
+def test_an_origin_no_real_path_triggers_demands_no_token(tmp_path: Path) -> None:
+    """An origin whose only trigger rule matches no request path (`exact: a`, no slash) adds
+    no DENY rule (only iss-a tokens pass, as in alpha); it used to add one with an empty
+    issuer list, an internal error."""
+    (tmp_path / "p.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: ns}\n"
+        "spec: {selector: {app: web}, ports: [{name: http, port: 80}]}\n---\n"
+        "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+        "metadata: {name: default, namespace: ns}\nspec:\n  origins:\n"
+        "  - jwt: {issuer: iss-a, jwksUri: 'https://k/a'}\n"
+        "  - jwt: {issuer: iss-b, jwksUri: 'https://k/b', triggerRules: "
+        "[{includedPaths: [{exact: a}]}]}\n"
+    )
+    result = convert_paths([str(tmp_path)])
+    assert result.report.count(Change.LOOSER) == 0
+    deny = next(
+        r.data for r in result.conversion.resources if r.data["kind"] == "AuthorizationPolicy"
+    )
+    assert [rule["when"] for rule in deny["spec"]["rules"]] == [
+        [{"key": "request.auth.claims[iss]", "notValues": ["iss-a"]}]
+    ]

@@ -93,7 +93,10 @@ def _rules(
     triggers: tuple[TriggerRule, ...], issuers: list[str], ports: PortScope, allow_stricter: bool
 ) -> list[dict[str, Any]]:
     """DENY rules: on the trigger rules' paths (all paths without rules), a request whose
-    verified token is from none of `issuers`."""
+    verified token is from none of `issuers`; none when no issuer is accepted anywhere (an
+    origin whose trigger rules no real path satisfies, such as `exact: a`, demands nothing)."""
+    if not issuers:
+        return []
     when = [{"key": "request.auth.claims[iss]", "notValues": issuers}]
     operations = (
         [_operation(r, ports, allow_stricter) for r in triggers]
