@@ -19,7 +19,7 @@ from migrate.model.alpha import MtlsMode, Scope
 from migrate.model.beta import KINDS, BetaResource
 from migrate.semantics.equivalence import Change
 from migrate.semantics.side import Settings, Side
-from migrate.tlscheck import Row, regressions, tls_check
+from migrate.tlscheck import tls_regressions
 from migrate.verify import VerifyOptions, VerifyReport, verify_sides
 from migrate.workspace import PolicyEntry, Workspace
 
@@ -83,7 +83,6 @@ class _Planner:
         self.start = Side.build(self.settings, workspace.alpha, workspace.beta)
         security = [r for r in self.conversion.resources if r.data["kind"] in KINDS]
         models = generated_resources(self.conversion)
-        self.start_rows: list[Row] | None = None
         self.models: dict[int, BetaResource] = dict(
             zip((id(r) for r in security), models, strict=True)
         )
@@ -162,10 +161,11 @@ class _Planner:
 
     def conflicts(self, applied: list[NewResource], deleted: Sequence[PolicyEntry]) -> list[str]:
         """Client/server pairs that were OK at the start and conflict in this state (§E)."""
-        if self.start_rows is None:
-            self.start_rows = tls_check(self.workspace, side=self.start)
-        after = tls_check(self.workspace, side=self.state(applied, deleted))
-        return [f"{f.message}; {f.hint}" for f in regressions(self.start_rows, after)]
+        after = self.state(applied, deleted)
+        found = tls_regressions(
+            self.workspace, self.workspace, before_side=self.start, after_side=after
+        )
+        return [f"{f.message}; {f.hint}" for f in found]
 
 
 def _groups(conversion: Conversion) -> dict[str, list[NewResource]]:
