@@ -37,6 +37,8 @@ class Stage:
     delete: list[PolicyEntry] = field(default_factory=list)
     report: VerifyReport | None = None
     notes: list[str] = field(default_factory=list)
+    proven_in: str = ""
+    """The namespace the report covers when the stage changes no other (else all)."""
 
     @property
     def looser(self) -> int:
@@ -83,6 +85,9 @@ class _Planner:
         self.start = Side.build(self.settings, workspace.alpha, workspace.beta)
         security = [r for r in self.conversion.resources if r.data["kind"] in KINDS]
         models = generated_resources(self.conversion)
+        self.waiting: set[str] = set()
+        """Stages found looser: a stage confined to its namespace stays so until a stage
+        that reaches every namespace is applied (the others leave its destinations alone)."""
         self.models: dict[int, BetaResource] = dict(
             zip((id(r) for r in security), models, strict=True)
         )
@@ -93,8 +98,8 @@ class _Planner:
         pending = _order(self.workspace, self.groups, order, only)
         applied: list[NewResource] = []
         while pending:
-            name = self._next_safe(pending, applied, strict=bool(order))
-            if name is None:
+            name, report = self._next_safe(pending, applied, strict=bool(order))
+            if name is None or report is None:
                 result.refused = self._refusal(pending[0], applied)
                 return result
             if name != pending[0]:
@@ -110,8 +115,9 @@ class _Planner:
                 name,
                 list(self.groups[name]),
             )
-            stage.report = self.prove(applied, [])
-            stage.notes = self.conflicts(applied, [])
+            stage.report = report
+            stage.notes = self.conflicts(applied, [], name)
+            stage.proven_in = ",".join(sorted(self._scope(name, []) or ()))
             result.stages.append(stage)
         cleanup = Stage(len(result.stages) + 1, "cleanup", "", [], list(self.conversion.converted))
         cleanup.report = self.prove(applied, self.conversion.converted)
@@ -121,16 +127,23 @@ class _Planner:
 
     def _next_safe(
         self, pending: list[str], applied: list[NewResource], *, strict: bool
-    ) -> str | None:
-        """The first pending stage whose state is no looser; with a user order, only the
-        next one may go."""
+    ) -> tuple[str | None, VerifyReport | None]:
+        """The first pending stage whose state is no looser, with its proof; with a user
+        order, only the next one may go."""
         for name in pending[:1] if strict else pending:
-            if self.prove([*applied, *self.groups[name]], []).count(Change.LOOSER) == 0:
-                return name
-        return None
+            if name in self.waiting:
+                continue
+            report = self.prove([*applied, *self.groups[name]], [], name)
+            if report.count(Change.LOOSER) == 0:
+                if self._scope(name, []) is None:
+                    self.waiting.clear()  # a mesh-wide change: the others may go now
+                return name, report
+            if self._scope(name, []) is not None:
+                self.waiting.add(name)  # stays looser until a mesh-wide stage goes
+        return None, None
 
     def _refusal(self, name: str, applied: list[NewResource]) -> str:
-        report = self.prove([*applied, *self.groups[name]], [])
+        report = self.prove([*applied, *self.groups[name]], [], name)
         cause = next(c for c in report.causes if c.change is Change.LOOSER)
         why = (
             " A mesh-level PeerAuthentication overrides the alpha mTLS of every workload "
@@ -153,19 +166,38 @@ class _Planner:
         ]
         return Side.build(self.settings, alpha, beta)
 
-    def prove(self, applied: list[NewResource], deleted: Sequence[PolicyEntry]) -> VerifyReport:
-        """The state with `applied` added and `deleted` removed, against the start."""
+    def prove(
+        self, applied: list[NewResource], deleted: Sequence[PolicyEntry], stage: str = MESH
+    ) -> VerifyReport:
+        """The state with `applied` added and `deleted` removed, against the start. A stage
+        that only adds resources in one namespace other than the root changes only that
+        namespace's destinations (§B.2, §C): the rest were proven with the stages before, so
+        only it is compared."""
         return verify_sides(
-            self.start, self.state(applied, deleted), self.workspace.inventory, self.options
+            self.start,
+            self.state(applied, deleted),
+            self.workspace.inventory,
+            self.options,
+            namespaces=self._scope(stage, deleted),
         )
 
-    def conflicts(self, applied: list[NewResource], deleted: Sequence[PolicyEntry]) -> list[str]:
+    def conflicts(
+        self, applied: list[NewResource], deleted: Sequence[PolicyEntry], stage: str = MESH
+    ) -> list[str]:
         """Client/server pairs that were OK at the start and conflict in this state (§E)."""
-        after = self.state(applied, deleted)
         found = tls_regressions(
-            self.workspace, self.workspace, before_side=self.start, after_side=after
+            self.workspace,
+            self.workspace,
+            before_side=self.start,
+            after_side=self.state(applied, deleted),
+            namespaces=self._scope(stage, deleted),
         )
         return [f"{f.message}; {f.hint}" for f in found]
+
+    def _scope(self, stage: str, deleted: Sequence[PolicyEntry]) -> set[str] | None:
+        if deleted or stage in (MESH, self.workspace.root_namespace):
+            return None
+        return {stage}
 
 
 def _groups(conversion: Conversion) -> dict[str, list[NewResource]]:

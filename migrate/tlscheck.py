@@ -76,12 +76,14 @@ def tls_regressions(
     *,
     before_side: Side | None = None,
     after_side: Side | None = None,
+    namespaces: set[str] | None = None,
 ) -> list[Finding]:
     """The pairs that turn from OK to CONFLICT between two states (§E), computed only for
     the service ports whose server mode or client rules differ: a status depends on nothing
-    else, so the other pairs (clients x services, the bulk on a large mesh) cannot change."""
-    old = _Table(before, before_side, None)
-    new = _Table(after, after_side, None)
+    else, so the other pairs (clients x services, the bulk on a large mesh) cannot change.
+    `namespaces`: only the services in these (the states differ in nothing else)."""
+    old = _Table(before, before_side, None, namespaces)
+    new = _Table(after, after_side, None, namespaces)
     changed = {k for k, v in new.servers.items() if old.servers.get(k, v)[0] != v[0]}
     olds, news = ({repr(r): r for r in t.rules} for t in (old, new))
     moved = [r for k, r in (olds | news).items() if (k in olds) != (k in news)]
@@ -97,7 +99,13 @@ class _Table:
     """Server modes per service port (computed once) and client modes per client namespace
     that has rules of its own, or for all the others at once (they resolve alike, §E.2)."""
 
-    def __init__(self, workspace: Workspace, side: Side | None, auto_mtls: bool | None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        side: Side | None,
+        auto_mtls: bool | None,
+        namespaces: set[str] | None = None,
+    ) -> None:
         inventory = workspace.inventory
         mesh_auto = inventory.mesh.enable_auto_mtls
         self.auto = auto_mtls if auto_mtls is not None else mesh_auto is not False
@@ -112,7 +120,7 @@ class _Table:
         self.namespaces = sorted(
             inventory.all_namespaces | {w.namespace for w in inventory.workloads}
         )
-        self.servers = _servers(side, inventory)
+        self.servers = _servers(side, inventory, namespaces)
         self._clients: dict[tuple[str | None, str, int], tuple[str, str | None, list[Rule]]] = {}
 
     def rows(
@@ -161,10 +169,17 @@ def _host(key: Key) -> str:
     return f"{key[1]}.{key[0]}.{DOMAIN}"
 
 
-def _servers(side: Side, inventory: Inventory) -> dict[Key, tuple[str, str]]:
-    """The server mode of every service port, and the policy that set it."""
+def _servers(
+    side: Side, inventory: Inventory, namespaces: set[str] | None
+) -> dict[Key, tuple[str, str]]:
+    """The server mode of every service port (in `namespaces`), and the policy that set it."""
     table = {}
-    for (namespace, name), service in inventory.services.items():
+    services = (
+        inventory.services.items()
+        if namespaces is None
+        else [((n, s.name), s) for n in sorted(namespaces) for s in inventory.services_in(n)]
+    )
+    for (namespace, name), service in services:
         found = _server_destinations(inventory, service)
         for port in service.ports:
             table[(namespace, name, port.port)] = _server(side, service, port, found)

@@ -17,7 +17,7 @@ from migrate.semantics.request import (
     Verdict,
 )
 from migrate.semantics.side import Settings
-from migrate.semantics.space import DestinationClass, requests
+from migrate.semantics.space import DestinationClass, requests, unchanged
 
 JWT_REJECTIONS = frozenset(
     {
@@ -100,6 +100,8 @@ def compare(groups: Iterable[DestinationClass], settings: Settings) -> tuple[lis
     causes: dict[tuple[object, ...], Cause] = {}
     evaluated = 0
     for group in groups:
+        if unchanged(group):
+            continue
         for request in requests(group, settings):
             evaluated += 1
             before = decide(group.before, request, settings)
