@@ -314,7 +314,7 @@ def verify_command(
         istio_version=istio_version,
         accept=accept,
     )
-    options = _verify_options(config)
+    options = dataclasses.replace(_verify_options(config), every=every)
     workspace_options = _workspace_options(config)
     if after is None:
         report = verify_tree([before], workspace_options, options)

@@ -32,6 +32,8 @@ class VerifyOptions:
 
     version: tuple[int, int, int] = (1, 5, 0)
     accept: tuple[str, ...] = ()
+    every: bool = False
+    """Keep every differing request (for `--all`), not only each cause's witness and count."""
 
 
 @dataclass(slots=True)
@@ -195,7 +197,7 @@ def verify_sides(
     evaluated = 0
     if not has_errors(findings):
         try:
-            causes, evaluated = compare(groups, before.settings)
+            causes, evaluated = compare(groups, before.settings, every=options.every)
         except UnsupportedPattern as exc:
             findings.append(_cannot_prove("AM302", f"regex {exc.pattern!r}: {exc.reason}"))
     return VerifyReport(
