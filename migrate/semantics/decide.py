@@ -8,12 +8,14 @@ the RBAC filters (ยงB.4). With only alpha or only beta resources it reduces to ย
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from migrate.model.alpha import AlphaPolicy, Jwt, MtlsMode, Peer, StringMatch
 from migrate.model.beta import AuthorizationPolicy, PeerMode, RequestAuthentication
 from migrate.semantics.authz import Identity, authorize
 from migrate.semantics.jwt import (
+    Provider,
     Verification,
     alpha_providers,
     beta_providers,
@@ -96,22 +98,46 @@ def _authenticate(
     """jwt_authn then istio_authn; an Outcome when the request is rejected."""
     alpha = applicable.alpha
     if applicable.request_auths:
-        verification = verify_beta(
-            beta_providers(list(applicable.request_auths), discovery=settings.version >= (1, 5, 1)),
-            request.token,
-        )
+        verification = verify_beta(_beta_providers(applicable, settings), request.token)
         if verification.status:
             status = Verdict.DENY_403 if verification.status == 403 else Verdict.DENY_401
             return Outcome(status, verification.reason, None, (verification.by,))
         payloads = _beta_payloads(applicable.request_auths, verification)
         forwarded = verification.forwarded
     else:
-        payloads = verified_issuers(alpha_providers(alpha), request.token) if alpha else {}
+        payloads = verified_issuers(_alpha_providers(alpha), request.token) if alpha else {}
         forwarded = True
     rejected = _peer_check(applicable, request)
     if rejected is not None:
         return rejected
     return _origin_check(applicable, request, payloads, settings, forwarded)
+
+
+_PROVIDERS: dict[tuple[int, bool], tuple[object, list[Provider]]] = {}
+"""Providers by the object they come from (kept alive in the entry, so its id is not reused
+while cached) and the discovery flag: every request of a class asks for the same ones."""
+
+
+def _cached(owner: object, discovery: bool, make: Callable[[], list[Provider]]) -> list[Provider]:
+    key = (id(owner), discovery)
+    entry = _PROVIDERS.get(key)
+    if entry is None or entry[0] is not owner:
+        if len(_PROVIDERS) > 4096:
+            _PROVIDERS.clear()
+        entry = _PROVIDERS[key] = (owner, make())
+    return entry[1]
+
+
+def _beta_providers(applicable: Applicable, settings: Settings) -> list[Provider]:
+    resources = applicable.request_auths
+    discovery = settings.version >= (1, 5, 1)
+    return _cached(
+        resources, discovery, lambda: beta_providers(list(resources), discovery=discovery)
+    )
+
+
+def _alpha_providers(policy: AlphaPolicy) -> list[Provider]:
+    return _cached(policy, False, lambda: alpha_providers(policy))
 
 
 def _beta_payloads(
