@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from migrate import parallel
+from migrate.convert import apply
+from migrate.convert.api import convert_paths
 from migrate.convert.prove import prove
 from migrate.convert.run import convert_workspace
 from migrate.semantics import equivalence
@@ -56,3 +59,22 @@ def test_small_inputs_and_one_job_stay_in_process(monkeypatch: pytest.MonkeyPatc
     assert parallel.map_chunks(list, [1, 2, 3], min_items=10) == [[1, 2, 3]]
     monkeypatch.setenv(parallel.JOBS_VARIABLE, "1")
     assert parallel.map_chunks(list, list(range(50)), min_items=2) == [list(range(50))]
+
+
+def test_parallel_rewrite_equals_the_single_process_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files rewritten in forked workers: the same changes, in the same order."""
+    for name in ("rollout", "mesh-overrides"):
+        shutil.copytree(EXAMPLES / name, tmp_path / name)
+
+    def changes() -> list[tuple[str, str | None]]:
+        result = convert_paths([str(tmp_path)])
+        return [(c.display, c.new) for c in result.changes]
+
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "1")
+    alone = changes()
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "2")
+    monkeypatch.setattr(apply, "MIN_PARALLEL_FILES", 2)
+    assert len(alone) > 2
+    assert changes() == alone
