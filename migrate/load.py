@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from migrate import progress
 from migrate.construct import (
     DocumentRejected,
     Problem,
@@ -173,10 +174,13 @@ def load_sources(sources: Iterable[Source], *, stdin: bytes | None = None) -> Lo
     """Load each source; a bad file becomes findings and the others are still read."""
     files: list[LoadedFile] = []
     findings: list[Finding] = []
+    sources = list(sources)
+    progress.phase("reading files", len(sources))
     for source in sources:
         loaded, problems = load_source(source, stdin=stdin)
         files.append(loaded)
         findings.extend(problems)
+        progress.advance()
     return LoadResult(tuple(files), tuple(findings))
 
 

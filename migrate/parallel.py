@@ -14,6 +14,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from migrate import progress
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -47,12 +49,17 @@ def map_chunks(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_item
     _work = (func, items)
     try:
         with multiprocessing.get_context("fork").Pool(min(workers, count)) as pool:
-            return pool.map(_run, bounds, chunksize=1)
+            results = []
+            for (start, end), result in zip(bounds, pool.imap(_run, bounds), strict=True):
+                results.append(result)
+                progress.advance(end - start)
+            return results
     finally:
         _work = None
 
 
 def _run(bounds: tuple[int, int]) -> Any:
     assert _work is not None, "called outside map_chunks"
+    progress.silence()  # the parent draws; a worker's copy of the display is not its own
     func, items = _work
     return func(items[bounds[0] : bounds[1]])

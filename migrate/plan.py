@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from migrate import progress
 from migrate.convert.model import PROVENANCE, Conversion, NewResource
 from migrate.convert.prove import generated_resources
 from migrate.convert.run import convert_workspace
@@ -96,8 +97,10 @@ class _Planner:
         """Stages in a safe order, each proven; a refusal when the order cannot be safe."""
         result = Plan([], self.conversion)
         pending = _order(self.workspace, self.groups, order, only)
+        total = len(pending) + 1
         applied: list[NewResource] = []
         while pending:
+            progress.label(f"plan stage {len(result.stages) + 1} of {total}")
             name, report = self._next_safe(pending, applied, strict=bool(order))
             if name is None or report is None:
                 result.refused = self._refusal(pending[0], applied)
@@ -119,9 +122,11 @@ class _Planner:
             stage.notes = self.conflicts(applied, [], name)
             stage.proven_in = ",".join(sorted(self._scope(name, []) or ()))
             result.stages.append(stage)
+        progress.label(f"plan stage {total} of {total} (cleanup)")
         cleanup = Stage(len(result.stages) + 1, "cleanup", "", [], list(self.conversion.converted))
         cleanup.report = self.prove(applied, self.conversion.converted)
         cleanup.notes = self.conflicts(applied, self.conversion.converted)
+        progress.label("")
         result.stages.append(cleanup)
         return result
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from migrate import progress
 from migrate.convert.kustomize import list_files
 from migrate.convert.model import Conversion, NewResource
 from migrate.errors import MigrateError
@@ -86,9 +87,12 @@ def plan_changes(
             jobs.append((loaded, entries, _replacements(entries, by_entry, split=split)))
         except RewriteError as exc:
             findings.append(_not_rewritten(loaded, str(exc)))
+    progress.phase("rewriting files", len(jobs))
     texts = [
         text
-        for part in map_chunks(_rewrite_all, [(j[0].text, j[2]) for j in jobs], min_items=MIN_PARALLEL_FILES)
+        for part in map_chunks(
+            _rewrite_all, [(j[0].text, j[2]) for j in jobs], min_items=MIN_PARALLEL_FILES
+        )
         for text in part
     ]
     changes: list[FileChange] = []

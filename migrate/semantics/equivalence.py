@@ -9,6 +9,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from migrate import progress
 from migrate.parallel import map_chunks
 from migrate.semantics.decide import decide
 from migrate.semantics.request import (
@@ -109,6 +110,7 @@ def compare(
     Classes whose two sides apply the same resources are skipped; on large inputs the rest
     are compared in parallel, with the result of a single process."""
     changed = [g for g in groups if not unchanged(g)]
+    progress.phase("comparing destination classes", len(changed))
     parts = map_chunks(
         functools.partial(_compare, settings=settings, every=every),
         changed,
