@@ -191,11 +191,9 @@ class Inventory:
 
     @property
     def all_namespaces(self) -> set[str]:
-        """Every namespace the inventory mentions."""
-        names = set(self.namespaces)
-        names.update(ns for ns, _ in self.services)
-        names.update(w.namespace for w in self.workloads)
-        return names
+        """Every namespace the inventory mentions (a new set each time)."""
+        services, workloads, _ = self._index()
+        return set(self.namespaces) | set(services) | set(workloads)
 
 
 def is_namespaced(doc: Document) -> bool:

@@ -20,6 +20,7 @@ from migrate.model.alpha import MtlsMode, Scope
 from migrate.model.beta import KINDS, BetaResource
 from migrate.semantics.equivalence import Change
 from migrate.semantics.side import Settings, Side
+from migrate.semantics.space import spare_ports
 from migrate.tlscheck import tls_regressions
 from migrate.verify import VerifyOptions, VerifyReport, verify_sides
 from migrate.workspace import PolicyEntry, Workspace
@@ -92,6 +93,11 @@ class _Planner:
         self.models: dict[int, BetaResource] = dict(
             zip((id(r) for r in security), models, strict=True)
         )
+        self.spare = spare_ports(
+            [self.start, self.state(self.conversion.resources, [])], workspace.inventory
+        )
+        """Container ports no resource names, the same for every stage's proof."""
+        self._last: tuple[tuple[int, int, str], tuple[Side, Side, set[str] | None]] | None = None
 
     def run(self, order: Sequence[str], only: Sequence[str]) -> Plan:
         """Stages in a safe order, each proven; a refusal when the order cannot be safe."""
@@ -161,14 +167,27 @@ class _Planner:
             f"start, e.g. {cause.witness}: before {cause.before}, after {cause.after}.{why}"
         )
 
-    def state(self, applied: list[NewResource], deleted: Sequence[PolicyEntry]) -> Side:
-        """The resources in force with `applied` added and `deleted` removed."""
+    def state(
+        self,
+        applied: list[NewResource],
+        deleted: Sequence[PolicyEntry],
+        namespaces: set[str] | None = None,
+    ) -> Side:
+        """The resources in force with `applied` added and `deleted` removed (`namespaces`:
+        only those that can apply there: theirs, the root namespace's and the mesh's)."""
         gone = {id(e.policy) for e in deleted}
-        alpha = [p for p in self.workspace.alpha if id(p) not in gone]
+        alpha = [
+            p
+            for p in self.workspace.alpha
+            if id(p) not in gone and (namespaces is None or p.namespace in {*namespaces, ""})
+        ]
         beta = [
             *self.workspace.beta,
             *(self.models[id(r)] for r in applied if id(r) in self.models),
         ]
+        if namespaces is not None:
+            reach = {*namespaces, self.settings.root_namespace}
+            beta = [r for r in beta if r.meta.namespace in reach]
         return Side.build(self.settings, alpha, beta)
 
     def prove(
@@ -177,27 +196,42 @@ class _Planner:
         """The state with `applied` added and `deleted` removed, against the start. A stage
         that only adds resources in one namespace other than the root changes only that
         namespace's destinations (§B.2, §C): the rest were proven with the stages before, so
-        only it is compared."""
+        only it is compared, with only the resources that can apply there."""
+        before, after, scope = self._sides(applied, deleted, stage)
         return verify_sides(
-            self.start,
-            self.state(applied, deleted),
+            before,
+            after,
             self.workspace.inventory,
             self.options,
-            namespaces=self._scope(stage, deleted),
+            namespaces=scope,
+            spare=self.spare,
         )
 
     def conflicts(
         self, applied: list[NewResource], deleted: Sequence[PolicyEntry], stage: str = MESH
     ) -> list[str]:
         """Client/server pairs that were OK at the start and conflict in this state (§E)."""
+        before, after, scope = self._sides(applied, deleted, stage)
         found = tls_regressions(
             self.workspace,
             self.workspace,
-            before_side=self.start,
-            after_side=self.state(applied, deleted),
-            namespaces=self._scope(stage, deleted),
+            before_side=before,
+            after_side=after,
+            namespaces=scope,
         )
         return [f"{f.message}; {f.hint}" for f in found]
+
+    def _sides(
+        self, applied: list[NewResource], deleted: Sequence[PolicyEntry], stage: str
+    ) -> tuple[Side, Side, set[str] | None]:
+        """Start and state, restricted to the stage's namespace when it changes no other;
+        the last pair is kept (a stage is proven, then checked for client conflicts)."""
+        key = (len(applied), len(deleted), stage)
+        if self._last is None or self._last[0] != key:
+            scope = self._scope(stage, deleted)
+            start = self.start if scope is None else self.state([], [], scope)
+            self._last = (key, (start, self.state(applied, deleted, scope), scope))
+        return self._last[1]
 
     def _scope(self, stage: str, deleted: Sequence[PolicyEntry]) -> set[str] | None:
         if deleted or stage in (MESH, self.workspace.root_namespace):

@@ -117,9 +117,7 @@ class _Table:
         self.by_namespace: dict[str, list[Rule]] = {}
         for rule in self.rules:
             self.by_namespace.setdefault(rule.namespace, []).append(rule)
-        self.namespaces = sorted(
-            inventory.all_namespaces | {w.namespace for w in inventory.workloads}
-        )
+        self.inventory = inventory
         self.servers = _servers(side, inventory, namespaces)
         self._clients: dict[tuple[str | None, str, int], tuple[str, str | None, list[Rule]]] = {}
 
@@ -131,7 +129,8 @@ class _Table:
         if hosts:
             keys = [k for k in keys if _host(k) in hosts or k[1] in hosts]
         rows: list[Row] = []
-        for client in clients or tuple(self.namespaces):
+        everyone = self.inventory.all_namespaces if not clients and keys else set()
+        for client in clients or tuple(sorted(everyone)):
             for key in keys:
                 rows += self._rows(client, key)
         return rows

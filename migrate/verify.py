@@ -182,9 +182,11 @@ def verify_sides(
     *,
     findings: list[Finding] | None = None,
     namespaces: set[str] | None = None,
+    spare: tuple[int, int, int] | None = None,
 ) -> VerifyReport:
     """Compare two indexed configurations over the inventory's request space (`namespaces`:
-    only the destinations in these, for sides that differ in nothing else)."""
+    only the destinations in these, for sides that differ in nothing else; `spare`: the
+    container ports no resource names, when the caller knows them)."""
     options = options or VerifyOptions()
     findings = list(findings or [])
     findings += _unmodelled(before, after)
@@ -192,7 +194,7 @@ def verify_sides(
     if namespaces is not None:
         unseen = [s for s in unseen if s.namespace in namespaces]
     findings += _incomplete(unseen)
-    groups = classes(before, after, inventory, namespaces, unseen)
+    groups = classes(before, after, inventory, only=namespaces, unseen=unseen, spare=spare)
     causes: list[Cause] = []
     evaluated = 0
     if not has_errors(findings):
@@ -215,13 +217,19 @@ def classes(
     before: Side,
     after: Side,
     inventory: Inventory,
+    *,
     only: set[str] | None = None,
     unseen: list[Site] | None = None,
+    spare: tuple[int, int, int] | None = None,
 ) -> list[DestinationClass]:
     """Destinations grouped so that each class is evaluated once (`only`: the destinations
     in these namespaces; `unseen`: the sites `unseen_sites` gives, if already known)."""
-    namespaces = inventory.all_namespaces | _namespaces(before) | _namespaces(after)
-    spare = spare_ports([before, after], inventory)
+    namespaces = (
+        inventory.all_namespaces | _namespaces(before) | _namespaces(after)
+        if only is None
+        else only
+    )
+    spare = spare or spare_ports([before, after], inventory)
     groups: dict[tuple[object, ...], DestinationClass] = {}
     if unseen is None:
         unseen = unseen_sites(inventory, [before, after])
