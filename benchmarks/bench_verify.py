@@ -62,7 +62,7 @@ class Size:
         per_namespace = min(SERVICES_PER_NAMESPACE, self.workloads)
         namespaces = math.ceil(self.workloads / per_namespace)
         policies = round(POLICY_SHARE * per_namespace * namespaces)
-        return Config(namespaces, per_namespace, policies, self.conditions, seed)
+        return Config(namespaces, per_namespace, policies, self.conditions, seed, unrelated=False)
 
 
 @dataclass(slots=True)

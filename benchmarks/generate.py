@@ -192,6 +192,9 @@ class Config:
     policies: int = 38
     path_conditions: int = 4
     seed: int = 1
+    unrelated: bool = True
+    """Also write what a real repository holds besides the mesh: autoscalers, disruption
+    budgets and one large CustomResourceDefinition file (most of the documents)."""
 
 
 # --- the mesh -------------------------------------------------------------------------------
@@ -399,6 +402,83 @@ spec:
     path: /metrics
     interval: 30s
 """
+
+
+def autoscaler_doc(service: Service, rng: random.Random) -> str:
+    low = rng.choice((2, 2, 3))
+    return f"""\
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {service.name}
+  namespace: {service.namespace}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {service.name}
+  minReplicas: {low}
+  maxReplicas: {low * rng.choice((3, 5, 10))}
+  metrics:
+  - type: Resource
+    resource:
+      name: cpu
+      target: {{type: Utilization, averageUtilization: {rng.choice((60, 70, 80))}}}
+"""
+
+
+def budget_doc(service: Service) -> str:
+    return f"""\
+# Keeps a quorum during node drains.
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {service.name}
+  namespace: {service.namespace}
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels:
+      app: {service.name}
+"""
+
+
+CRD_FIELDS = 12_000
+"""Properties of the generated CRD's schema: about 2 MB of YAML, as large vendor CRDs are."""
+
+
+def crd_doc(rng: random.Random) -> str:
+    """A large CustomResourceDefinition (an operator's, vendored into the repository)."""
+    lines = [
+        "# Vendored from the operator's release; do not edit by hand.",
+        "apiVersion: apiextensions.k8s.io/v1",
+        "kind: CustomResourceDefinition",
+        "metadata:",
+        "  name: pipelines.ci.example.com",
+        "spec:",
+        "  group: ci.example.com",
+        "  names: {kind: Pipeline, plural: pipelines}",
+        "  scope: Namespaced",
+        "  versions:",
+        "  - name: v1",
+        "    served: true",
+        "    storage: true",
+        "    schema:",
+        "      openAPIV3Schema:",
+        "        type: object",
+        "        properties:",
+    ]
+    for index in range(CRD_FIELDS):
+        kind = rng.choice(("string", "integer", "boolean", "object"))
+        lines += [
+            f"          field{index:05d}:",
+            f"            type: {kind}",
+            f"            description: Setting {index} of the pipeline; see the operator's"
+            " documentation for its effect.",
+        ]
+        if kind == "string":
+            lines.append(f"            maxLength: {rng.randint(8, 512)}")
+    return "\n".join(lines) + "\n"
 
 
 def mesh_config_doc() -> str:
@@ -633,6 +713,12 @@ def _inventory_files(mesh: Mesh, config: Config, files: dict[str, list[str]]) ->
         configured = services[: max(1, len(services) // 3)]
         files[f"{ns}/configmaps.yaml"] = [config_map_doc(s, rng) for s in configured]
         files[f"{ns}/monitoring.yaml"] = [service_monitor_doc(ns)]
+        if config.unrelated:
+            files[f"{ns}/autoscaling.yaml"] = [
+                doc for s in services for doc in (autoscaler_doc(s, rng), budget_doc(s))
+            ]
+    if config.unrelated:
+        files["cluster/crds.yaml"] = [crd_doc(random.Random(f"{config.seed}-crd"))]
 
 
 def _policy_files(mesh: Mesh, side: str, files: dict[str, list[str]]) -> None:
@@ -681,9 +767,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--side", choices=("alpha", "beta", "both"), default="both")
+    parser.add_argument(
+        "--no-unrelated",
+        action="store_true",
+        help="only the mesh: no autoscalers, disruption budgets or CRD file",
+    )
     args = parser.parse_args(argv)
     config = Config(
-        args.namespaces, args.services_per_namespace, args.policies, args.path_conditions, args.seed
+        args.namespaces,
+        args.services_per_namespace,
+        args.policies,
+        args.path_conditions,
+        args.seed,
+        unrelated=not args.no_unrelated,
     )
     mesh = generate(config, args.out, args.side)
     print(

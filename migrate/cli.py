@@ -7,6 +7,7 @@ import enum
 import functools
 import gc
 import io
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from migrate import __version__
+from migrate import __version__, progress
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding
 from migrate.render.data import dump_json, dump_yaml, scan_data
@@ -58,7 +59,8 @@ def guarded(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            with progress.showing(_display(quiet=kwargs.get("quiet", False))):
+                return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:
@@ -66,6 +68,13 @@ def guarded(command: F) -> F:
             raise typer.Exit(ExitCode.INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _display(*, quiet: bool) -> progress.Display | None:
+    """A progress bar on standard error when it is a terminal and --quiet is not given."""
+    if quiet or not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
+        return None
+    return progress.TerminalDisplay()
 
 
 def _internal_error(exc: Exception) -> None:
@@ -103,6 +112,14 @@ def _root(
     """authn-migrate: v1alpha1 to v1beta1 Istio authentication, proven equivalent."""
 
 
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="No progress display (it is shown on standard error only when that is a terminal).",
+    ),
+]
 PathsArg = Annotated[
     list[str],
     typer.Argument(
@@ -229,6 +246,7 @@ def scan_command(
     inventory: InventoryOpt = None,
     suppress: SuppressOpt = None,
     show_config: ShowConfigOpt = False,
+    quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """List every v1alpha1 policy, what it affects, and what is wrong with it.
 
@@ -296,6 +314,7 @@ def verify_command(
     inventory: InventoryOpt = None,
     suppress: SuppressOpt = None,
     show_config: ShowConfigOpt = False,
+    quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Prove two configurations enforce the same, or show every request where not.
 
@@ -314,7 +333,7 @@ def verify_command(
         istio_version=istio_version,
         accept=accept,
     )
-    options = _verify_options(config)
+    options = dataclasses.replace(_verify_options(config), every=every)
     workspace_options = _workspace_options(config)
     if after is None:
         report = verify_tree([before], workspace_options, options)
@@ -422,6 +441,7 @@ def convert_command(
     inventory: InventoryOpt = None,
     suppress: SuppressOpt = None,
     show_config: ShowConfigOpt = False,
+    quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Convert every v1alpha1 policy, prove the result, and show, check or write it.
 
@@ -535,6 +555,7 @@ def review_command(
     inventory: InventoryOpt = None,
     suppress: SuppressOpt = None,
     show_config: ShowConfigOpt = False,
+    quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Review a migration: what changed in enforcement between --base and the work tree.
 
@@ -666,6 +687,7 @@ def plan_command(
             "argocd.argoproj.io/sync-wave annotation per stage, for Argo CD.",
         ),
     ] = False,
+    quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Plan a staged, per-namespace rollout in which no stage is looser than the start.
 
@@ -789,6 +811,7 @@ def tls_check_command(
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
     show_config: ShowConfigOpt = False,
+    quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Find the mTLS conflicts between servers and the DestinationRules clients use.
 

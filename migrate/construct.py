@@ -38,6 +38,7 @@ _STANDARD_TAGS = frozenset(
     )
 )
 _SCALARS = yaml.SafeLoader("")
+_STR = "tag:yaml.org,2002:str"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +65,13 @@ class _Builder:
     built: dict[int, Any] = field(default_factory=dict)
     sizes: dict[int, int] = field(default_factory=dict)
     active: set[int] = field(default_factory=set)
+    shared: bool = True
+    """False when the text has no alias, so no node can be reached twice: nodes are then
+    built without the memo and recursion bookkeeping (most manifests)."""
 
     def build(self, node: yaml.Node, depth: int = 0) -> Any:
+        if not self.shared:
+            return self._tree(node, depth)
         key = id(node)
         if key in self.built:
             return self.built[key]
@@ -90,6 +96,24 @@ class _Builder:
             self.active.discard(key)
         self.built[key] = value
         return value
+
+    def _tree(self, node: yaml.Node, depth: int) -> Any:
+        """`build` for a node tree without shared nodes."""
+        if depth > MAX_DEPTH:
+            raise DocumentRejected(
+                _problem("AM009", f"nesting deeper than {MAX_DEPTH} levels", node)
+            )
+        kind = node.__class__
+        if kind is yaml.ScalarNode:
+            tag = node.tag
+            if tag == _STR:
+                return node.value
+            self._check_tag(node)
+            return _scalar(node)  # type: ignore[arg-type]
+        self._check_tag(node)
+        if kind is yaml.SequenceNode:
+            return [self._tree(item, depth + 1) for item in node.value]
+        return self._mapping(node, depth)  # type: ignore[arg-type]
 
     def size(self, node: yaml.Node) -> int:
         """Nodes under `node` with aliases expanded; memoized so the count itself is cheap."""
@@ -123,7 +147,10 @@ class _Builder:
                         key_node,
                     )
                 )
-            key = _key_text(self.build(key_node, depth + 1))
+            if key_node.__class__ is yaml.ScalarNode and key_node.tag == _STR:
+                key = key_node.value  # the usual key: no need to build it
+            else:
+                key = _key_text(self.build(key_node, depth + 1))
             if key in first:
                 seen = first[key].start_mark.line + 1
                 self.problems.append(
@@ -217,7 +244,7 @@ def build_document(node: yaml.Node, *, aliases: bool = True) -> tuple[Any, list[
     `aliases` False promises the text has no alias (no `*`), which skips the expansion count.
     Raises DocumentRejected when the document cannot be built at all.
     """
-    builder = _Builder()
+    builder = _Builder(shared=aliases)
     try:
         if aliases and builder.size(node) > MAX_EXPANDED_NODES:
             raise DocumentRejected(
@@ -231,3 +258,36 @@ def build_document(node: yaml.Node, *, aliases: bool = True) -> tuple[Any, list[
     except RecursionError:
         raise DocumentRejected(_problem("AM009", "structure too deep to read", node)) from None
     return value, builder.problems
+
+
+HEADER_KEYS = ("apiVersion", "kind", "metadata")
+
+
+def read_header(node: yaml.Node) -> tuple[str, str] | None:
+    """`apiVersion` and `kind` of a document whose top level is a plain mapping with both
+    written as plain strings, without building anything; None otherwise."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    found: dict[str, str] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            return None
+        if key_node.value in ("apiVersion", "kind"):
+            if not isinstance(value_node, yaml.ScalarNode) or key_node.value in found:
+                return None
+            if value_node.tag != "tag:yaml.org,2002:str":
+                return None
+            found[key_node.value] = value_node.value
+    if len(found) != 2:
+        return None
+    return found["apiVersion"], found["kind"]
+
+
+def build_header(node: yaml.MappingNode, *, aliases: bool = True) -> tuple[Any, list[Problem]]:
+    """Only `apiVersion`, `kind` and `metadata` of a document (for kinds nobody reads: the
+    rest is neither built nor checked)."""
+    pairs = [
+        (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value in HEADER_KEYS
+    ]
+    header = yaml.MappingNode(node.tag, pairs, node.start_mark, node.end_mark)
+    return build_document(header, aliases=aliases)

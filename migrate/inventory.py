@@ -138,6 +138,9 @@ class Inventory:
         ]
         | None
     ) = field(default=None, repr=False)
+    _selections: dict[tuple[str, tuple[tuple[str, str], ...]], list[Workload]] = field(
+        default_factory=dict, repr=False
+    )
 
     def service(self, namespace: str, name: str) -> Service | None:
         """The Service `name` in `namespace`."""
@@ -173,23 +176,25 @@ class Inventory:
                 workloads.setdefault(workload.namespace, []).append(workload)
             named = {(w.namespace, w.name): w for w in self.workloads}
             self._indexed = (size, (services, workloads, named))
+            self._selections.clear()
         return self._indexed[1]
 
     def selected(self, namespace: str, selector: dict[str, str]) -> list[Workload]:
         """Workloads in `namespace` whose pod labels include every selector label."""
-        return [
-            w
-            for w in self.workloads_in(namespace)
-            if all(w.labels.get(k) == v for k, v in selector.items())
-        ]
+        workloads = self.workloads_in(namespace)  # first: a rebuilt index clears the cache
+        key = (namespace, tuple(sorted(selector.items())))
+        found = self._selections.get(key)
+        if found is None:
+            found = self._selections[key] = [
+                w for w in workloads if all(w.labels.get(k) == v for k, v in selector.items())
+            ]
+        return found
 
     @property
     def all_namespaces(self) -> set[str]:
-        """Every namespace the inventory mentions."""
-        names = set(self.namespaces)
-        names.update(ns for ns, _ in self.services)
-        names.update(w.namespace for w in self.workloads)
-        return names
+        """Every namespace the inventory mentions (a new set each time)."""
+        services, workloads, _ = self._index()
+        return set(self.namespaces) | set(services) | set(workloads)
 
 
 def is_namespaced(doc: Document) -> bool:

@@ -11,7 +11,14 @@ from typing import Any
 
 import yaml
 
-from migrate.construct import DocumentRejected, Problem, build_document
+from migrate import progress
+from migrate.construct import (
+    DocumentRejected,
+    Problem,
+    build_document,
+    build_header,
+    read_header,
+)
 from migrate.discover import Source, discover
 from migrate.findings import Finding, Location, Severity
 from migrate.sourcefile import SourceText, UndecodableText, decode
@@ -20,6 +27,17 @@ from migrate.yamlio import compose_documents
 PathKey = str | int
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{\{-|\{%")
 _NOTE_CODES = frozenset({"AM012"})
+READ_KINDS = frozenset(
+    {
+        *("Policy", "MeshPolicy"),
+        *("PeerAuthentication", "RequestAuthentication", "AuthorizationPolicy"),
+        *("Service", "Namespace", "DestinationRule", "ConfigMap", "Kustomization"),
+        *("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"),
+        *("ReplicationController", "DeploymentConfig"),
+    }
+)
+"""Kinds some part of the tool reads beyond their metadata (a test keeps this in step with
+the models and the inventory); `*List` kinds and every `*.istio.io` kind are read too."""
 _WARNING_CODES = frozenset({"AM004"})
 
 
@@ -156,10 +174,13 @@ def load_sources(sources: Iterable[Source], *, stdin: bytes | None = None) -> Lo
     """Load each source; a bad file becomes findings and the others are still read."""
     files: list[LoadedFile] = []
     findings: list[Finding] = []
+    sources = list(sources)
+    progress.phase("reading files", len(sources))
     for source in sources:
         loaded, problems = load_source(source, stdin=stdin)
         files.append(loaded)
         findings.extend(problems)
+        progress.advance()
     return LoadResult(tuple(files), tuple(findings))
 
 
@@ -307,8 +328,13 @@ def _add_document(
     origin = Origin(path, index, mark.line + 1, mark.column + 1)
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
         return  # an empty document, e.g. between two `---`
+    header = read_header(node)
+    unread = header is not None and not is_read(*header)
     try:
-        value, problems = build_document(node, aliases=aliases)
+        if unread:
+            value, problems = build_header(node, aliases=aliases)  # type: ignore[arg-type]
+        else:
+            value, problems = build_document(node, aliases=aliases)
     except DocumentRejected as exc:
         findings.append(_from_problem(path, exc.problem))
         return
@@ -318,7 +344,15 @@ def _add_document(
             _error("AM002", f"document is a {_type_name(value)}, not a mapping", origin.location)
         )
         return
-    documents.extend(_expand_list(Document(origin, value, node), findings))
+    # the node tree is kept for pointing at fields, which only the kinds read need
+    documents.extend(_expand_list(Document(origin, value, None if unread else node), findings))
+
+
+def is_read(api_version: str, kind: str) -> bool:
+    """True for the kinds some part of the tool reads beyond their metadata: the others are
+    only half built (apiVersion, kind, metadata), which is most of a large repository."""
+    group = api_version.rpartition("/")[0]
+    return kind in READ_KINDS or kind.endswith("List") or group.endswith("istio.io")
 
 
 def _expand_list(document: Document, findings: list[Finding]) -> list[Document]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from migrate import progress
 from migrate.convert.model import PROVENANCE, Conversion, NewResource
 from migrate.convert.prove import generated_resources
 from migrate.convert.run import convert_workspace
@@ -19,7 +20,8 @@ from migrate.model.alpha import MtlsMode, Scope
 from migrate.model.beta import KINDS, BetaResource
 from migrate.semantics.equivalence import Change
 from migrate.semantics.side import Settings, Side
-from migrate.tlscheck import Row, regressions, tls_check
+from migrate.semantics.space import spare_ports
+from migrate.tlscheck import tls_regressions
 from migrate.verify import VerifyOptions, VerifyReport, verify_sides
 from migrate.workspace import PolicyEntry, Workspace
 
@@ -37,6 +39,8 @@ class Stage:
     delete: list[PolicyEntry] = field(default_factory=list)
     report: VerifyReport | None = None
     notes: list[str] = field(default_factory=list)
+    proven_in: str = ""
+    """The namespace the report covers when the stage changes no other (else all)."""
 
     @property
     def looser(self) -> int:
@@ -83,19 +87,28 @@ class _Planner:
         self.start = Side.build(self.settings, workspace.alpha, workspace.beta)
         security = [r for r in self.conversion.resources if r.data["kind"] in KINDS]
         models = generated_resources(self.conversion)
-        self.start_rows: list[Row] | None = None
+        self.waiting: set[str] = set()
+        """Stages found looser: a stage confined to its namespace stays so until a stage
+        that reaches every namespace is applied (the others leave its destinations alone)."""
         self.models: dict[int, BetaResource] = dict(
             zip((id(r) for r in security), models, strict=True)
         )
+        self.spare = spare_ports(
+            [self.start, self.state(self.conversion.resources, [])], workspace.inventory
+        )
+        """Container ports no resource names, the same for every stage's proof."""
+        self._last: tuple[tuple[int, int, str], tuple[Side, Side, set[str] | None]] | None = None
 
     def run(self, order: Sequence[str], only: Sequence[str]) -> Plan:
         """Stages in a safe order, each proven; a refusal when the order cannot be safe."""
         result = Plan([], self.conversion)
         pending = _order(self.workspace, self.groups, order, only)
+        total = len(pending) + 1
         applied: list[NewResource] = []
         while pending:
-            name = self._next_safe(pending, applied, strict=bool(order))
-            if name is None:
+            progress.label(f"plan stage {len(result.stages) + 1} of {total}")
+            name, report = self._next_safe(pending, applied, strict=bool(order))
+            if name is None or report is None:
                 result.refused = self._refusal(pending[0], applied)
                 return result
             if name != pending[0]:
@@ -111,27 +124,37 @@ class _Planner:
                 name,
                 list(self.groups[name]),
             )
-            stage.report = self.prove(applied, [])
-            stage.notes = self.conflicts(applied, [])
+            stage.report = report
+            stage.notes = self.conflicts(applied, [], name)
+            stage.proven_in = ",".join(sorted(self._scope(name, []) or ()))
             result.stages.append(stage)
+        progress.label(f"plan stage {total} of {total} (cleanup)")
         cleanup = Stage(len(result.stages) + 1, "cleanup", "", [], list(self.conversion.converted))
         cleanup.report = self.prove(applied, self.conversion.converted)
         cleanup.notes = self.conflicts(applied, self.conversion.converted)
+        progress.label("")
         result.stages.append(cleanup)
         return result
 
     def _next_safe(
         self, pending: list[str], applied: list[NewResource], *, strict: bool
-    ) -> str | None:
-        """The first pending stage whose state is no looser; with a user order, only the
-        next one may go."""
+    ) -> tuple[str | None, VerifyReport | None]:
+        """The first pending stage whose state is no looser, with its proof; with a user
+        order, only the next one may go."""
         for name in pending[:1] if strict else pending:
-            if self.prove([*applied, *self.groups[name]], []).count(Change.LOOSER) == 0:
-                return name
-        return None
+            if name in self.waiting:
+                continue
+            report = self.prove([*applied, *self.groups[name]], [], name)
+            if report.count(Change.LOOSER) == 0:
+                if self._scope(name, []) is None:
+                    self.waiting.clear()  # a mesh-wide change: the others may go now
+                return name, report
+            if self._scope(name, []) is not None:
+                self.waiting.add(name)  # stays looser until a mesh-wide stage goes
+        return None, None
 
     def _refusal(self, name: str, applied: list[NewResource]) -> str:
-        report = self.prove([*applied, *self.groups[name]], [])
+        report = self.prove([*applied, *self.groups[name]], [], name)
         cause = next(c for c in report.causes if c.change is Change.LOOSER)
         why = (
             " A mesh-level PeerAuthentication overrides the alpha mTLS of every workload "
@@ -144,28 +167,76 @@ class _Planner:
             f"start, e.g. {cause.witness}: before {cause.before}, after {cause.after}.{why}"
         )
 
-    def state(self, applied: list[NewResource], deleted: Sequence[PolicyEntry]) -> Side:
-        """The resources in force with `applied` added and `deleted` removed."""
+    def state(
+        self,
+        applied: list[NewResource],
+        deleted: Sequence[PolicyEntry],
+        namespaces: set[str] | None = None,
+    ) -> Side:
+        """The resources in force with `applied` added and `deleted` removed (`namespaces`:
+        only those that can apply there: theirs, the root namespace's and the mesh's)."""
         gone = {id(e.policy) for e in deleted}
-        alpha = [p for p in self.workspace.alpha if id(p) not in gone]
+        alpha = [
+            p
+            for p in self.workspace.alpha
+            if id(p) not in gone and (namespaces is None or p.namespace in {*namespaces, ""})
+        ]
         beta = [
             *self.workspace.beta,
             *(self.models[id(r)] for r in applied if id(r) in self.models),
         ]
+        if namespaces is not None:
+            reach = {*namespaces, self.settings.root_namespace}
+            beta = [r for r in beta if r.meta.namespace in reach]
         return Side.build(self.settings, alpha, beta)
 
-    def prove(self, applied: list[NewResource], deleted: Sequence[PolicyEntry]) -> VerifyReport:
-        """The state with `applied` added and `deleted` removed, against the start."""
+    def prove(
+        self, applied: list[NewResource], deleted: Sequence[PolicyEntry], stage: str = MESH
+    ) -> VerifyReport:
+        """The state with `applied` added and `deleted` removed, against the start. A stage
+        that only adds resources in one namespace other than the root changes only that
+        namespace's destinations (§B.2, §C): the rest were proven with the stages before, so
+        only it is compared, with only the resources that can apply there."""
+        before, after, scope = self._sides(applied, deleted, stage)
         return verify_sides(
-            self.start, self.state(applied, deleted), self.workspace.inventory, self.options
+            before,
+            after,
+            self.workspace.inventory,
+            self.options,
+            namespaces=scope,
+            spare=self.spare,
         )
 
-    def conflicts(self, applied: list[NewResource], deleted: Sequence[PolicyEntry]) -> list[str]:
+    def conflicts(
+        self, applied: list[NewResource], deleted: Sequence[PolicyEntry], stage: str = MESH
+    ) -> list[str]:
         """Client/server pairs that were OK at the start and conflict in this state (§E)."""
-        if self.start_rows is None:
-            self.start_rows = tls_check(self.workspace, side=self.start)
-        after = tls_check(self.workspace, side=self.state(applied, deleted))
-        return [f"{f.message}; {f.hint}" for f in regressions(self.start_rows, after)]
+        before, after, scope = self._sides(applied, deleted, stage)
+        found = tls_regressions(
+            self.workspace,
+            self.workspace,
+            before_side=before,
+            after_side=after,
+            namespaces=scope,
+        )
+        return [f"{f.message}; {f.hint}" for f in found]
+
+    def _sides(
+        self, applied: list[NewResource], deleted: Sequence[PolicyEntry], stage: str
+    ) -> tuple[Side, Side, set[str] | None]:
+        """Start and state, restricted to the stage's namespace when it changes no other;
+        the last pair is kept (a stage is proven, then checked for client conflicts)."""
+        key = (len(applied), len(deleted), stage)
+        if self._last is None or self._last[0] != key:
+            scope = self._scope(stage, deleted)
+            start = self.start if scope is None else self.state([], [], scope)
+            self._last = (key, (start, self.state(applied, deleted, scope), scope))
+        return self._last[1]
+
+    def _scope(self, stage: str, deleted: Sequence[PolicyEntry]) -> set[str] | None:
+        if deleted or stage in (MESH, self.workspace.root_namespace):
+            return None
+        return {stage}
 
 
 def _groups(conversion: Conversion) -> dict[str, list[NewResource]]:

@@ -19,7 +19,7 @@ from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.beta import BetaResource, PeerAuthentication
 from migrate.semantics.equivalence import Change
 from migrate.semantics.side import Settings, Side
-from migrate.tlscheck import regressions, tls_check
+from migrate.tlscheck import tls_regressions
 from migrate.verify import (
     VerifyOptions,
     VerifyReport,
@@ -115,7 +115,7 @@ def review(
     added = _added(before, head)
     pairings = [_pair(entry, added, head.root_namespace) for entry in removed]
     findings = _new_resource_findings(added, head, inventory, pairings)
-    findings += regressions(tls_check(before), tls_check(head))
+    findings += tls_regressions(before, head)
     head_refs = {e.ref for e in head.policies} | {r.meta.ref for r in head.beta}
     base_refs = {e.ref for e in before.policies} | {r.meta.ref for r in before.beta}
     return ReviewReport(

@@ -17,6 +17,7 @@ from migrate.findings import Finding, Location, Severity
 from migrate.inventory import Inventory, Service, ServicePort
 from migrate.load import Document
 from migrate.model.alpha import MtlsMode
+from migrate.semantics.request import Destination
 from migrate.semantics.side import Settings, Side
 from migrate.semantics.space import Site, applicable, destinations
 from migrate.workspace import Workspace
@@ -50,6 +51,10 @@ class Rule:
     created: str
 
 
+Key = tuple[str, str, int]
+"""A service port: namespace, service name, port number."""
+
+
 def tls_check(
     workspace: Workspace,
     *,
@@ -57,56 +62,127 @@ def tls_check(
     clients: tuple[str, ...] = (),
     hosts: tuple[str, ...] = (),
     side: Side | None = None,
+    ports: set[Key] | None = None,
 ) -> list[Row]:
     """The table for every client namespace and service port of the workspace (`side`: the
-    server-side resources to use instead of the workspace's own, e.g. after a conversion)."""
-    inventory = workspace.inventory
-    auto = (
-        auto_mtls
-        if auto_mtls is not None
-        else (
-            inventory.mesh.enable_auto_mtls if inventory.mesh.enable_auto_mtls is not None else True
+    server-side resources to use instead of the workspace's own, e.g. after a conversion;
+    `ports`: only these service ports)."""
+    return _Table(workspace, side, auto_mtls).rows(clients, hosts, ports)
+
+
+def tls_regressions(
+    before: Workspace,
+    after: Workspace,
+    *,
+    before_side: Side | None = None,
+    after_side: Side | None = None,
+    namespaces: set[str] | None = None,
+) -> list[Finding]:
+    """The pairs that turn from OK to CONFLICT between two states (§E), computed only for
+    the service ports whose server mode or client rules differ: a status depends on nothing
+    else, so the other pairs (clients x services, the bulk on a large mesh) cannot change.
+    `namespaces`: only the services in these (the states differ in nothing else)."""
+    old = _Table(before, before_side, None, namespaces)
+    new = _Table(after, after_side, None, namespaces)
+    changed = {k for k, v in new.servers.items() if old.servers.get(k, v)[0] != v[0]}
+    olds, news = ({repr(r): r for r in t.rules} for t in (old, new))
+    moved = [r for k, r in (olds | news).items() if (k in olds) != (k in news)]
+    if old.auto != new.auto:
+        changed = set(new.servers)
+    changed |= {k for k in new.servers if any(_matches(r.host, _host(k)) for r in moved)}
+    if not changed:
+        return []
+    return regressions(old.rows((), (), changed), new.rows((), (), changed))
+
+
+class _Table:
+    """Server modes per service port (computed once) and client modes per client namespace
+    that has rules of its own, or for all the others at once (they resolve alike, §E.2)."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        side: Side | None,
+        auto_mtls: bool | None,
+        namespaces: set[str] | None = None,
+    ) -> None:
+        inventory = workspace.inventory
+        mesh_auto = inventory.mesh.enable_auto_mtls
+        self.auto = auto_mtls if auto_mtls is not None else mesh_auto is not False
+        self.root = workspace.root_namespace
+        side = side or Side.build(
+            Settings(root_namespace=self.root), workspace.alpha, workspace.beta
         )
-    )
-    root = workspace.root_namespace
-    side = side or Side.build(Settings(root_namespace=root), workspace.alpha, workspace.beta)
-    rules = [r for d in inventory.destination_rules if (r := _rule(d)) is not None]
-    namespaces = sorted(inventory.all_namespaces | {w.namespace for w in inventory.workloads})
-    rows = []
-    for client in clients or tuple(namespaces):
-        for (namespace, _), service in sorted(inventory.services.items()):
-            host = f"{service.name}.{namespace}.{DOMAIN}"
-            if hosts and host not in hosts and service.name not in hosts:
-                continue
-            for port in service.ports:
-                server, policy = _server(side, inventory, service, port)
-                rule, mode, same = _client(rules, client, host, port.port, root)
-                rows.append(
-                    Row(
-                        client,
-                        host,
-                        port.port,
-                        _status(mode, server, auto),
-                        server,
-                        mode or "-",
-                        policy,
-                        rule,
-                    )
+        self.rules = [r for d in inventory.destination_rules if (r := _rule(d)) is not None]
+        self.by_namespace: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            self.by_namespace.setdefault(rule.namespace, []).append(rule)
+        self.inventory = inventory
+        self.servers = _servers(side, inventory, namespaces)
+        self._clients: dict[tuple[str | None, str, int], tuple[str, str | None, list[Rule]]] = {}
+
+    def rows(
+        self, clients: tuple[str, ...], hosts: tuple[str, ...], ports: set[Key] | None
+    ) -> list[Row]:
+        """Rows for the clients (all namespaces if none) and the service ports asked for."""
+        keys = sorted(k for k in self.servers if ports is None or k in ports)
+        if hosts:
+            keys = [k for k in keys if _host(k) in hosts or k[1] in hosts]
+        rows: list[Row] = []
+        everyone = self.inventory.all_namespaces if not clients and keys else set()
+        for client in clients or tuple(sorted(everyone)):
+            for key in keys:
+                rows += self._rows(client, key)
+        return rows
+
+    def _rows(self, client: str, key: Key) -> list[Row]:
+        server, policy = self.servers[key]
+        host, port = _host(key), key[2]
+        rule, mode, same = self._client(client, host, port)
+        status = _status(mode, server, self.auto)
+        rows = [Row(client, host, port, status, server, mode or "-", policy, rule)]
+        for subset, subset_mode in _subsets(same, port):
+            rows.append(
+                Row(
+                    client,
+                    f"{host}|{subset}",
+                    port,
+                    _status(subset_mode, server, self.auto),
+                    server,
+                    subset_mode or "-",
+                    policy,
+                    rule,
                 )
-                for subset, subset_mode in _subsets(same, port.port):
-                    rows.append(
-                        Row(
-                            client,
-                            f"{host}|{subset}",
-                            port.port,
-                            _status(subset_mode, server, auto),
-                            server,
-                            subset_mode or "-",
-                            policy,
-                            rule,
-                        )
-                    )
-    return rows
+            )
+        return rows
+
+    def _client(self, client: str, host: str, port: int) -> tuple[str, str | None, list[Rule]]:
+        own = client if client != self.root and client in self.by_namespace else None
+        key = (own, host, port)
+        if key not in self._clients:
+            self._clients[key] = _client(self.rules, own or self.root, host, port, self.root)
+        return self._clients[key]
+
+
+def _host(key: Key) -> str:
+    return f"{key[1]}.{key[0]}.{DOMAIN}"
+
+
+def _servers(
+    side: Side, inventory: Inventory, namespaces: set[str] | None
+) -> dict[Key, tuple[str, str]]:
+    """The server mode of every service port (in `namespaces`), and the policy that set it."""
+    table = {}
+    services = (
+        inventory.services.items()
+        if namespaces is None
+        else [((n, s.name), s) for n in sorted(namespaces) for s in inventory.services_in(n)]
+    )
+    for (namespace, name), service in services:
+        found = _server_destinations(inventory, service)
+        for port in service.ports:
+            table[(namespace, name, port.port)] = _server(side, service, port, found)
+    return table
 
 
 def _subsets(rules: list[Rule], port: int) -> list[tuple[str, str | None]]:
@@ -172,25 +248,31 @@ def _rule(doc: Document) -> Rule | None:
     return Rule(doc.name, namespace, host, exported, spec, created)
 
 
-def _server(
-    side: Side, inventory: Inventory, service: Service, port: ServicePort
-) -> tuple[str, str]:
-    """The server mode for a service port, and the policy that set it (`-` for none)."""
-    if not service.selector:
-        return "DISABLE", "-"
-    site = Site(service.namespace, "", tuple(sorted(service.selector.items())))
-    pods = inventory.selected(service.namespace, service.selector)
+def _server_destinations(
+    inventory: Inventory, service: Service
+) -> tuple[Site, dict[int, Destination]]:
+    """The site that stands for the service's pods and its destinations by service port."""
+    site = Site(service.namespace, "", tuple(sorted((service.selector or {}).items())))
+    pods = inventory.selected(service.namespace, service.selector) if service.selector else []
     if pods:
         site = Site(service.namespace, pods[0].name, tuple(sorted(pods[0].labels.items())))
-    spare = (0, 0, 0)
-    found = [
-        d
-        for d in destinations(site, inventory, spare)
-        if d.service == service.name and d.service_port == port.port
-    ]
-    if not found:
+    found: dict[int, Destination] = {}
+    if service.selector:
+        for d in destinations(site, inventory, (0, 0, 0)):
+            if d.service == service.name and d.service_port is not None:
+                found.setdefault(d.service_port, d)
+    return site, found
+
+
+def _server(
+    side: Side, service: Service, port: ServicePort, found: tuple[Site, dict[int, Destination]]
+) -> tuple[str, str]:
+    """The server mode for a service port, and the policy that set it (`-` for none)."""
+    site, by_port = found
+    destination = by_port.get(port.port)
+    if not service.selector or destination is None:
         return "DISABLE", "-"
-    chosen = applicable(side, site, found[0])
+    chosen = applicable(side, site, destination)
     if chosen.peer is not None:
         return chosen.peer.mode.value, ", ".join(chosen.peer.decided_by) or "-"
     if chosen.alpha is not None:

@@ -32,6 +32,8 @@ class VerifyOptions:
 
     version: tuple[int, int, int] = (1, 5, 0)
     accept: tuple[str, ...] = ()
+    every: bool = False
+    """Keep every differing request (for `--all`), not only each cause's witness and count."""
 
 
 @dataclass(slots=True)
@@ -179,18 +181,25 @@ def verify_sides(
     options: VerifyOptions | None = None,
     *,
     findings: list[Finding] | None = None,
+    namespaces: set[str] | None = None,
+    spare: tuple[int, int, int] | None = None,
 ) -> VerifyReport:
-    """Compare two indexed configurations over the inventory's request space."""
+    """Compare two indexed configurations over the inventory's request space (`namespaces`:
+    only the destinations in these, for sides that differ in nothing else; `spare`: the
+    container ports no resource names, when the caller knows them)."""
     options = options or VerifyOptions()
     findings = list(findings or [])
     findings += _unmodelled(before, after)
-    findings += _incomplete(unseen_sites(inventory, [before, after]))
-    groups = classes(before, after, inventory)
+    unseen = unseen_sites(inventory, [before, after])
+    if namespaces is not None:
+        unseen = [s for s in unseen if s.namespace in namespaces]
+    findings += _incomplete(unseen)
+    groups = classes(before, after, inventory, only=namespaces, unseen=unseen, spare=spare)
     causes: list[Cause] = []
     evaluated = 0
     if not has_errors(findings):
         try:
-            causes, evaluated = compare(groups, before.settings)
+            causes, evaluated = compare(groups, before.settings, every=options.every)
         except UnsupportedPattern as exc:
             findings.append(
                 _cannot_prove(
@@ -210,12 +219,27 @@ def verify_sides(
     )
 
 
-def classes(before: Side, after: Side, inventory: Inventory) -> list[DestinationClass]:
-    """Destinations grouped so that each class is evaluated once."""
-    namespaces = inventory.all_namespaces | _namespaces(before) | _namespaces(after)
-    spare = spare_ports([before, after], inventory)
+def classes(
+    before: Side,
+    after: Side,
+    inventory: Inventory,
+    *,
+    only: set[str] | None = None,
+    unseen: list[Site] | None = None,
+    spare: tuple[int, int, int] | None = None,
+) -> list[DestinationClass]:
+    """Destinations grouped so that each class is evaluated once (`only`: the destinations
+    in these namespaces; `unseen`: the sites `unseen_sites` gives, if already known)."""
+    namespaces = (
+        inventory.all_namespaces | _namespaces(before) | _namespaces(after)
+        if only is None
+        else only
+    )
+    spare = spare or spare_ports([before, after], inventory)
     groups: dict[tuple[object, ...], DestinationClass] = {}
-    for site in sites(inventory, namespaces, unseen_sites(inventory, [before, after])):
+    if unseen is None:
+        unseen = unseen_sites(inventory, [before, after])
+    for site in sites(inventory, namespaces, unseen, only):
         for destination in destinations(site, inventory, spare):
             first = applicable(before, site, destination)
             second = applicable(after, site, destination)

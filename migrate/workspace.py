@@ -66,6 +66,8 @@ class Workspace:
     policies: list[PolicyEntry] = field(default_factory=list)
     beta: list[BetaResource] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    defined: dict[tuple[str, str, str], int] = field(default_factory=dict, repr=False)
+    """Index in `policies` of the definition in force of each kind, namespace and name."""
 
     @property
     def root_namespace(self) -> str:
@@ -151,20 +153,19 @@ def _add_policy(
     findings = [*validate_document(doc), *_placeholders(doc)]
     policy = None if _schema_failed(findings) else build_alpha(doc, namespace)
     entry = PolicyEntry(doc, namespace, policy, tuple(findings), embedded_in)
-    for index, earlier in enumerate(workspace.policies):
-        if _same_resource(earlier, entry) and not earlier.superseded:
-            workspace.policies[index] = replace(earlier, superseded=True)
-            findings.append(_redefined(entry, earlier))
+    key = _resource_key(entry)
+    index = workspace.defined.get(key)
+    if index is not None:  # the last definition applied wins; the earlier one is superseded
+        earlier = workspace.policies[index]
+        workspace.policies[index] = replace(earlier, superseded=True)
+        findings.append(_redefined(entry, earlier))
+    workspace.defined[key] = len(workspace.policies)
     workspace.policies.append(replace(entry, findings=tuple(findings)))
     workspace.findings.extend(findings)
 
 
-def _same_resource(a: PolicyEntry, b: PolicyEntry) -> bool:
-    return (a.document.kind, a.namespace, a.document.name) == (
-        b.document.kind,
-        b.namespace,
-        b.document.name,
-    )
+def _resource_key(entry: PolicyEntry) -> tuple[str, str, str]:
+    return (entry.document.kind, entry.namespace, entry.document.name)
 
 
 def _redefined(entry: PolicyEntry, earlier: PolicyEntry) -> Finding:

@@ -20,6 +20,38 @@ except AttributeError:  # PyYAML built without libyaml
     _FastLoader = yaml.SafeLoader
 
 FAST_LOADER_IS_C = _FastLoader is not yaml.SafeLoader
+_STR = "tag:yaml.org,2002:str"
+_CACHED_LENGTH = 64
+_CACHE_SIZE = 200_000
+
+
+class _Composer(_FastLoader):  # type: ignore[misc]
+    """The fast loader with implicit tags resolved once per distinct plain scalar: resolution
+    depends on the text alone (YAML 1.1 rules, no path resolvers), and manifests repeat the
+    same keys and values thousands of times."""
+
+    _tags: dict[str, str] = {}  # noqa: RUF012 (shared on purpose: a pure function's cache)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        if not implicit[0]:
+            return _STR
+        tag = self._tags.get(value)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(value) <= _CACHED_LENGTH:
+                if len(self._tags) >= _CACHE_SIZE:
+                    self._tags.clear()
+                self._tags[value] = tag
+        return tag
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """No path resolvers are registered: nothing to track."""
+
+    def ascend_resolver(self) -> None:
+        """No path resolvers are registered: nothing to track."""
+
 
 YAMLError = yaml.YAMLError
 
@@ -42,7 +74,7 @@ def compose_documents(text: str) -> Iterator[yaml.Node | None]:
 
     Raises `yaml.YAMLError` at the first syntax error; documents before it have been yielded.
     """
-    loader = _FastLoader(text)
+    loader = _Composer(text)
     try:
         while loader.check_node():
             yield loader.get_node()

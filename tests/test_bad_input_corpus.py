@@ -729,21 +729,21 @@ def test_a_file_edited_during_the_run_is_not_overwritten(
 
 
 def test_a_policy_that_cannot_be_converted_still_gets_the_rest_proven(in_tmp: Path) -> None:
-    """A trigger-rule regex the engine cannot read stops the proof at its location, the
-    verdict says nothing was proved, and no file is written."""
+    """A policy whose trigger-rule regex the engine cannot read is refused at its location
+    and stays as it is (exit 2); it is in force on both sides, so the rest is still proven
+    and converted."""
     (in_tmp / "good.yaml").write_text(GOOD)
     bad = POLICY + JWT + "triggerRules: [{excludedPaths: [{regex: '(['}]}]}}]\n"
     (in_tmp / "regex.yaml").write_text(bad)
     result = CliRunner().invoke(app, ["convert", "--write", "."])
     assert result.exit_code == 2, result.output
     assert (
-        "regex.yaml:5:90: error AM302: cannot prove equivalence: regex '([': unterminated "
-        "class: missing ]" in result.output
+        "regex.yaml:1:1: error AM402: Policy bar/default not converted: regex '([': "
+        "unterminated class: missing ]" in result.output
     )
-    assert "NOT PROVED: the errors above kept the engine from comparing anything" in result.output
-    assert "EQUIVALENT" not in result.output.replace("NOT PROVED", "")
-    assert "nothing written: the proof did not succeed" in result.output
-    assert (in_tmp / "good.yaml").read_text() == GOOD
+    assert (in_tmp / "regex.yaml").read_text() == bad
+    assert "kind: PeerAuthentication" in (in_tmp / "good.yaml").read_text()
+    assert "LOOSER" not in result.output
 
 
 def test_corpus_size() -> None:

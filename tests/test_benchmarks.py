@@ -4,6 +4,7 @@ writes the same bytes for the same seed, so benchmarks/ cannot rot unnoticed."""
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -81,3 +82,17 @@ def test_generator_is_deterministic(generator: ModuleType, tmp_path: Path, side:
     assert first
     assert contents(tmp_path / "second") == first
     assert contents(tmp_path / "other") != first
+
+
+def test_whole_cli_benchmark_runs_at_a_small_size() -> None:
+    """benchmarks/bench_cli.py --quick runs scan, convert --check, review and plan on a
+    generated repository and prints the table with the floor ratio (figures not asserted)."""
+    script = GENERATOR.parent / "bench_cli.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    header, _, row = done.stdout.strip().splitlines()[-3:]
+    for command in ("scan", "convert", "review", "plan"):
+        assert f"{command} s" in header
+    assert row.split()[0] == "100"

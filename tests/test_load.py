@@ -9,7 +9,7 @@ import pytest
 from conftest import parse
 
 from migrate.findings import Severity
-from migrate.load import load_paths
+from migrate.load import load_paths, parse_text
 from migrate.sourcefile import decode
 
 POLICY = """\
@@ -228,3 +228,36 @@ def test_stdin_is_read_as_one_source() -> None:
     """`-` reads standard input, named <stdin> in messages."""
     result = load_paths(["-"], stdin=b"a: [\n")
     assert [(f.code, f.location.path) for f in result.findings] == [("AM001", "<stdin>")]
+
+
+def test_read_kinds_cover_every_kind_the_tool_reads() -> None:
+    """The kinds built in full include every kind the models, the inventory and the workspace
+    read (the others are built only as far as apiVersion, kind and metadata)."""
+    from migrate.inventory import WORKLOAD_KINDS
+    from migrate.load import READ_KINDS
+    from migrate.model import alpha, beta
+    from migrate.workspace import _INVENTORY_KINDS
+
+    assert set(alpha.KINDS) | set(beta.KINDS) | set(WORKLOAD_KINDS) <= READ_KINDS
+    assert _INVENTORY_KINDS <= READ_KINDS
+    assert "Kustomization" in READ_KINDS
+
+
+def test_unread_kinds_are_built_only_as_far_as_their_metadata() -> None:
+    """A ServiceAccount keeps apiVersion, kind and metadata (and their problems), not the
+    rest; a Deployment and an Istio kind are built in full."""
+    text = (
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, name: b}\n"
+        "secrets: [{name: x, name: y}]\n---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1}\n---\n"
+        "apiVersion: networking.istio.io/v1beta1\nkind: Sidecar\nmetadata: {name: s}\n"
+        "spec: {egress: []}\n"
+    )
+    documents, findings, _ = parse_text(decode("m.yaml", text.encode()))
+    account, deployment, sidecar = documents
+    assert account.data == {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "b"}}
+    assert account.node is None
+    assert [f.location.line for f in findings if f.code == "AM005"] == [3]
+    assert deployment.data["spec"] == {"replicas": 1}
+    assert deployment.node is not None
+    assert sidecar.data["spec"] == {"egress": []}

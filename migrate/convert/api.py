@@ -12,7 +12,7 @@ from migrate.convert.run import convert_workspace
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Severity, sort_findings
 from migrate.semantics.equivalence import Change
-from migrate.tlscheck import regressions, tls_check
+from migrate.tlscheck import tls_regressions
 from migrate.verify import VerifyOptions, VerifyReport
 from migrate.workspace import Workspace, WorkspaceOptions, open_workspace
 
@@ -71,5 +71,5 @@ def convert_paths(
     report.findings = sort_findings(list(dict.fromkeys([*problems, *report.findings])))
     changes, findings = plan_changes(workspace, conversion, split=split)
     # client/server pairs the conversion turns from OK to CONFLICT (§E)
-    findings += regressions(tls_check(workspace, side=before), tls_check(workspace, side=after))
+    findings += tls_regressions(workspace, workspace, before_side=before, after_side=after)
     return ConvertResult(workspace, conversion, report, changes, findings)

@@ -9,9 +9,11 @@ import difflib
 import os
 import tempfile
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
+from migrate import progress
 from migrate.convert.journal import (
     STAGING_NAME,
     STAGING_SUFFIX,
@@ -29,6 +31,7 @@ from migrate.convert.model import Conversion, NewResource
 from migrate.errors import MigrateError
 from migrate.findings import Finding, Location, Severity
 from migrate.load import LoadedFile
+from migrate.parallel import map_chunks
 from migrate.rewrite import Replacement, RewriteError, detect_style, render_documents, rewrite
 from migrate.sourcefile import SourceText
 from migrate.workspace import PolicyEntry, Workspace
@@ -63,6 +66,10 @@ class FileChange:
         return self.source.encode(self.new or "")
 
 
+MIN_PARALLEL_FILES = 64
+"""Files to rewrite before it pays to fork workers."""
+
+
 def plan_changes(
     workspace: Workspace, conversion: Conversion, *, split: bool = False
 ) -> tuple[list[FileChange], list[Finding]]:
@@ -74,9 +81,9 @@ def plan_changes(
     by_file: dict[str, list[PolicyEntry]] = defaultdict(list)
     for entry in conversion.converted:
         by_file[entry.document.origin.path].append(entry)
-    changes: list[FileChange] = []
     findings: list[Finding] = []
-    shared = _Shared({}, {})
+    jobs: list[tuple[LoadedFile, list[PolicyEntry], list[Replacement]]] = []
+    unreadable = _input_errors(workspace)
     for loaded in workspace.loaded.files:
         entries = by_file.get(loaded.source.display)
         if not entries:
@@ -92,31 +99,77 @@ def plan_changes(
             )
             continue
         try:
-            _check_readable(workspace, loaded)
-            changes += _changes(workspace, loaded, entries, by_entry, split=split, shared=shared)
+            _check_readable(unreadable, loaded)
+            jobs.append((loaded, entries, _replacements(entries, by_entry, split=split)))
         except RewriteError as exc:
-            findings.append(
-                Finding(
-                    "AM410",
-                    Severity.ERROR,
-                    f"cannot rewrite in place: {exc}",
-                    Location(loaded.source.display),
-                    hint="use -o yaml and edit the file by hand",
-                )
-            )
+            findings.append(_not_rewritten(loaded, str(exc)))
+    progress.phase("rewriting files", len(jobs))
+    texts = [
+        text
+        for part in map_chunks(
+            _rewrite_all, [(j[0].text, j[2]) for j in jobs], min_items=MIN_PARALLEL_FILES
+        )
+        for text in part
+    ]
+    changes: list[FileChange] = []
+    shared = _Shared({}, {})
+    for (loaded, entries, _), (ok, text) in zip(jobs, texts, strict=True):
+        if not ok:
+            findings.append(_not_rewritten(loaded, text))
+            continue
+        assert loaded.text is not None
+        assert loaded.source.path is not None
+        here = FileChange(
+            loaded.source.path, loaded.source.display, loaded.text.text, text, loaded.text
+        )
+        if split:
+            made = [new for entry in entries for new in by_entry.get(id(entry), [])]
+            changes += _split(workspace, here, made, shared)
+        else:
+            changes.append(here)
     return _merge(changes), findings
 
 
-def _check_readable(workspace: Workspace, loaded: LoadedFile) -> None:
+def _input_errors(workspace: Workspace) -> dict[str, str]:
+    """The first reading error (AM0xx) of each file that has one, by file."""
+    found: dict[str, str] = {}
+    for finding in workspace.findings:
+        if finding.severity is Severity.ERROR and finding.code.startswith("AM0"):
+            found.setdefault(finding.location.path, finding.code)
+    return found
+
+
+def _check_readable(unreadable: dict[str, str], loaded: LoadedFile) -> None:
     """A file with reading errors (a duplicate key, say) is not rewritten: its policies were
     read with a guess (the last value) that Kubernetes would not make."""
-    for finding in workspace.findings:
-        if (
-            finding.location.path == loaded.source.display
-            and finding.severity is Severity.ERROR
-            and finding.code.startswith("AM0")
-        ):
-            raise RewriteError(f"the file has input errors ({finding.code}); fix them first")
+    code = unreadable.get(loaded.source.display)
+    if code is not None:
+        raise RewriteError(f"the file has input errors ({code}); fix them first")
+
+
+def _not_rewritten(loaded: LoadedFile, reason: str) -> Finding:
+    return Finding(
+        "AM410",
+        Severity.ERROR,
+        f"cannot rewrite in place: {reason}",
+        Location(loaded.source.display),
+        hint="use -o yaml and edit the file by hand",
+    )
+
+
+def _rewrite_all(
+    jobs: Sequence[tuple[SourceText | None, list[Replacement]]],
+) -> list[tuple[bool, str]]:
+    """Each file's new text, or why it cannot be rewritten (run in workers on large inputs:
+    files are independent)."""
+    done = []
+    for text, replacements in jobs:
+        assert text is not None
+        try:
+            done.append((True, rewrite(text, replacements)))
+        except RewriteError as exc:
+            done.append((False, str(exc)))
+    return done
 
 
 @dataclass(slots=True)
@@ -128,17 +181,10 @@ class _Shared:
     texts: dict[Path, str]
 
 
-def _changes(
-    workspace: Workspace,
-    loaded: LoadedFile,
-    entries: list[PolicyEntry],
-    by_entry: dict[int, list[NewResource]],
-    *,
-    split: bool,
-    shared: _Shared,
-) -> list[FileChange]:
-    assert loaded.text is not None
-    assert loaded.source.path is not None
+def _replacements(
+    entries: list[PolicyEntry], by_entry: dict[int, list[NewResource]], *, split: bool
+) -> list[Replacement]:
+    """What replaces each converted policy of one file (nothing here when `split`)."""
     replacements = []
     for entry in entries:
         if entry.document.origin.item is not None:
@@ -153,14 +199,7 @@ def _changes(
                 ),
             )
         )
-    text = rewrite(loaded.text, replacements)
-    here = FileChange(
-        loaded.source.path, loaded.source.display, loaded.text.text, text, loaded.text
-    )
-    if not split:
-        return [here]
-    made = [new for entry in entries for new in by_entry.get(id(entry), [])]
-    return _split(workspace, here, made, shared)
+    return replacements
 
 
 def _split(

@@ -92,7 +92,13 @@ def _stage_markdown(stage: Stage) -> list[str]:
         lines.append(f"Delete {len(stage.delete)} alpha polic(ies): `sh {folder}/delete.sh`")
         lines += [f"- {e.ref}" for e in stage.delete]
     if stage.report is not None:
-        lines += ["", f"Enforcement against the start: {headline(stage.report)}"]
+        where = (
+            f" in {stage.proven_in} (the stage changes no other namespace; the others are as "
+            "the stages before left them)"
+            if stage.proven_in
+            else ""
+        )
+        lines += ["", f"Enforcement against the start{where}: {headline(stage.report)}"]
         stricter = [c for c in stage.report.causes if c.change is Change.STRICTER]
         lines += [f"- stricter: `{c.witness}` -> {c.after}" for c in stricter[:5]]
     if stage.notes:
@@ -125,6 +131,7 @@ def plan_data(plan: Plan) -> dict[str, Any]:
                 "delete": [e.ref for e in s.delete],
                 "looser": s.looser,
                 "stricter": s.report.count(Change.STRICTER) if s.report else 0,
+                "proven_in": s.proven_in or None,
             }
             for s in plan.stages
         ],

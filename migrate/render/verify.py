@@ -57,7 +57,8 @@ def render_text(report: VerifyReport, console: Console, *, every: bool = False) 
     for (change, before, after), count in minor.items():
         console.print(
             Text(
-                f"{change.upper()}  {count} request(s): {before} -> {after} (--all lists them)",
+                f"{change.upper()}  {count} request(s): {before} -> {after}"
+                f"{' with another reason' if before == after else ''} (--all lists them)",
                 style=_STYLE[Change(change)],
             ),
             soft_wrap=True,

@@ -8,6 +8,7 @@ rule ignores the field (so it denies more).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -128,22 +129,26 @@ def _field(name: str, values: tuple[str, ...], request: Request, identity: Ident
     negated = name.startswith("not")
     base = name[3].lower() + name[4:] if negated else name
     actual = _attribute(base, request, identity)
-    hit = actual is not None and any(Pattern.from_istio(v).matches(actual) for v in values)
+    hit = actual is not None and any(_istio_pattern(v).matches(actual) for v in values)
     return not hit if negated else hit
 
 
+_istio_pattern = functools.lru_cache(maxsize=65536)(Pattern.from_istio)
+
+
 def _attribute(name: str, request: Request, identity: Identity) -> str | None:
+    if name == "paths":
+        return request.path.split("?", 1)[0]
+    if name == "ports":
+        return str(request.destination.port)
+    if name == "methods":
+        return request.method
+    if name == "requestPrincipals":
+        return identity.principal or None
     peer = request.peer
-    mtls = peer.transport is Transport.MTLS
-    values = {
-        "principals": peer.principal if mtls else None,
-        "namespaces": peer.namespace if mtls else None,
-        "requestPrincipals": identity.principal or None,
-        "ports": str(request.destination.port),
-        "methods": request.method,
-        "paths": request.path.split("?", 1)[0],
-    }
-    return values.get(name)
+    if peer.transport is not Transport.MTLS:
+        return None
+    return {"principals": peer.principal, "namespaces": peer.namespace}.get(name)
 
 
 def _condition_reader(key: str) -> Callable[[Request, Identity], str | None] | None:

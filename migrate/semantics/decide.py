@@ -8,19 +8,22 @@ the RBAC filters (§B.4). With only alpha or only beta resources it reduces to �
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from migrate.model.alpha import AlphaPolicy, Jwt, MtlsMode, Peer, StringMatch
 from migrate.model.beta import AuthorizationPolicy, PeerMode, RequestAuthentication
 from migrate.semantics.authz import Identity, authorize
 from migrate.semantics.jwt import (
+    Provider,
     Verification,
     alpha_providers,
     beta_providers,
     verified_issuers,
     verify_beta,
 )
-from migrate.semantics.request import Claims, Outcome, Request, Transport, Verdict
+from migrate.semantics.request import Claims, Outcome, Request, Token, Transport, Verdict
 from migrate.semantics.side import PeerSetting, Settings
 from migrate.semantics.strings import Pattern
 
@@ -96,22 +99,68 @@ def _authenticate(
     """jwt_authn then istio_authn; an Outcome when the request is rejected."""
     alpha = applicable.alpha
     if applicable.request_auths:
-        verification = verify_beta(
-            beta_providers(list(applicable.request_auths), discovery=settings.version >= (1, 5, 1)),
-            request.token,
-        )
+        providers = _beta_providers(applicable, settings)
+        token = request.token
+        verification = _by_token(providers, token, lambda: verify_beta(providers, token))
         if verification.status:
             status = Verdict.DENY_403 if verification.status == 403 else Verdict.DENY_401
             return Outcome(status, verification.reason, None, (verification.by,))
         payloads = _beta_payloads(applicable.request_auths, verification)
         forwarded = verification.forwarded
     else:
-        payloads = verified_issuers(alpha_providers(alpha), request.token) if alpha else {}
+        payloads = _alpha_payloads(alpha, request.token) if alpha else {}
         forwarded = True
     rejected = _peer_check(applicable, request)
     if rejected is not None:
         return rejected
     return _origin_check(applicable, request, payloads, settings, forwarded)
+
+
+_PROVIDERS: dict[tuple[int, bool], tuple[object, list[Provider]]] = {}
+"""Providers by the object they come from (kept alive in the entry, so its id is not reused
+while cached) and the discovery flag: every request of a class asks for the same ones."""
+
+
+def _cached(owner: object, discovery: bool, make: Callable[[], list[Provider]]) -> list[Provider]:
+    key = (id(owner), discovery)
+    entry = _PROVIDERS.get(key)
+    if entry is None or entry[0] is not owner:
+        if len(_PROVIDERS) > 4096:
+            _PROVIDERS.clear()
+        entry = _PROVIDERS[key] = (owner, make())
+    return entry[1]
+
+
+def _beta_providers(applicable: Applicable, settings: Settings) -> list[Provider]:
+    resources = applicable.request_auths
+    discovery = settings.version >= (1, 5, 1)
+    return _cached(
+        resources, discovery, lambda: beta_providers(list(resources), discovery=discovery)
+    )
+
+
+def _alpha_providers(policy: AlphaPolicy) -> list[Provider]:
+    return _cached(policy, False, lambda: alpha_providers(policy))
+
+
+def _alpha_payloads(policy: AlphaPolicy, token: Token | None) -> dict[str, Claims]:
+    providers = _alpha_providers(policy)
+    return _by_token(providers, token, lambda: verified_issuers(providers, token))  # type: ignore[no-any-return]
+
+
+_VERIFIED: dict[tuple[int, int], tuple[object, object, object]] = {}
+"""What the JWT filters make of a token, by verifier list and token (both kept alive in the
+entry): it depends on nothing else, and a class sends each token with every path."""
+
+
+def _by_token(providers: object, token: Token | None, make: Callable[[], object]) -> Any:
+    key = (id(providers), id(token))
+    entry = _VERIFIED.get(key)
+    if entry is None or entry[0] is not providers or entry[1] is not token:
+        if len(_VERIFIED) > 65536:
+            _VERIFIED.clear()
+        entry = _VERIFIED[key] = (providers, token, make())
+    return entry[2]
 
 
 def _beta_payloads(
@@ -215,11 +264,24 @@ def _trigger_path(path: str, settings: Settings) -> str:
     return path if settings.version < (1, 4, 4) else path.split("?", 1)[0]
 
 
+_TRIGGERED: dict[tuple[int, str], tuple[Jwt, bool]] = {}
+
+
 def should_validate(path: str, jwt: Jwt) -> bool:
     """True when the path is empty, there are no trigger rules, or any rule matches: no
     excluded entry matches and (no included entry, or one matches) (§A.7)."""
     if not path or not jwt.trigger_rules:
         return True
+    key = (id(jwt), path)
+    entry = _TRIGGERED.get(key)
+    if entry is None or entry[0] is not jwt:
+        if len(_TRIGGERED) > 65536:
+            _TRIGGERED.clear()
+        entry = _TRIGGERED[key] = (jwt, _triggered(path, jwt))
+    return entry[1]
+
+
+def _triggered(path: str, jwt: Jwt) -> bool:
     return any(
         not any(matches(m, path) for m in rule.excluded)
         and (not rule.included or any(matches(m, path) for m in rule.included))

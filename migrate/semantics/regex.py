@@ -66,6 +66,10 @@ class UnsupportedPattern(MigrateError):
         self.position = position
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[UnsupportedPattern], tuple[str, int, str]]:
+        """Rebuilt from its three fields: it crosses from a comparing worker to the parent."""
+        return (UnsupportedPattern, (self.pattern, self.position, self.reason))
+
 
 def union(sets: list[CharSet]) -> CharSet:
     """The union of character sets, normalised (sorted, merged)."""

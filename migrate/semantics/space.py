@@ -71,23 +71,34 @@ class DestinationClass:
 
 
 def sites(
-    inventory: Inventory, namespaces: set[str], extra: list[Site] | None = None
+    inventory: Inventory,
+    namespaces: set[str],
+    extra: list[Site] | None = None,
+    only: set[str] | None = None,
 ) -> list[Site]:
     """Every workload; the pods a Service selects when the inputs show none of them; the
     `extra` sites standing for pods only a policy names; one unseen workload per namespace;
-    and one in a namespace nobody names."""
-    found = [
-        Site(w.namespace, w.name, tuple(sorted(w.labels.items()))) for w in inventory.workloads
-    ]
+    and one in a namespace nobody names (`only`: just the sites in these namespaces)."""
+    workloads = (
+        inventory.workloads
+        if only is None
+        else [w for n in sorted(only) for w in inventory.workloads_in(n)]
+    )
+    found = [Site(w.namespace, w.name, tuple(sorted(w.labels.items()))) for w in workloads]
+    services = (
+        inventory.services.items()
+        if only is None
+        else [((n, s.name), s) for n in only for s in inventory.services_in(n)]
+    )
     implied: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
-    for (namespace, name), service in sorted(inventory.services.items()):
+    for (namespace, name), service in sorted(services, key=lambda item: item[0]):
         if service.selector and not inventory.selected(namespace, service.selector):
             labels = tuple(sorted(service.selector.items()))
             if (namespace, labels) not in implied:
                 implied.add((namespace, labels))
                 found.append(Site(namespace, f"(pods of Service {name})", labels))
-    found += extra or []
-    for namespace in sorted(namespaces | {OTHER_NAMESPACE}):
+    found += [s for s in extra or () if only is None or s.namespace in only]
+    for namespace in sorted(namespaces | {OTHER_NAMESPACE} if only is None else only):
         found.append(Site(namespace, OTHER_WORKLOAD, (), synthetic=True))
     return found
 
@@ -97,7 +108,6 @@ def unseen_sites(inventory: Inventory, sides: list[Side]) -> list[Site]:
     labelled as a beta selector that matches no workload. Verifying them keeps the proof
     sound when the inventory is incomplete."""
     found: dict[tuple[object, ...], Site] = {}
-    known = [dict(s.labels) for s in sites(inventory, set())]
     for side in sides:
         for policy in side.alpha:
             for target in policy.targets:
@@ -124,7 +134,8 @@ def unseen_sites(inventory: Inventory, sides: list[Side]) -> list[Site]:
                     )
         for resource in side.beta:
             selector = resource.meta.selector
-            if selector and not any(_satisfies(labels, selector) for labels in known):
+            namespace = resource.meta.namespace
+            if selector and not _selects_pods(inventory, namespace, selector, side):
                 text = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
                 labels = tuple(sorted(selector.items()))
                 found[(resource.meta.namespace, labels)] = Site(
@@ -139,6 +150,23 @@ def unseen_sites(inventory: Inventory, sides: list[Side]) -> list[Site]:
 
 def _satisfies(labels: dict[str, str], selector: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
+
+
+def _selects_pods(
+    inventory: Inventory, namespace: str, selector: dict[str, str], side: Side
+) -> bool:
+    """True when the selector matches pods the inputs show (a workload, or the pods a
+    Service selects) in its namespace, or in any namespace for the root namespace's."""
+    spaces = (
+        sorted(inventory.all_namespaces)
+        if namespace == side.settings.root_namespace
+        else [namespace]
+    )
+    return any(
+        inventory.selected(n, selector)
+        or any(s.selector and _satisfies(s.selector, selector) for s in inventory.services_in(n))
+        for n in spaces
+    )
 
 
 def destinations(
@@ -237,6 +265,12 @@ def class_key(
         _identity(before),
         _identity(after),
     )
+
+
+def unchanged(group: DestinationClass) -> bool:
+    """True when both configurations apply the very same resources to the class: no request
+    can be decided differently, so the class needs no evaluation."""
+    return _identity(group.before) == _identity(group.after)
 
 
 def _identity(applicable: Applicable) -> tuple[object, ...]:

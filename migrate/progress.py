@@ -1,0 +1,125 @@
+"""Progress of long runs: the library names its phases and counts its steps; whoever runs it
+decides whether to show them (the CLI: a rich bar on standard error, on a terminal only).
+
+Silent unless `showing` installs a display, so library callers and tests see nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+
+class Display(Protocol):
+    """Where progress goes."""
+
+    def phase(self, name: str, total: int | None) -> None:
+        """A new phase begins, with its number of steps if known."""
+
+    def advance(self, steps: int) -> None:
+        """Steps of the current phase are done."""
+
+    def close(self) -> None:
+        """The run is over: clear the display."""
+
+
+class _Silent:
+    def phase(self, name: str, total: int | None) -> None:
+        pass
+
+    def advance(self, steps: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+_display: Display = _Silent()
+_label = ""
+
+
+def phase(name: str, total: int | None = None) -> None:
+    """Report that a phase begins (within the current label, if any)."""
+    _display.phase(f"{_label}: {name}" if _label else name, total)
+
+
+def label(text: str) -> None:
+    """Name the step the next phases belong to (e.g. a plan's stage); "" for none."""
+    global _label  # noqa: PLW0603 (one display per process)
+    _label = text
+
+
+def advance(steps: int = 1) -> None:
+    """Report steps of the current phase done."""
+    _display.advance(steps)
+
+
+def silence() -> None:
+    """Stop reporting in this process (forked workers: only the parent draws)."""
+    global _display  # noqa: PLW0603 (one display per process)
+    _display = _Silent()
+
+
+@contextmanager
+def showing(display: Display | None) -> Iterator[None]:
+    """Report to `display` (None: nowhere) while the block runs."""
+    global _display  # noqa: PLW0603 (one display per process)
+    previous, _display = _display, display or _Silent()
+    try:
+        yield
+    finally:
+        _display.close()
+        _display = previous
+        label("")
+
+
+class TerminalDisplay:
+    """A rich progress bar on standard error, redrawn at most ten times a second from the
+    caller's thread (no refresh thread, so forking workers stays safe)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self._progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            auto_refresh=False,
+            transient=True,
+            # what the command prints goes above the bar; standard output only when it is
+            # the terminal too (a pipe or a file gets its bytes untouched)
+            redirect_stdout=sys.stdout.isatty(),
+            redirect_stderr=True,
+        )
+        self._task: TaskID | None = None
+        self._drawn = 0.0
+        self._progress.start()
+
+    def phase(self, name: str, total: int | None) -> None:
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+        self._task = self._progress.add_task(name, total=total)
+        self._draw(force=True)
+
+    def advance(self, steps: int) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, steps)
+            self._draw()
+
+    def close(self) -> None:
+        self._progress.stop()
+
+    def _draw(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._drawn >= 0.1:
+            self._drawn = now
+            self._progress.refresh()

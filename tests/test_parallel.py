@@ -1,0 +1,94 @@
+"""Work spread over forked processes gives exactly the result of one process."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from migrate import parallel
+from migrate.convert import apply
+from migrate.convert.api import convert_paths
+from migrate.convert.prove import prove
+from migrate.convert.run import convert_workspace
+from migrate.semantics import equivalence
+from migrate.semantics.regex import UnsupportedPattern
+from migrate.verify import VerifyReport
+from migrate.workspace import open_workspace
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _proof(folder: str) -> VerifyReport:
+    workspace = open_workspace([str(EXAMPLES / folder)])
+    return prove(workspace, convert_workspace(workspace))
+
+
+def _summary(report: VerifyReport) -> list[tuple[object, ...]]:
+    return [
+        (c.key, c.inherent, str(c.witness), c.requests, sorted(c.workloads)) for c in report.causes
+    ]
+
+
+@pytest.mark.parametrize("folder", ["rollout", "httpbin-jwt", "mesh-overrides"])
+def test_parallel_proof_equals_the_single_process_one(
+    folder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked workers over chunks of classes: same causes, witnesses, counts and order."""
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "1")
+    alone = _proof(folder)
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "2")
+    monkeypatch.setattr(equivalence, "MIN_PARALLEL_CLASSES", 2)
+    spread = _proof(folder)
+    assert alone.causes, "the example must have differences for the test to mean something"
+    assert _summary(spread) == _summary(alone)
+    assert spread.evaluated == alone.evaluated
+
+
+def test_map_chunks_keeps_input_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Results come back per chunk in input order, covering every item once."""
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "2")
+    parts = parallel.map_chunks(list, list(range(37)), min_items=2)
+    assert len(parts) > 1
+    assert [x for part in parts for x in part] == list(range(37))
+
+
+def test_small_inputs_and_one_job_stay_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below the threshold, or with one job, the function runs once over everything."""
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "2")
+    assert parallel.map_chunks(list, [1, 2, 3], min_items=10) == [[1, 2, 3]]
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "1")
+    assert parallel.map_chunks(list, list(range(50)), min_items=2) == [list(range(50))]
+
+
+def test_parallel_rewrite_equals_the_single_process_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files rewritten in forked workers: the same changes, in the same order."""
+    for name in ("rollout", "mesh-overrides"):
+        shutil.copytree(EXAMPLES / name, tmp_path / name)
+
+    def changes() -> list[tuple[str, str | None]]:
+        result = convert_paths([str(tmp_path)])
+        return [(c.display, c.new) for c in result.changes]
+
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "1")
+    alone = changes()
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "2")
+    monkeypatch.setattr(apply, "MIN_PARALLEL_FILES", 2)
+    assert len(alone) > 2
+    assert changes() == alone
+
+
+def test_an_unsupported_regex_found_by_a_worker_reaches_the_parent() -> None:
+    """The engine's refusal crosses the process boundary intact (pattern, position, reason)."""
+    error = UnsupportedPattern("a(", 1, "unbalanced parenthesis")
+    again = pickle.loads(pickle.dumps(error))
+    assert (again.pattern, again.position, again.reason, str(again)) == (
+        "a(",
+        1,
+        "unbalanced parenthesis",
+        str(error),
+    )
