@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -38,6 +40,11 @@ READ_KINDS = frozenset(
 )
 """Kinds some part of the tool reads beyond their metadata (a test keeps this in step with
 the models and the inventory); `*List` kinds and every `*.istio.io` kind are read too."""
+LAZY_NODE_KINDS = frozenset(
+    {"Service", "Namespace", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
+    | {"CronJob", "Pod", "ReplicationController", "DeploymentConfig"}
+)
+"""Read kinds whose node trees are composed again when a message needs them, not kept."""
 _WARNING_CODES = frozenset({"AM004"})
 
 
@@ -71,6 +78,9 @@ class Document:
     node: yaml.Node | None = None
     offset: tuple[int, int] = (0, 0)
     """Lines and columns to add to node positions (for text embedded in another file)."""
+    text: str | None = field(default=None, repr=False, compare=False)
+    """The whole file's text, for a document whose node tree is not kept: composed again on
+    the rare occasion a message points into it (inventory kinds, most of a repository)."""
 
     @property
     def api_version(self) -> str:
@@ -110,7 +120,7 @@ class Document:
     def locate(self, path: Sequence[PathKey] = (), *, at_key: bool = False) -> Location:
         """The location of the node at `path` (keys and list indexes), or of its deepest
         existing ancestor; with `at_key`, of the last key itself rather than its value."""
-        node = self.node
+        node = self.node if self.node is not None else _composed_again(self)
         if node is None:
             return self.origin.location
         mark = node.start_mark
@@ -123,6 +133,26 @@ class Document:
             mark = key_node.start_mark if (at_key and last and key_node) else node.start_mark
         lines, columns = self.offset
         return Location(self.origin.path, mark.line + 1 + lines, mark.column + 1 + columns)
+
+
+def _composed_again(document: Document) -> yaml.Node | None:
+    if document.text is None:
+        return None
+    try:
+        nodes = _file_nodes(document.text)
+    except yaml.YAMLError:
+        return None
+    index = document.origin.index
+    return nodes[index] if index < len(nodes) else None
+
+
+@functools.lru_cache(maxsize=4)
+def _file_nodes(text: str) -> list[yaml.Node | None]:
+    """Node trees of a file's documents, up to a syntax error (the last few files asked)."""
+    nodes: list[yaml.Node | None] = []
+    with contextlib.suppress(yaml.YAMLError):
+        nodes.extend(compose_documents(text))
+    return nodes
 
 
 def _child(node: yaml.Node, step: PathKey) -> tuple[yaml.Node | None, yaml.Node] | None:
@@ -237,7 +267,9 @@ def parse_text(
     try:
         for index, node in enumerate(compose_documents(text.text)):
             if node is not None:
-                _add_document(text.path, index, node, documents, findings, aliases=aliases)
+                _add_document(
+                    text.path, index, node, documents, findings, aliases=aliases, text=text.text
+                )
     except yaml.YAMLError as exc:
         if isinstance(parsed, list):
             return parsed, [], False
@@ -323,6 +355,7 @@ def _add_document(
     findings: list[Finding],
     *,
     aliases: bool = True,
+    text: str | None = None,
 ) -> None:
     mark = node.start_mark
     origin = Origin(path, index, mark.line + 1, mark.column + 1)
@@ -344,8 +377,14 @@ def _add_document(
             _error("AM002", f"document is a {_type_name(value)}, not a mapping", origin.location)
         )
         return
-    # the node tree is kept for pointing at fields, which only the kinds read need
-    documents.extend(_expand_list(Document(origin, value, None if unread else node), findings))
+    # the node tree is kept for pointing at fields of the kinds read; inventory kinds (most of
+    # what is read) compose theirs again from the text if a message needs it
+    if unread:
+        documents.extend(_expand_list(Document(origin, value), findings))
+    elif header is not None and header[1] in LAZY_NODE_KINDS:
+        documents.append(Document(origin, value, None, text=text))
+    else:
+        documents.extend(_expand_list(Document(origin, value, node), findings))
 
 
 def is_read(api_version: str, kind: str) -> bool:
