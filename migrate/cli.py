@@ -711,6 +711,7 @@ def plan_command(
     workspace = open_workspace(paths, _workspace_options(config))
     if status:
         _plan_status(workspace, config)
+    _refuse_input_errors(workspace.findings, "no plan written")
     split = [n.strip() for n in (order or "").split(",") if n.strip()]
     subset = [n.strip() for n in (only or "").split(",") if n.strip()]
     try:
@@ -730,6 +731,21 @@ def plan_command(
     if not sync_waves:
         err.print(f"{len(result.stages)} stage(s) written to {out}", markup=False)
     raise typer.Exit(ExitCode.OK)
+
+
+def _refuse_input_errors(findings: list[Finding], what: str) -> None:
+    """Show the input errors and exit 2: a plan that left out a policy it could not read would
+    delete the others around it."""
+    from migrate.findings import Severity
+    from migrate.render.table import finding_text
+
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    if errors:
+        err = Console(stderr=True, soft_wrap=True)
+        for finding in errors:
+            err.print(finding_text(finding))
+        err.print(f"{what}: fix the input errors above", style="bold red", markup=False)
+        raise typer.Exit(ExitCode.INPUT_ERROR)
 
 
 def _sync_waves(result: Any, workspace: Any, paths: list[str], err: Console) -> None:

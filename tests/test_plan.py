@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from typer.testing import CliRunner
 
+from migrate.cli import app
 from migrate.convert.model import NewResource
 from migrate.convert.prove import prove
 from migrate.plan import _Planner, plan
@@ -238,3 +240,18 @@ def test_stage_lists_the_client_conflicts_it_creates(tmp_path: Path) -> None:
     )
     assert "Client conflicts this stage creates" in plan_markdown(early)
     assert all(not s.notes for s in plan(workspace).stages)
+
+
+def test_input_errors_stop_the_plan(tmp_path: Path) -> None:
+    """A policy that cannot be read is shown with its location and nothing is planned (exit
+    2), rather than a plan that silently leaves it out."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "p.yaml").write_text(
+        "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+        "metadata: {name: default, namespace: shop}\nspec:\n  peers: [{mtls: {mode: SOMETIMES}}]\n"
+    )
+    result = CliRunner().invoke(app, ["plan", str(tmp_path / "in"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "p.yaml:5:" in result.output
+    assert "no plan written" in result.output
+    assert not (tmp_path / "out").exists()
