@@ -113,7 +113,7 @@ def review(
     )
     removed = _removed(before, head)
     added = _added(before, head)
-    pairings = [_pair(entry, added, head.root_namespace) for entry in removed]
+    pairings = _pairings(removed, added, head.root_namespace)
     findings = _new_resource_findings(added, head, inventory, pairings)
     findings += tls_regressions(before, head)
     head_refs = {e.ref for e in head.policies} | {r.meta.ref for r in head.beta}
@@ -145,13 +145,29 @@ def _added(before: Workspace, head: Workspace) -> list[BetaResource]:
     return [r for r in head.beta if old.get(r.meta.ref) != r.meta.document.data]
 
 
-def _pair(entry: PolicyEntry, added: list[BetaResource], root: str) -> Pairing:
-    by_annotation = tuple(
-        r.meta.ref
-        for r in added
-        if entry.ref
-        in str(r.meta.document.metadata.get("annotations", {}).get(PROVENANCE, "")).split(", ")
-    )
+def _pairings(
+    removed: list[PolicyEntry], added: list[BetaResource], root: str
+) -> list[Pairing]:
+    """Each removed policy with the new resources that replace it: by provenance annotation,
+    else by scope (indexed once: a large migration removes thousands and adds thousands)."""
+    by_origin: dict[str, list[str]] = defaultdict(list)
+    by_namespace: dict[str, list[BetaResource]] = defaultdict(list)
+    for resource in added:
+        annotations = resource.meta.document.metadata.get("annotations") or {}
+        origins = annotations.get(PROVENANCE, "") if isinstance(annotations, dict) else ""
+        for origin in str(origins).split(", "):
+            by_origin[origin].append(resource.meta.ref)
+        by_namespace[resource.meta.namespace].append(resource)
+    return [_pair(entry, by_origin, by_namespace, root) for entry in removed]
+
+
+def _pair(
+    entry: PolicyEntry,
+    by_origin: dict[str, list[str]],
+    by_namespace: dict[str, list[BetaResource]],
+    root: str,
+) -> Pairing:
+    by_annotation = tuple(by_origin.get(entry.ref, ()))
     if by_annotation:
         return Pairing(entry, by_annotation, "annotation")
     policy = entry.policy
@@ -160,12 +176,9 @@ def _pair(entry: PolicyEntry, added: list[BetaResource], root: str) -> Pairing:
     namespace = root if policy.scope is Scope.MESH else policy.namespace
     by_scope = tuple(
         r.meta.ref
-        for r in added
-        if r.meta.namespace == namespace
-        and (
-            (policy.scope is not Scope.SERVICE and not r.meta.selector)
-            or (policy.scope is Scope.SERVICE and bool(r.meta.selector))
-        )
+        for r in by_namespace.get(namespace, ())
+        if (policy.scope is not Scope.SERVICE and not r.meta.selector)
+        or (policy.scope is Scope.SERVICE and bool(r.meta.selector))
     )
     return Pairing(entry, by_scope, "scope" if by_scope else "")
 
