@@ -18,6 +18,7 @@ repository, in this process, measured in the same run.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -181,11 +182,9 @@ def print_report(points: Sequence[Point], commands: Sequence[str], repeat: int) 
             seconds = p.median(command)
             line += f" {seconds:>10.2f} {seconds / p.floor_median:>6.1f} {p.peaks[command]:>5.0f}"
         print(line)
-    for small, large in zip(points, points[1:], strict=False):
+    for small, large in itertools.pairwise(points):
         grew = large.services / small.services
-        ratios = ", ".join(
-            f"{c} x{large.median(c) / small.median(c):.2f}" for c in commands
-        )
+        ratios = ", ".join(f"{c} x{large.median(c) / small.median(c):.2f}" for c in commands)
         print(f"  {small.services:,} -> {large.services:,} services (x{grew:.1f}): {ratios}")
 
 
@@ -201,7 +200,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    sizes, repeat = (([100], 1) if args.quick else (sorted(args.sizes), args.repeat))
+    sizes, repeat = ([100], 1) if args.quick else (sorted(args.sizes), args.repeat)
     with tempfile.TemporaryDirectory(prefix="authn-migrate-bench-") as temp:
         points = [run_point(s, Path(temp), repeat, args.seed, args.commands) for s in sizes]
     print_report(points, args.commands, repeat)

@@ -145,9 +145,7 @@ def _added(before: Workspace, head: Workspace) -> list[BetaResource]:
     return [r for r in head.beta if old.get(r.meta.ref) != r.meta.document.data]
 
 
-def _pairings(
-    removed: list[PolicyEntry], added: list[BetaResource], root: str
-) -> list[Pairing]:
+def _pairings(removed: list[PolicyEntry], added: list[BetaResource], root: str) -> list[Pairing]:
     """Each removed policy with the new resources that replace it: by provenance annotation,
     else by scope (indexed once: a large migration removes thousands and adds thousands)."""
     by_origin: dict[str, list[str]] = defaultdict(list)

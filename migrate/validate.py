@@ -121,10 +121,38 @@ def validate_inventory_document(doc: Document) -> list[Finding]:
     """AM101 for an inventory document (Service, workload, Namespace...) whose fields that
     authn-migrate reads have the wrong type (a port that is not a number, ports that are not
     a list...), which would otherwise be read as absent."""
+    shape = (doc.kind, _shape(doc.data))
+    if shape in _VALID_SHAPES:
+        return []
     resource = _resource_name(doc)
     errors = _inventory_validator(doc.kind).iter_errors(doc.data)
     issues = [_schema_issue(error) for error in sorted(errors, key=_error_order)]
+    if not issues and len(_VALID_SHAPES) < 100_000:
+        _VALID_SHAPES.add(shape)
     return sort_findings(list(dict.fromkeys(_finding(doc, issue, resource) for issue in issues)))
+
+
+_VALID_SHAPES: set[tuple[str, object]] = set()
+"""Shapes of inventory documents found valid: thousands of Deployments share a few."""
+
+
+def _shape(value: object) -> object:
+    """What the inventory schema can tell apart in a value: types, whether an integer is a
+    port number (1-65535) and whether a string is empty; a list by the set of its items'
+    shapes (each item is checked alone). Two documents of one kind and one shape are both
+    valid or both not, so a shape found valid is not checked again. (Keep this in step with
+    schemas/inventory.kubernetes.json; a test compares the two on generated documents.)"""
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _shape(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("[]", frozenset(_shape(v) for v in value))
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "port" if 1 <= value <= 65535 else "int"
+    if isinstance(value, str):
+        return "str" if value else "empty"
+    return type(value).__name__
 
 
 @functools.cache

@@ -1297,3 +1297,89 @@ def test_corpus_30_label_typo_in_every_list_item() -> None:
         for f in findings
     )
     assert findings[0].resource == "Policy app/istio-mtls-enable"
+
+
+LEAVES = ["port", "int", "bool", "str", "empty", "none", "float"]
+
+
+def _leaf(kind: str, draw: st.DrawFn) -> object:
+    return {
+        "port": lambda: draw(st.integers(1, 65535)),
+        "int": lambda: draw(st.sampled_from([0, -1, 65536, 10**9])),
+        "bool": lambda: draw(st.booleans()),
+        "str": lambda: draw(st.text(min_size=1, max_size=5)),
+        "empty": lambda: "",
+        "none": lambda: None,
+        "float": lambda: draw(st.sampled_from([1.5, 80.0])),
+    }[kind]()
+
+
+def _template(depth: int = 0) -> st.SearchStrategy[object]:
+    """A document skeleton at the paths the inventory schema reads: leaves are classes."""
+    leaf = st.sampled_from(LEAVES).map(lambda k: ("leaf", k))
+    if depth > 2:
+        return leaf
+    labels = st.one_of(leaf, st.dictionaries(st.sampled_from(["app", "v"]), leaf, max_size=2))
+    port = st.fixed_dictionaries(
+        {},
+        optional={
+            "name": leaf,
+            "port": leaf,
+            "targetPort": leaf,
+            "containerPort": leaf,
+            "protocol": leaf,
+        },
+    )
+    ports = st.one_of(leaf, st.lists(port, max_size=2))
+    container = st.fixed_dictionaries({}, optional={"name": leaf, "ports": ports})
+    spec = st.fixed_dictionaries(
+        {},
+        optional={
+            "selector": labels,
+            "ports": ports,
+            "template": st.fixed_dictionaries(
+                {},
+                optional={
+                    "metadata": st.fixed_dictionaries({}, optional={"labels": labels}),
+                    "spec": st.fixed_dictionaries(
+                        {},
+                        optional={"containers": st.one_of(leaf, st.lists(container, max_size=2))},
+                    ),
+                },
+            ),
+        },
+    )
+    return st.fixed_dictionaries(
+        {"metadata": st.fixed_dictionaries({}, optional={"name": leaf, "labels": labels})},
+        optional={"spec": spec},
+    )
+
+
+def _fill(template: object, draw: st.DrawFn) -> object:
+    if isinstance(template, tuple):
+        return _leaf(template[1], draw)
+    if isinstance(template, dict):
+        return {k: _fill(v, draw) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_fill(v, draw) for v in template]
+    return template
+
+
+@settings(max_examples=300)
+@given(
+    kind=st.sampled_from(["Service", "Deployment", "Pod", "Namespace"]),
+    template=_template(),
+    data=st.data(),
+)
+def test_inventory_shapes_decide_validity_as_the_schema_does(
+    kind: str, template: object, data: st.DataObject
+) -> None:
+    """Two documents of one kind with the same shape (the abstraction that lets valid shapes
+    skip the schema) are both valid or both invalid under the full inventory schema."""
+    from migrate.validate import _inventory_validator, _shape
+
+    first = {"apiVersion": "v1", "kind": kind, **_fill(template, data.draw)}  # type: ignore[dict-item]
+    second = {"apiVersion": "v1", "kind": kind, **_fill(template, data.draw)}  # type: ignore[dict-item]
+    assert _shape(first) == _shape(second)  # filled from one template
+    validator = _inventory_validator(kind)
+    assert validator.is_valid(first) == validator.is_valid(second)
