@@ -9,6 +9,7 @@ and an order that would open a hole is never emitted.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -16,7 +17,7 @@ from migrate import progress
 from migrate.convert.model import PROVENANCE, Conversion, NewResource
 from migrate.convert.prove import generated_resources
 from migrate.convert.run import convert_workspace
-from migrate.model.alpha import MtlsMode, Scope
+from migrate.model.alpha import AlphaPolicy, MtlsMode, Scope
 from migrate.model.beta import KINDS, BetaResource
 from migrate.semantics.equivalence import Change
 from migrate.semantics.side import Settings, Side
@@ -87,6 +88,12 @@ class _Planner:
         self.start = Side.build(self.settings, workspace.alpha, workspace.beta)
         security = [r for r in self.conversion.resources if r.data["kind"] in KINDS]
         models = generated_resources(self.conversion)
+        self._alpha: dict[str, list[AlphaPolicy]] = defaultdict(list)
+        for policy in workspace.alpha:
+            self._alpha[policy.namespace].append(policy)
+        self._beta: dict[str, list[BetaResource]] = defaultdict(list)
+        for resource in workspace.beta:
+            self._beta[resource.meta.namespace].append(resource)
         self.waiting: set[str] = set()
         """Stages found looser: a stage confined to its namespace stays so until a stage
         that reaches every namespace is applied (the others leave its destinations alone)."""
@@ -176,18 +183,19 @@ class _Planner:
         """The resources in force with `applied` added and `deleted` removed (`namespaces`:
         only those that can apply there: theirs, the root namespace's and the mesh's)."""
         gone = {id(e.policy) for e in deleted}
+        models = (self.models[id(r)] for r in applied if id(r) in self.models)
+        if namespaces is None:
+            alpha = [p for p in self.workspace.alpha if id(p) not in gone]
+            return Side.build(self.settings, alpha, [*self.workspace.beta, *models])
+        reach = {*namespaces, self.settings.root_namespace}
         alpha = [
             p
-            for p in self.workspace.alpha
-            if id(p) not in gone and (namespaces is None or p.namespace in {*namespaces, ""})
+            for n in sorted({*namespaces, ""})
+            for p in self._alpha.get(n, ())
+            if id(p) not in gone
         ]
-        beta = [
-            *self.workspace.beta,
-            *(self.models[id(r)] for r in applied if id(r) in self.models),
-        ]
-        if namespaces is not None:
-            reach = {*namespaces, self.settings.root_namespace}
-            beta = [r for r in beta if r.meta.namespace in reach]
+        beta = [r for n in sorted(reach) for r in self._beta.get(n, ())]
+        beta += [m for m in models if m.meta.namespace in reach]
         return Side.build(self.settings, alpha, beta)
 
     def prove(

@@ -62,8 +62,10 @@ def scan_workspace(workspace: Workspace) -> ScanReport:
     """Scan an already opened workspace."""
     findings = list(workspace.findings)
     extra: dict[int, list[Finding]] = defaultdict(list)
-    _competition(workspace.alpha, extra)
-    scans = [_scan_entry(workspace, entry, extra) for entry in workspace.policies]
+    alpha = workspace.alpha
+    _competition(alpha, extra)
+    narrower = _Narrower(alpha)
+    scans = [_scan_entry(workspace, entry, extra, narrower) for entry in workspace.policies]
     for result in scans:
         findings.extend(f for f in result.findings if f not in result.entry.findings)
     inventory = workspace.inventory
@@ -79,7 +81,10 @@ def scan_workspace(workspace: Workspace) -> ScanReport:
 
 
 def _scan_entry(
-    workspace: Workspace, entry: PolicyEntry, extra: dict[int, list[Finding]]
+    workspace: Workspace,
+    entry: PolicyEntry,
+    extra: dict[int, list[Finding]],
+    narrower: _Narrower,
 ) -> PolicyScan:
     findings = list(entry.findings)
     policy = entry.policy
@@ -114,7 +119,7 @@ def _scan_entry(
         entry,
         targets,
         _affected(workspace, policy, targets),
-        _overriders(workspace, policy),
+        narrower.overriders(policy),
         _ignored(policy),
         tuple(findings),
     )
@@ -139,18 +144,26 @@ def _affected(
     return tuple(seen.values())
 
 
-def _overriders(workspace: Workspace, policy: AlphaPolicy) -> tuple[str, ...]:
-    """Narrower policies that replace this one where they apply (alpha never merges, §A.5)."""
-    if policy.scope is Scope.SERVICE:
+class _Narrower:
+    """Narrower policies that replace a mesh or namespace policy where they apply (alpha
+    never merges, §A.5), indexed once: every non-mesh policy for the mesh, the service
+    policies of its namespace for a namespace policy."""
+
+    def __init__(self, alpha: list[AlphaPolicy]) -> None:
+        self.mesh = tuple(sorted({p.ref for p in alpha if p.scope is not Scope.MESH}))
+        services: dict[str, set[str]] = defaultdict(set)
+        for policy in alpha:
+            if policy.scope is Scope.SERVICE:
+                services[policy.namespace].add(policy.ref)
+        self.services = {ns: tuple(sorted(refs)) for ns, refs in services.items()}
+
+    def overriders(self, policy: AlphaPolicy) -> tuple[str, ...]:
+        """Refs of the policies that replace `policy` where they apply, sorted."""
+        if policy.scope is Scope.MESH:
+            return self.mesh
+        if policy.scope is Scope.NAMESPACE:
+            return self.services.get(policy.namespace, ())
         return ()
-    narrower = [p for p in workspace.alpha if p is not policy and _narrower(p, policy)]
-    return tuple(sorted({p.ref for p in narrower}))
-
-
-def _narrower(candidate: AlphaPolicy, policy: AlphaPolicy) -> bool:
-    if policy.scope is Scope.MESH:
-        return candidate.scope is not Scope.MESH
-    return candidate.scope is Scope.SERVICE and candidate.namespace == policy.namespace
 
 
 def _ignored(policy: AlphaPolicy) -> bool:
