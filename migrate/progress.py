@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -81,45 +81,69 @@ def showing(display: Display | None) -> Iterator[None]:
 
 class TerminalDisplay:
     """A rich progress bar on standard error, redrawn at most ten times a second from the
-    caller's thread (no refresh thread, so forking workers stays safe)."""
+    caller's thread (no refresh thread, so forking workers stays safe). It clears itself
+    before the first byte the command writes to standard output or error, which then goes
+    out untouched."""
 
     def __init__(self) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+        self._streams = (sys.stdout, sys.stderr)
         self._progress = Progress(
             "[progress.description]{task.description}",
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=Console(stderr=True),
+            console=Console(file=sys.stderr),
             auto_refresh=False,
             transient=True,
-            # what the command prints goes above the bar; standard output only when it is
-            # the terminal too (a pipe or a file gets its bytes untouched)
-            redirect_stdout=sys.stdout.isatty(),
-            redirect_stderr=True,
+            redirect_stdout=False,
+            redirect_stderr=False,
         )
         self._task: TaskID | None = None
         self._drawn = 0.0
+        self._open = True
         self._progress.start()
+        sys.stdout = _ClosingOnWrite(sys.stdout, self)
+        sys.stderr = _ClosingOnWrite(sys.stderr, self)
 
     def phase(self, name: str, total: int | None) -> None:
+        if not self._open:
+            return
         if self._task is not None:
             self._progress.remove_task(self._task)
         self._task = self._progress.add_task(name, total=total)
         self._draw(force=True)
 
     def advance(self, steps: int) -> None:
-        if self._task is not None:
+        if self._open and self._task is not None:
             self._progress.advance(self._task, steps)
             self._draw()
 
     def close(self) -> None:
-        self._progress.stop()
+        if self._open:
+            self._open = False
+            sys.stdout, sys.stderr = self._streams
+            self._progress.stop()
 
     def _draw(self, *, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self._drawn >= 0.1:
             self._drawn = now
             self._progress.refresh()
+
+
+class _ClosingOnWrite:
+    """A stream that clears the bar before its first write, then gets out of the way."""
+
+    def __init__(self, stream: TextIO, display: TerminalDisplay) -> None:
+        self._stream = stream
+        self._display = display
+
+    def write(self, text: str) -> int:
+        self._display.close()
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
