@@ -276,3 +276,19 @@ def test_review_reports_a_client_that_now_conflicts(repo: Path) -> None:
     (finding,) = [f for f in report.findings if f.code == "AM602"]
     assert "admin.shop.svc.cluster.local:80 were OK and now CONFLICT" in finding.message
     assert "set tls.mode ISTIO_MUTUAL in admin/shop" in finding.hint
+
+
+def test_review_reports_a_conflict_made_by_a_changed_destination_rule(repo: Path) -> None:
+    """Only a DestinationRule changes, not any server mode: the pairs its host covers are
+    still compared, and the new DISABLE against STRICT is a new CONFLICT (AM602)."""
+    (repo / "dr.yaml").write_text(
+        "apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\n"
+        "metadata: {name: admin, namespace: shop}\n"
+        "spec:\n  host: admin\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n"
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "mutual")
+    (repo / "dr.yaml").write_text((repo / "dr.yaml").read_text().replace("ISTIO_MUTUAL", "DISABLE"))
+    report = review("HEAD", ["."])
+    (finding,) = [f for f in report.findings if f.code == "AM602"]
+    assert "admin.shop.svc.cluster.local:80 were OK and now CONFLICT" in finding.message

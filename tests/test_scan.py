@@ -209,3 +209,26 @@ def test_embedded_policy_findings_point_into_the_configmap(tmp_path: Path) -> No
     )
     (finding,) = [f for f in scan([str(tmp_path)]).findings if f.code == "AM202"]
     assert str(finding.location).endswith("cm.yaml:11:9")
+
+
+def test_narrower_policies_are_listed_for_mesh_and_namespace_policies(tmp_path: Path) -> None:
+    """The MeshPolicy is overridden by every non-mesh policy; a namespace policy only by the
+    service policies of its own namespace; a service policy by none."""
+    head = "apiVersion: authentication.istio.io/v1alpha1\n"
+    (tmp_path / "p.yaml").write_text(
+        f"{head}kind: MeshPolicy\nmetadata: {{name: default}}\nspec: {{peers: [{{mtls: {{}}}}]}}\n"
+        f"---\n{head}kind: Policy\nmetadata: {{name: default, namespace: a}}\n"
+        "spec: {peers: [{mtls: {}}]}\n"
+        f"---\n{head}kind: Policy\nmetadata: {{name: web, namespace: a}}\n"
+        "spec: {targets: [{name: web}], peers: [{mtls: {}}]}\n"
+        f"---\n{head}kind: Policy\nmetadata: {{name: api, namespace: b}}\n"
+        "spec: {targets: [{name: api}], peers: [{mtls: {}}]}\n"
+    )
+    scanned = _by_ref(scan([str(tmp_path)]))
+    assert scanned["MeshPolicy default"].overridden_by == (
+        "Policy a/default",
+        "Policy a/web",
+        "Policy b/api",
+    )
+    assert scanned["Policy a/default"].overridden_by == ("Policy a/web",)
+    assert scanned["Policy a/web"].overridden_by == ()

@@ -171,3 +171,21 @@ def test_scan_sarif_lists_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     result = runner.invoke(cli, ["scan", "p.yaml", "-o", "sarif"])
     rules = {r["ruleId"] for r in json.loads(result.stdout)["runs"][0]["results"]}
     assert "AM202" in rules
+
+
+def test_a_selector_matching_pods_of_another_namespace_only_stands_for_unseen_pods(
+    tmp_path: Path,
+) -> None:
+    """A PeerAuthentication in namespace `other` whose selector matches only the pods of
+    namespace `ns` selects nothing the inputs show in `other`: verify warns (AM303) and
+    verifies unseen pods there, rather than counting the pods of `ns` as seen."""
+    (tmp_path / "app.yaml").write_text(
+        APP + "---\napiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\n"
+        "metadata: {name: web, namespace: other}\n"
+        "spec: {selector: {matchLabels: {app: web}}, mtls: {mode: STRICT}}\n"
+    )
+    result = runner.invoke(app, ["verify", str(tmp_path), "-o", "json"])
+    data = json.loads(result.stdout)
+    warnings = [f for f in data["findings"] if f["code"] == "AM303"]
+    assert len(warnings) == 1, result.stdout
+    assert "namespace other" in warnings[0]["message"]
