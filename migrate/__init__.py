@@ -9,7 +9,7 @@ from migrate.convert.api import ConvertResult, convert_paths
 from migrate.convert.model import ConvertOptions
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Location, Severity
-from migrate.load import Document, LoadResult, Origin, load_paths
+from migrate.load.documents import Document, LoadResult, Origin, load_paths
 from migrate.scan import PolicyScan, ScanReport, scan
 from migrate.verify import VerifyOptions, VerifyReport, verify_paths, verify_tree
 from migrate.workspace import Workspace, WorkspaceOptions, open_workspace

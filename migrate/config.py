@@ -32,10 +32,10 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from migrate.codes import CODES
-from migrate.discover import display_path
 from migrate.errors import MigrateError
 from migrate.findings import Finding
-from migrate.yamlio import make_yaml
+from migrate.load.discover import display_path
+from migrate.load.yamlio import make_yaml
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from migrate.findings import Finding, Severity
-from migrate.load import Document, Origin
+from migrate.load.documents import Document, Origin
 from migrate.model.fields import labels
 from migrate.validate import validate_inventory_document
 

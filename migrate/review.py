@@ -12,9 +12,9 @@ from pathlib import Path
 from migrate.convert.model import PROVENANCE
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Location, Severity, has_errors, sort_findings
-from migrate.gitread import sources_at
 from migrate.inventory import Inventory, Workload
-from migrate.load import load_sources
+from migrate.load.documents import load_sources
+from migrate.load.gitread import sources_at
 from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.beta import BetaResource, PeerAuthentication
 from migrate.semantics.equivalence import Change

@@ -34,8 +34,10 @@ from ruamel.yaml.nodes import ScalarNode as RuamelScalarNode
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
-from migrate.construct import DocumentRejected, build_document
 from migrate.errors import MigrateError
+from migrate.load.construct import DocumentRejected, build_document
+from migrate.load.sourcefile import SourceText
+from migrate.load.yamlio import compose_documents, make_yaml
 from migrate.rewrite_comments import (
     DASHES,
     DOTS,
@@ -53,8 +55,6 @@ from migrate.rewrite_comments import (
     marker_line,
     target_of,
 )
-from migrate.sourcefile import SourceText
-from migrate.yamlio import compose_documents, make_yaml
 
 __all__ = [
     "Replacement",

@@ -15,7 +15,7 @@ from typing import Any
 
 from migrate.findings import Finding, Location, Severity
 from migrate.inventory import Inventory, Service, ServicePort
-from migrate.load import Document
+from migrate.load.documents import Document
 from migrate.model.alpha import MtlsMode
 from migrate.semantics.request import Destination
 from migrate.semantics.side import Settings, Side

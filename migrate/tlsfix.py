@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from migrate.convert.apply import FileChange
 from migrate.findings import Finding, Location, Severity
-from migrate.load import Document
+from migrate.load.documents import Document
 from migrate.tlscheck import Row, tls_check
 from migrate.workspace import Workspace
 

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from migrate import webhook
 from migrate.findings import Finding, Severity, sort_findings
-from migrate.load import Document, PathKey
+from migrate.load.documents import Document, PathKey
 from migrate.webhook import Issue
 
 if TYPE_CHECKING:

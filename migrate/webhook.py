@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from migrate.findings import Severity
-from migrate.load import PathKey
+from migrate.load.documents import PathKey
 
 Path = tuple[PathKey, ...]
 _SPEC: Path = ("spec",)

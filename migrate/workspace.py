@@ -15,11 +15,11 @@ from migrate.inventory import (
     add_to_inventory,
     is_namespaced,
 )
-from migrate.load import Document, LoadedFile, LoadResult, Origin, load_paths, parse_text
+from migrate.load.documents import Document, LoadedFile, LoadResult, Origin, load_paths, parse_text
+from migrate.load.namespaces import NamespaceResolver, kustomization_namespaces
+from migrate.load.sourcefile import decode
 from migrate.model.alpha import AlphaPolicy, build_alpha, is_alpha_policy
 from migrate.model.beta import BetaResource, build_beta, is_beta_resource
-from migrate.namespaces import NamespaceResolver, kustomization_namespaces
-from migrate.sourcefile import decode
 from migrate.validate import validate_document
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from migrate.findings import Finding
-from migrate.load import Document, parse_text
-from migrate.sourcefile import decode
+from migrate.load.documents import Document, parse_text
+from migrate.load.sourcefile import decode
 
 settings.register_profile(
     "ci",

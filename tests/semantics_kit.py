@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from migrate.inventory import Inventory, add_to_inventory
-from migrate.load import Document, parse_text
+from migrate.load.documents import Document, parse_text
+from migrate.load.sourcefile import decode
 from migrate.model.alpha import build_alpha, is_alpha_policy
 from migrate.model.beta import build_beta, is_beta_resource
 from migrate.semantics.decide import Applicable
@@ -19,7 +20,6 @@ from migrate.semantics.request import (
 )
 from migrate.semantics.side import Settings, Side
 from migrate.semantics.space import Site, applicable
-from migrate.sourcefile import decode
 
 APP = """\
 apiVersion: v1

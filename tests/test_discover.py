@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate.discover import discover
+from migrate.load.discover import discover
 
 
 def _names(paths: list[str]) -> list[str]:

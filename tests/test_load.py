@@ -9,8 +9,8 @@ import pytest
 from conftest import parse
 
 from migrate.findings import Severity
-from migrate.load import load_paths, parse_text
-from migrate.sourcefile import decode
+from migrate.load.documents import load_paths, parse_text
+from migrate.load.sourcefile import decode
 
 POLICY = """\
 apiVersion: authentication.istio.io/v1alpha1
@@ -234,7 +234,7 @@ def test_read_kinds_cover_every_kind_the_tool_reads() -> None:
     """The kinds built in full include every kind the models, the inventory and the workspace
     read (the others are built only as far as apiVersion, kind and metadata)."""
     from migrate.inventory import WORKLOAD_KINDS
-    from migrate.load import READ_KINDS
+    from migrate.load.documents import READ_KINDS
     from migrate.model import alpha, beta
     from migrate.workspace import _INVENTORY_KINDS
 

@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from migrate.load import load_paths
+from migrate.load.documents import load_paths
 from migrate.scan import scan
 
 TOKENS = st.sampled_from(

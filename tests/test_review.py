@@ -189,7 +189,7 @@ def test_fail_on_chooses_what_fails(repo: Path) -> None:
 
 def test_unknown_revision_is_a_clear_error(repo: Path) -> None:
     """A base that is not a revision names it."""
-    from migrate.gitread import GitError
+    from migrate.load.gitread import GitError
 
     with pytest.raises(GitError, match="unknown revision 'nope'"):
         review("nope", ["."])

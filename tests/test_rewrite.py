@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from migrate.errors import MigrateError
+from migrate.load.sourcefile import SourceText, decode
 from migrate.rewrite import (
     Replacement,
     RewriteError,
@@ -20,7 +21,6 @@ from migrate.rewrite import (
     render_documents,
     rewrite,
 )
-from migrate.sourcefile import SourceText, decode
 
 
 def source(text: str, name: str = "policy.yaml") -> SourceText:

@@ -261,7 +261,7 @@ def test_longest_wildcard_wins_among_wildcards() -> None:
 def test_only_the_first_export_to_entry_counts_and_short_hosts_are_local() -> None:
     """§E.2: `exportTo: [".", "*"]` is private (first entry); a short host is the rule's own
     namespace's service."""
-    from migrate.load import Document, Origin
+    from migrate.load.documents import Document, Origin
     from migrate.tlscheck import _rule as read_rule
 
     doc = Document(
@@ -280,7 +280,7 @@ def test_only_the_first_export_to_entry_counts_and_short_hosts_are_local() -> No
 
 def test_subset_rows_use_only_the_subsets_own_policy() -> None:
     """§E.1: a row per subset, whose CLIENT is the subset's own tls (not the top level)."""
-    from migrate.load import Document, Origin
+    from migrate.load.documents import Document, Origin
     from migrate.tlscheck import _rule as read_rule
     from migrate.tlscheck import _subsets
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from migrate.findings import Finding, Location, Severity
-from migrate.load import Document, Origin, parse_text
-from migrate.sourcefile import decode
+from migrate.load.documents import Document, Origin, parse_text
+from migrate.load.sourcefile import decode
 from migrate.validate import (
     KNOWN_KINDS,
     load_schema,

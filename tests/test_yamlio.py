@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from migrate.yamlio import FAST_LOADER_IS_C, make_yaml
+from migrate.load.yamlio import FAST_LOADER_IS_C, make_yaml
 
 TEXT = """\
 # head comment

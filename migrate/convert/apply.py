@@ -30,10 +30,10 @@ from migrate.convert.kustomize import list_files
 from migrate.convert.model import Conversion, NewResource
 from migrate.errors import MigrateError
 from migrate.findings import Finding, Location, Severity
-from migrate.load import LoadedFile
+from migrate.load.documents import LoadedFile
+from migrate.load.sourcefile import SourceText
 from migrate.parallel import map_chunks
 from migrate.rewrite import Replacement, RewriteError, detect_style, render_documents, rewrite
-from migrate.sourcefile import SourceText
 from migrate.workspace import PolicyEntry, Workspace
 
 

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from migrate.namespaces import KUSTOMIZATION_NAMES
+from migrate.load.namespaces import KUSTOMIZATION_NAMES
+from migrate.load.yamlio import compose_documents
 from migrate.rewrite import RewriteError
 from migrate.workspace import Workspace
-from migrate.yamlio import compose_documents
 
 if TYPE_CHECKING:
     from migrate.convert.apply import FileChange

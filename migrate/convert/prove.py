@@ -9,7 +9,7 @@ import json
 from migrate.convert.model import Conversion
 from migrate.errors import InternalError
 from migrate.findings import Severity, sort_findings
-from migrate.load import Document, Origin
+from migrate.load.documents import Document, Origin
 from migrate.model.beta import KINDS, BetaResource, build_beta
 from migrate.semantics.side import Settings, Side
 from migrate.validate import validate_document

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from migrate.findings import Location
-from migrate.load import Document
+from migrate.load.documents import Document
 from migrate.model.fields import Cursor, labels, root
 
 GROUP = "security.istio.io"

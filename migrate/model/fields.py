@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from migrate.findings import Location
-from migrate.load import Document, PathKey
+from migrate.load.documents import Document, PathKey
 
 
 def spelled(obj: Any, camel: str, snake: str | None = None) -> tuple[str | None, Any]:

@@ -14,17 +14,17 @@ from typing import Any
 import yaml
 
 from migrate import progress
-from migrate.construct import (
+from migrate.findings import Finding, Location, Severity
+from migrate.load.construct import (
     DocumentRejected,
     Problem,
     build_document,
     build_header,
     read_header,
 )
-from migrate.discover import Source, discover
-from migrate.findings import Finding, Location, Severity
-from migrate.sourcefile import SourceText, UndecodableText, decode
-from migrate.yamlio import compose_documents
+from migrate.load.discover import Source, discover
+from migrate.load.sourcefile import SourceText, UndecodableText, decode
+from migrate.load.yamlio import compose_documents
 
 PathKey = str | int
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{\{-|\{%")

@@ -2,7 +2,7 @@
 
 The fast path composes node trees with libyaml (PyYAML's C parser when available, its pure
 Python parser otherwise) using YAML 1.1 resolution, as Kubernetes clients do; values are then
-built by `migrate.construct`, which never instantiates objects from tags. The round-trip parser
+built by `migrate.load.construct`, which never instantiates objects from tags. The round-trip parser
 (ruamel) is used only for files holding documents the tool may rewrite.
 """
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from migrate.discover import display_path
 from migrate.findings import Finding, Location, Severity
-from migrate.load import Document, LoadResult
+from migrate.load.discover import display_path
+from migrate.load.documents import Document, LoadResult
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 

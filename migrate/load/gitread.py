@@ -6,8 +6,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from migrate.discover import MANIFEST_SUFFIXES, Source
 from migrate.errors import MigrateError
+from migrate.load.discover import MANIFEST_SUFFIXES, Source
 
 
 class GitError(MigrateError):
