@@ -14,7 +14,7 @@ import yaml
 from migrate.findings import Finding, Severity
 from migrate.load.documents import Document, Origin
 from migrate.model.fields import labels
-from migrate.validate import validate_inventory_document
+from migrate.validate.schema import validate_inventory_document
 
 DEFAULT_ROOT_NAMESPACE = "istio-system"
 

@@ -20,7 +20,7 @@ from migrate.load.namespaces import NamespaceResolver, kustomization_namespaces
 from migrate.load.sourcefile import decode
 from migrate.model.alpha import AlphaPolicy, build_alpha, is_alpha_policy
 from migrate.model.beta import BetaResource, build_beta, is_beta_resource
-from migrate.validate import validate_document
+from migrate.validate.schema import validate_document
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 _INVENTORY_KINDS = frozenset(

@@ -1,4 +1,4 @@
-"""Tests for migrate.validate and migrate.webhook: schema errors, unknown fields, webhook rules."""
+"""Tests for migrate.validate (schema and webhook): schema errors, unknown fields, webhook rules."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from migrate.findings import Finding, Location, Severity
 from migrate.load.documents import Document, Origin, parse_text
 from migrate.load.sourcefile import decode
-from migrate.validate import (
+from migrate.validate.schema import (
     KNOWN_KINDS,
     load_schema,
     path_text,
@@ -1376,7 +1376,7 @@ def test_inventory_shapes_decide_validity_as_the_schema_does(
 ) -> None:
     """Two documents of one kind with the same shape (the abstraction that lets valid shapes
     skip the schema) are both valid or both invalid under the full inventory schema."""
-    from migrate.validate import _inventory_validator, _shape
+    from migrate.validate.schema import _inventory_validator, _shape
 
     first = {"apiVersion": "v1", "kind": kind, **_fill(template, data.draw)}  # type: ignore[dict-item]
     second = {"apiVersion": "v1", "kind": kind, **_fill(template, data.draw)}  # type: ignore[dict-item]

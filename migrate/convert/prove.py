@@ -12,7 +12,7 @@ from migrate.findings import Severity, sort_findings
 from migrate.load.documents import Document, Origin
 from migrate.model.beta import KINDS, BetaResource, build_beta
 from migrate.semantics.side import Settings, Side
-from migrate.validate import validate_document
+from migrate.validate.schema import validate_document
 from migrate.verify import VerifyOptions, VerifyReport, verify_sides
 from migrate.workspace import Workspace
 

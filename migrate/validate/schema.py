@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import referencing
 from jsonschema import Draft202012Validator, ValidationError
 
-from migrate import webhook
 from migrate.findings import Finding, Severity, sort_findings
 from migrate.load.documents import Document, PathKey
-from migrate.webhook import Issue
+from migrate.validate import webhook
+from migrate.validate.webhook import Issue
 
 if TYPE_CHECKING:
     from importlib.abc import Traversable
@@ -65,7 +65,7 @@ def _schema_dir() -> Traversable:
     try:
         return resources.files("migrate.schemas")
     except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "schemas"
+        return Path(__file__).resolve().parents[2] / "schemas"
 
 
 @functools.cache
