@@ -12,11 +12,11 @@ from pathlib import Path
 from migrate.convert.model import PROVENANCE
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Location, Severity, has_errors, sort_findings
-from migrate.inventory import Inventory, Workload
 from migrate.load.documents import load_sources
 from migrate.load.gitread import sources_at
 from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.beta import BetaResource, PeerAuthentication
+from migrate.model.inventory import Inventory, Workload
 from migrate.semantics.equivalence import Change
 from migrate.semantics.side import Settings, Side
 from migrate.tlscheck import tls_regressions

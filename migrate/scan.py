@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Severity, has_errors, sort_findings
-from migrate.inventory import Workload
 from migrate.model.alpha import AlphaPolicy, Jwt, Scope
-from migrate.targets import TargetResolution, resolve_target
+from migrate.model.inventory import Workload
+from migrate.model.targets import TargetResolution, resolve_target
 from migrate.workspace import PolicyEntry, Workspace, WorkspaceOptions, open_workspace
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from migrate.findings import Finding, Location, Severity
-from migrate.inventory import Inventory, Service, ServicePort
 from migrate.load.documents import Document
 from migrate.model.alpha import MtlsMode
+from migrate.model.inventory import Inventory, Service, ServicePort
 from migrate.semantics.request import Destination
 from migrate.semantics.side import Settings, Side
 from migrate.semantics.space import Site, applicable, destinations

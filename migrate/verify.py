@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Location, Severity, has_errors, sort_findings
-from migrate.inventory import Inventory
+from migrate.model.inventory import Inventory
 from migrate.semantics.authz import Unmodelled, check_supported
 from migrate.semantics.equivalence import Cause, Change, compare
 from migrate.semantics.side import Settings, Side

@@ -8,18 +8,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from migrate.findings import Finding, Severity, sort_findings
-from migrate.inventory import (
+from migrate.load.documents import Document, LoadedFile, LoadResult, Origin, load_paths, parse_text
+from migrate.load.namespaces import NamespaceResolver, kustomization_namespaces
+from migrate.load.sourcefile import decode
+from migrate.model.alpha import AlphaPolicy, build_alpha, is_alpha_policy
+from migrate.model.beta import BetaResource, build_beta, is_beta_resource
+from migrate.model.inventory import (
     DEFAULT_ROOT_NAMESPACE,
     WORKLOAD_KINDS,
     Inventory,
     add_to_inventory,
     is_namespaced,
 )
-from migrate.load.documents import Document, LoadedFile, LoadResult, Origin, load_paths, parse_text
-from migrate.load.namespaces import NamespaceResolver, kustomization_namespaces
-from migrate.load.sourcefile import decode
-from migrate.model.alpha import AlphaPolicy, build_alpha, is_alpha_policy
-from migrate.model.beta import BetaResource, build_beta, is_beta_resource
 from migrate.validate.schema import validate_document
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")

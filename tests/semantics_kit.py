@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from migrate.inventory import Inventory, add_to_inventory
 from migrate.load.documents import Document, parse_text
 from migrate.load.sourcefile import decode
 from migrate.model.alpha import build_alpha, is_alpha_policy
 from migrate.model.beta import build_beta, is_beta_resource
+from migrate.model.inventory import Inventory, add_to_inventory
 from migrate.semantics.decide import Applicable
 from migrate.semantics.request import (
     DEFAULT_PEER,

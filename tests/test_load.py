@@ -233,9 +233,9 @@ def test_stdin_is_read_as_one_source() -> None:
 def test_read_kinds_cover_every_kind_the_tool_reads() -> None:
     """The kinds built in full include every kind the models, the inventory and the workspace
     read (the others are built only as far as apiVersion, kind and metadata)."""
-    from migrate.inventory import WORKLOAD_KINDS
     from migrate.load.documents import READ_KINDS
     from migrate.model import alpha, beta
+    from migrate.model.inventory import WORKLOAD_KINDS
     from migrate.workspace import _INVENTORY_KINDS
 
     assert set(alpha.KINDS) | set(beta.KINDS) | set(WORKLOAD_KINDS) <= READ_KINDS

@@ -23,9 +23,9 @@ from migrate.convert.scopes import (
     target_scopes,
 )
 from migrate.findings import Finding, Severity
-from migrate.inventory import Inventory
 from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.beta import AuthorizationPolicy
+from migrate.model.inventory import Inventory
 from migrate.scan import trigger_rule_traps
 from migrate.semantics.side import Settings, Side
 from migrate.workspace import PolicyEntry, Workspace

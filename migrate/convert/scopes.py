@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from migrate.inventory import Inventory, Service, ServicePort
 from migrate.model.alpha import AlphaPolicy, Scope
+from migrate.model.inventory import Inventory, Service, ServicePort
 from migrate.semantics.side import Side
 
 

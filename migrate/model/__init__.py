@@ -1,1 +1,2 @@
-"""Typed, immutable models of the alpha and beta security resources."""
+"""Typed, immutable models of the alpha and beta security resources, the inventory they apply
+to, and how alpha targets resolve in it."""

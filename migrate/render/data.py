@@ -9,8 +9,8 @@ import yaml
 
 from migrate.findings import Finding, Severity
 from migrate.model.alpha import AlphaPolicy, Jwt
+from migrate.model.targets import TargetResolution
 from migrate.scan import PolicyScan, ScanReport
-from migrate.targets import TargetResolution
 
 REPORT_VERSION = 1
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from itertools import product
 
 from migrate.findings import Location
-from migrate.inventory import Inventory, Service, Workload
 from migrate.model.beta import AuthorizationPolicy, BetaResource, Operation, Rule, Source
+from migrate.model.inventory import Inventory, Service, Workload
 from migrate.semantics.decide import Applicable, as_pattern
 from migrate.semantics.jwt import DEFAULT_LOCATIONS, Provider, TokenPlace, alpha_providers
 from migrate.semantics.jwt import beta_providers as _beta_providers

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from migrate.findings import Finding, Severity
-from migrate.inventory import Inventory, Service, ServicePort, Workload
 from migrate.model.alpha import AlphaPolicy, PortSelector, Target
+from migrate.model.inventory import Inventory, Service, ServicePort, Workload
 
 
 @dataclass(frozen=True, slots=True)
