@@ -11,7 +11,8 @@ from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Location, Severity
 from migrate.load.documents import Document, LoadResult, Origin, load_paths
 from migrate.scan import PolicyScan, ScanReport, scan
-from migrate.verify import VerifyOptions, VerifyReport, verify_paths, verify_tree
+from migrate.semantics.proof import VerifyOptions, VerifyReport
+from migrate.verify import verify_paths, verify_tree
 from migrate.workspace import Workspace, WorkspaceOptions, open_workspace
 
 __version__ = "0.1.0.dev0"

@@ -217,7 +217,7 @@ def _workspace_options(config: Config) -> WorkspaceOptions:
 
 
 def _verify_options(config: Config) -> Any:
-    from migrate.verify import VerifyOptions
+    from migrate.semantics.proof import VerifyOptions
 
     return VerifyOptions(
         version=_version_tuple(config.get("istio-version") or "1.5"),
@@ -347,7 +347,7 @@ def verify_command(
     elif output is VerifyFormat.markdown:
         sys.stdout.write(render_markdown(report))
     else:
-        from migrate.verify import difference_findings
+        from migrate.semantics.proof import difference_findings
 
         findings = [*report.findings, *difference_findings(report, report.locations)]
         if output is VerifyFormat.github:
@@ -837,7 +837,7 @@ def tls_check_command(
     """
     from rich.table import Table
 
-    from migrate.tlscheck import tls_check
+    from migrate.semantics.tls import tls_check
     from migrate.workspace import open_workspace
 
     if auto_mtls not in (None, "on", "off"):

@@ -20,10 +20,10 @@ from migrate.convert.run import convert_workspace
 from migrate.model.alpha import AlphaPolicy, MtlsMode, Scope
 from migrate.model.beta import KINDS, BetaResource
 from migrate.semantics.equivalence import Change
+from migrate.semantics.proof import VerifyOptions, VerifyReport, verify_sides
 from migrate.semantics.side import Settings, Side
 from migrate.semantics.space import spare_ports
-from migrate.tlscheck import tls_regressions
-from migrate.verify import VerifyOptions, VerifyReport, verify_sides
+from migrate.semantics.tls import tls_regressions
 from migrate.workspace import PolicyEntry, Workspace
 
 MESH = "mesh"

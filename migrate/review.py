@@ -18,15 +18,15 @@ from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.beta import BetaResource, PeerAuthentication
 from migrate.model.inventory import Inventory, Workload
 from migrate.semantics.equivalence import Change
-from migrate.semantics.side import Settings, Side
-from migrate.tlscheck import tls_regressions
-from migrate.verify import (
+from migrate.semantics.proof import (
     VerifyOptions,
     VerifyReport,
     difference_findings,
     merge_inventories,
     verify_sides,
 )
+from migrate.semantics.side import Settings, Side
+from migrate.semantics.tls import tls_regressions
 from migrate.workspace import PolicyEntry, Workspace, WorkspaceOptions, open_workspace, workspace_of
 
 

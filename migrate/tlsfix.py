@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from migrate.convert.apply import FileChange
 from migrate.findings import Finding, Location, Severity
 from migrate.load.documents import Document
-from migrate.tlscheck import Row, tls_check
+from migrate.semantics.tls import Row, tls_check
 from migrate.workspace import Workspace
 
 _WANTED = {"STRICT": "ISTIO_MUTUAL", "PERMISSIVE": "ISTIO_MUTUAL", "DISABLE": "DISABLE"}

@@ -23,9 +23,9 @@ from typer.testing import CliRunner
 from migrate.cli import app
 from migrate.semantics.decide import decide
 from migrate.semantics.equivalence import Change, classify
+from migrate.semantics.proof import classes
 from migrate.semantics.side import Settings
 from migrate.semantics.space import requests
-from migrate.verify import classes
 
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 CLI_EXAMPLES = 400 if LONG else 40

@@ -19,7 +19,8 @@ from migrate.convert.prove import prove
 from migrate.convert.run import convert_workspace
 from migrate.rewrite import render_documents
 from migrate.semantics.equivalence import Change
-from migrate.verify import VerifyReport, verify_paths
+from migrate.semantics.proof import VerifyReport
+from migrate.verify import verify_paths
 from migrate.workspace import WorkspaceOptions, open_workspace
 
 require_shared()

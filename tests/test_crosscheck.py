@@ -10,10 +10,10 @@ from semantics_kit import side
 
 from migrate.semantics.decide import decide
 from migrate.semantics.equivalence import classify
+from migrate.semantics.proof import classes
 from migrate.semantics.side import Settings
 from migrate.semantics.space import path_patterns, requests
 from migrate.semantics.strings import signature
-from migrate.verify import classes
 
 A = "apiVersion: authentication.istio.io/v1alpha1\n"
 B = "apiVersion: security.istio.io/v1beta1\n"

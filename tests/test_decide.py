@@ -413,7 +413,7 @@ def test_query_strings_reach_trigger_rules_before_1_4_4() -> None:
     the engine finds that difference only when told the old version."""
     from semantics_kit import side
 
-    from migrate.verify import verify_sides
+    from migrate.semantics.proof import verify_sides
 
     before = policy(
         "web",

@@ -14,8 +14,8 @@ from migrate.convert.api import convert_paths
 from migrate.convert.prove import prove
 from migrate.convert.run import convert_workspace
 from migrate.semantics import equivalence
+from migrate.semantics.proof import VerifyReport
 from migrate.semantics.regex import UnsupportedPattern
-from migrate.verify import VerifyReport
 from migrate.workspace import open_workspace
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

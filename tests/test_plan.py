@@ -19,7 +19,7 @@ from migrate.convert.prove import prove
 from migrate.plan import _Planner, plan
 from migrate.render.plan import plan_data, plan_markdown, write_plan
 from migrate.semantics.equivalence import Change
-from migrate.verify import VerifyOptions, verify_sides
+from migrate.semantics.proof import VerifyOptions, verify_sides
 from migrate.workspace import open_workspace
 
 ROOT = Path(__file__).resolve().parents[1]

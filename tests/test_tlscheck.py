@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from migrate.cli import app
-from migrate.tlscheck import Rule, _client, _status, tls_check
+from migrate.semantics.tls import Rule, _client, _status, tls_check
 from migrate.workspace import open_workspace
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -262,7 +262,7 @@ def test_only_the_first_export_to_entry_counts_and_short_hosts_are_local() -> No
     """§E.2: `exportTo: [".", "*"]` is private (first entry); a short host is the rule's own
     namespace's service."""
     from migrate.load.documents import Document, Origin
-    from migrate.tlscheck import _rule as read_rule
+    from migrate.semantics.tls import _rule as read_rule
 
     doc = Document(
         Origin("r.yaml", 0, 1, 1),
@@ -281,8 +281,8 @@ def test_only_the_first_export_to_entry_counts_and_short_hosts_are_local() -> No
 def test_subset_rows_use_only_the_subsets_own_policy() -> None:
     """§E.1: a row per subset, whose CLIENT is the subset's own tls (not the top level)."""
     from migrate.load.documents import Document, Origin
-    from migrate.tlscheck import _rule as read_rule
-    from migrate.tlscheck import _subsets
+    from migrate.semantics.tls import _rule as read_rule
+    from migrate.semantics.tls import _subsets
 
     doc = Document(
         Origin("r.yaml", 0, 1, 1),

@@ -12,8 +12,8 @@ from migrate.convert.run import convert_workspace
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Severity, sort_findings
 from migrate.semantics.equivalence import Change
-from migrate.tlscheck import tls_regressions
-from migrate.verify import VerifyOptions, VerifyReport
+from migrate.semantics.proof import VerifyOptions, VerifyReport
+from migrate.semantics.tls import tls_regressions
 from migrate.workspace import Workspace, WorkspaceOptions, open_workspace
 
 

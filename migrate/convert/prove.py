@@ -1,6 +1,6 @@
 """Proving a conversion before anything is written: every new resource validates against its
 schema (a failure is the tool's fault), and the repository after the conversion enforces at
-least what it did before (the engine of `migrate.verify`)."""
+least what it did before (the engine of `migrate.semantics.proof`)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from migrate.errors import InternalError
 from migrate.findings import Severity, sort_findings
 from migrate.load.documents import Document, Origin
 from migrate.model.beta import KINDS, BetaResource, build_beta
+from migrate.semantics.proof import VerifyOptions, VerifyReport, verify_sides
 from migrate.semantics.side import Settings, Side
 from migrate.validate.schema import validate_document
-from migrate.verify import VerifyOptions, VerifyReport, verify_sides
 from migrate.workspace import Workspace
 
 GENERATED = "<generated>"

@@ -11,8 +11,8 @@ from migrate.findings import has_errors
 from migrate.render.data import finding_data
 from migrate.render.table import finding_text
 from migrate.semantics.equivalence import Cause, Change
+from migrate.semantics.proof import VerifyReport
 from migrate.semantics.request import Outcome, Request
-from migrate.verify import VerifyReport
 
 _STYLE = {
     Change.LOOSER: "bold red",

@@ -1,0 +1,258 @@
+"""The proof: two configurations compared over the request space, each difference with its
+cause, or shown for every request where they differ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from migrate.exitcodes import ExitCode
+from migrate.findings import Finding, Location, Severity, has_errors, sort_findings
+from migrate.model.inventory import Inventory
+from migrate.semantics.authz import Unmodelled, check_supported
+from migrate.semantics.equivalence import Cause, Change, compare
+from migrate.semantics.side import Side
+from migrate.semantics.space import (
+    DestinationClass,
+    Site,
+    applicable,
+    class_key,
+    destinations,
+    sites,
+    spare_ports,
+    unseen_sites,
+)
+from migrate.semantics.strings import UnsupportedPattern
+from migrate.workspace import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyOptions:
+    """What to compare under: Istio's version, and the differences already signed off
+    (a class such as `stricter`, or a cause's key)."""
+
+    version: tuple[int, int, int] = (1, 5, 0)
+    accept: tuple[str, ...] = ()
+    every: bool = False
+    """Keep every differing request (for `--all`), not only each cause's witness and count."""
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    """The comparison: differences grouped by cause, with the figures of the run."""
+
+    causes: list[Cause]
+    findings: list[Finding]
+    evaluated: int = 0
+    classes: int = 0
+    destinations: int = 0
+    workloads: int = 0
+    accepted: set[str] = field(default_factory=set)
+    locations: dict[str, Location] = field(default_factory=dict)
+    """Where each compared resource is written (`Kind namespace/name` to file:line)."""
+
+    def is_accepted(self, cause: Cause) -> bool:
+        """True when the cause or its whole class was signed off with --accept."""
+        return cause.change.value in self.accepted or cause.key in self.accepted
+
+    def count(self, change: Change) -> int:
+        """Causes of one class that were not accepted."""
+        return sum(1 for c in self.causes if c.change is change and not self.is_accepted(c))
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """2 on input errors or anything unprovable, 3 if looser, 1 if stricter, else 0."""
+        if has_errors(self.findings):
+            return ExitCode.INPUT_ERROR
+        if self.count(Change.LOOSER):
+            return ExitCode.LOOSER
+        if self.count(Change.STRICTER):
+            return ExitCode.FOUND
+        return ExitCode.OK
+
+
+_CHANGE_CODES = {
+    Change.LOOSER: "AM501",
+    Change.STRICTER: "AM502",
+    Change.STATUS_ONLY: "AM503",
+    Change.COMPATIBLE: "AM504",
+}
+
+
+def difference_findings(report: VerifyReport, locations: dict[str, Location]) -> list[Finding]:
+    """One finding per cause not accepted, at the resource that decided the new outcome
+    (else the old one): for SARIF, annotations and code-quality reports."""
+    found = []
+    for cause in report.causes:
+        if report.is_accepted(cause):
+            continue
+        deciders = [*cause.after.decided_by, *cause.before.decided_by]
+        where = next((locations[r] for r in deciders if r in locations), Location(""))
+        severity = {Change.LOOSER: Severity.ERROR, Change.STRICTER: Severity.WARNING}.get(
+            cause.change, Severity.NOTE
+        )
+        found.append(
+            Finding(
+                _CHANGE_CODES[cause.change],
+                Severity.NOTE if cause.inherent else severity,
+                f"{cause.change.value}: {cause.witness}: before {cause.before}, after "
+                f"{cause.after} ({cause.requests} request(s))",
+                where,
+                hint=cause.inherent,
+                resource=", ".join(deciders),
+            )
+        )
+    return found
+
+
+def workspace_locations(*workspaces: Workspace) -> dict[str, Location]:
+    """`Kind namespace/name` to where it is written; later workspaces win."""
+    found: dict[str, Location] = {}
+    for workspace in workspaces:
+        found.update({e.ref: e.document.origin.location for e in workspace.policies})
+        found.update({r.meta.ref: r.meta.location for r in workspace.beta})
+    return found
+
+
+def merge_inventories(first: Inventory, second: Inventory) -> Inventory:
+    """Services and workloads of both sides; the second wins where both define one."""
+    merged = Inventory(mesh=second.mesh if second.mesh.origin else first.mesh)
+    merged.services = {**first.services, **second.services}
+    workloads = {(w.namespace, w.kind, w.name): w for w in first.workloads}
+    workloads.update({(w.namespace, w.kind, w.name): w for w in second.workloads})
+    merged.workloads = list(workloads.values())
+    merged.namespaces = {**first.namespaces, **second.namespaces}
+    merged.destination_rules = first.destination_rules + second.destination_rules
+    return merged
+
+
+def verify_sides(
+    before: Side,
+    after: Side,
+    inventory: Inventory,
+    options: VerifyOptions | None = None,
+    *,
+    findings: list[Finding] | None = None,
+    namespaces: set[str] | None = None,
+    spare: tuple[int, int, int] | None = None,
+) -> VerifyReport:
+    """Compare two indexed configurations over the inventory's request space (`namespaces`:
+    only the destinations in these, for sides that differ in nothing else; `spare`: the
+    container ports no resource names, when the caller knows them)."""
+    options = options or VerifyOptions()
+    findings = list(findings or [])
+    findings += _unmodelled(before, after)
+    unseen = unseen_sites(inventory, [before, after])
+    if namespaces is not None:
+        unseen = [s for s in unseen if s.namespace in namespaces]
+    findings += _incomplete(unseen)
+    groups = classes(before, after, inventory, only=namespaces, unseen=unseen, spare=spare)
+    causes: list[Cause] = []
+    evaluated = 0
+    if not has_errors(findings):
+        try:
+            causes, evaluated = compare(groups, before.settings, every=options.every)
+        except UnsupportedPattern as exc:
+            findings.append(
+                _cannot_prove(
+                    "AM302",
+                    f"regex {exc.pattern!r}: {exc.reason}",
+                    _regex_location(exc.pattern, before, after),
+                )
+            )
+    return VerifyReport(
+        causes=causes,
+        findings=sort_findings(findings),
+        evaluated=evaluated,
+        classes=len(groups),
+        destinations=sum(len(g.sites) for g in groups),
+        workloads=len({(s.namespace, s.name) for g in groups for s in g.sites}),
+        accepted=set(options.accept),
+    )
+
+
+def classes(
+    before: Side,
+    after: Side,
+    inventory: Inventory,
+    *,
+    only: set[str] | None = None,
+    unseen: list[Site] | None = None,
+    spare: tuple[int, int, int] | None = None,
+) -> list[DestinationClass]:
+    """Destinations grouped so that each class is evaluated once (`only`: the destinations
+    in these namespaces; `unseen`: the sites `unseen_sites` gives, if already known)."""
+    namespaces = (
+        inventory.all_namespaces | _namespaces(before) | _namespaces(after)
+        if only is None
+        else only
+    )
+    spare = spare or spare_ports([before, after], inventory)
+    groups: dict[tuple[object, ...], DestinationClass] = {}
+    if unseen is None:
+        unseen = unseen_sites(inventory, [before, after])
+    for site in sites(inventory, namespaces, unseen, only):
+        for destination in destinations(site, inventory, spare):
+            first = applicable(before, site, destination)
+            second = applicable(after, site, destination)
+            key = class_key(destination, first, second)
+            group = groups.setdefault(key, DestinationClass(destination, first, second))
+            group.sites.append(site)
+    return list(groups.values())
+
+
+def _namespaces(side: Side) -> set[str]:
+    found = {p.namespace for p in side.alpha if p.namespace}
+    found |= {r.meta.namespace for r in side.beta}
+    found.add(side.settings.root_namespace)
+    return found
+
+
+def _unmodelled(before: Side, after: Side) -> list[Finding]:
+    found = []
+    for side in (before, after):
+        for resource in side.beta:
+            try:
+                if resource.meta.kind == "AuthorizationPolicy":
+                    check_supported(resource)  # type: ignore[arg-type]
+            except Unmodelled as exc:
+                found.append(
+                    Finding(
+                        "AM301",
+                        Severity.ERROR,
+                        str(exc),
+                        resource.meta.location,
+                        resource=resource.meta.ref,
+                    )
+                )
+    return found
+
+
+def _incomplete(unseen: list[Site]) -> list[Finding]:
+    """A warning for each group of pods that only a policy names."""
+    return [
+        Finding(
+            "AM303",
+            Severity.WARNING,
+            f"{site.name} in namespace {site.namespace}: verified as unseen pods; add the "
+            "manifests (or --inventory) for an exact result",
+            site.named_by or Location(""),
+        )
+        for site in unseen
+    ]
+
+
+def _cannot_prove(code: str, message: str, where: Location) -> Finding:
+    return Finding(code, Severity.ERROR, f"cannot prove equivalence: {message}", where)
+
+
+def _regex_location(pattern: str, *sides: Side) -> Location:
+    """Where a trigger-rule regex is written (the first place), for a finding about it."""
+    for policy in (p for side in sides for p in side.alpha):
+        for rule in (r for jwt in policy.origins for r in jwt.trigger_rules):
+            for match in (*rule.excluded, *rule.included):
+                if match.how == "regex" and match.value == pattern:
+                    return match.location
+    return Location("")
+
+
+__all__ = ["VerifyOptions", "VerifyReport", "verify_sides"]
