@@ -452,7 +452,7 @@ def convert_command(
     from migrate.convert.api import convert_paths
     from migrate.convert.model import ConvertOptions
     from migrate.render.convert import render_summary
-    from migrate.rewrite import render_documents
+    from migrate.rewrite.documents import render_documents
 
     if api_version not in (None, "security.istio.io/v1beta1", "security.istio.io/v1"):
         raise typer.BadParameter("use security.istio.io/v1beta1 or security.istio.io/v1")
@@ -502,7 +502,7 @@ def _write(result: Any, paths: list[str], out_dir: Path | None, err: Console) ->
         )
         return
     if out_dir is not None:
-        from migrate.convert.apply import mirrored
+        from migrate.rewrite.files import mirrored
 
         _write_files(mirrored(result.changes, out_dir), [str(out_dir)], err, f" under {out_dir}")
         return
@@ -750,7 +750,7 @@ def _refuse_input_errors(findings: list[Finding], what: str) -> None:
 
 def _sync_waves(result: Any, workspace: Any, paths: list[str], err: Console) -> None:
     """Annotate each stage's resources with its Argo CD sync wave and rewrite the files."""
-    from migrate.convert.apply import plan_changes
+    from migrate.convert.changes import plan_changes
 
     for stage in result.stages:
         for new in stage.apply:
@@ -924,7 +924,7 @@ def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool
 
 def _finish_interrupted(paths: list[str]) -> None:
     """Complete a write that a killed run committed, before the files are read again."""
-    from migrate.convert.journal import finish_interrupted
+    from migrate.rewrite.journal import finish_interrupted
 
     for note in finish_interrupted([Path(p) for p in paths if p != "-"]):
         Console(stderr=True, soft_wrap=True).print(f"note: {note}", markup=False)
@@ -933,7 +933,7 @@ def _finish_interrupted(paths: list[str]) -> None:
 def _write_files(changes: list[Any], paths: list[str], err: Console, what: str = "") -> None:
     """Write planned file changes atomically under the given paths; a failure writes nothing
     and exits 2."""
-    from migrate.convert.apply import WriteFailed, write_atomically
+    from migrate.rewrite.files import WriteFailed, write_atomically
 
     try:
         write_atomically(changes, [Path(p) for p in paths if p != "-"])

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from migrate.convert.apply import FileChange
 from migrate.findings import Finding, Location, Severity
 from migrate.load.documents import Document
+from migrate.rewrite.files import FileChange
 from migrate.semantics.tls import Row, tls_check
 from migrate.workspace import Workspace
 

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from migrate.cli import app
 from migrate.convert.api import convert_paths
-from migrate.convert.apply import WriteFailed, write_atomically
-from migrate.convert.journal import JOURNAL_NAME, finish_interrupted
+from migrate.rewrite.files import WriteFailed, write_atomically
+from migrate.rewrite.journal import JOURNAL_NAME, finish_interrupted
 
 CASE = Path(__file__).resolve().parent / "cases" / "convert" / "namespace-strict.yaml"
 

@@ -17,7 +17,7 @@ from test_corpus_verify import HTTPBIN, _in_namespaces, _namespace, summary
 
 from migrate.convert.prove import prove
 from migrate.convert.run import convert_workspace
-from migrate.rewrite import render_documents
+from migrate.rewrite.documents import render_documents
 from migrate.semantics.equivalence import Change
 from migrate.semantics.proof import VerifyReport
 from migrate.verify import verify_paths

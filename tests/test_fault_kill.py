@@ -26,7 +26,7 @@ from repo_kit import cli_command, generate_repo, snapshot
 from typer.testing import CliRunner
 
 from migrate.cli import app
-from migrate.convert.journal import JOURNAL_NAME, STAGING_SUFFIX
+from migrate.rewrite.journal import JOURNAL_NAME, STAGING_SUFFIX
 
 KILLS = int(os.environ.get("AUTHN_FAULT_KILLS", "50"))
 NAMESPACES = int(os.environ.get("AUTHN_FAULT_NAMESPACES", "4"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from migrate import parallel
-from migrate.convert import apply
+from migrate.convert import changes as changes_module
 from migrate.convert.api import convert_paths
 from migrate.convert.prove import prove
 from migrate.convert.run import convert_workspace
@@ -77,7 +77,7 @@ def test_parallel_rewrite_equals_the_single_process_one(
     monkeypatch.setenv(parallel.JOBS_VARIABLE, "1")
     alone = changes()
     monkeypatch.setenv(parallel.JOBS_VARIABLE, "2")
-    monkeypatch.setattr(apply, "MIN_PARALLEL_FILES", 2)
+    monkeypatch.setattr(changes_module, "MIN_PARALLEL_FILES", 2)
     assert len(alone) > 2
     assert changes() == alone
 

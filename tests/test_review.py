@@ -117,7 +117,7 @@ def _changes(report: object) -> dict[Change, int]:
 def test_our_conversion_reviews_clean_and_pairs_by_annotation(repo: Path) -> None:
     """(a) Our own conversion: nothing looser, each removed policy paired by provenance."""
     from migrate.convert.api import convert_paths
-    from migrate.convert.apply import write_atomically
+    from migrate.rewrite.files import write_atomically
 
     result = convert_paths(["."])
     write_atomically(result.changes, [repo])

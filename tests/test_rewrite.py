@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from migrate.errors import MigrateError
 from migrate.load.sourcefile import SourceText, decode
-from migrate.rewrite import (
+from migrate.rewrite.documents import (
     Replacement,
     RewriteError,
     Style,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from ruamel.yaml.main import YAML
 
-from migrate.convert import apply
+from migrate.convert import changes as changes_module
 from migrate.convert.api import convert_paths
 
 POLICY = """\
@@ -56,7 +56,7 @@ def test_unrelated_files_are_never_rewritten_nor_round_tripped(
     (tmp_path / "policy.yaml").write_text(POLICY)
     (tmp_path / "service.yaml").write_text(SERVICE)
     rewritten: list[str] = []
-    original = apply.rewrite
+    original = changes_module.rewrite
 
     def recording(text: Any, replacements: Any) -> str:
         rewritten.append(text.path)
@@ -65,7 +65,7 @@ def test_unrelated_files_are_never_rewritten_nor_round_tripped(
     def refuse(*_: object, **__: object) -> None:
         raise AssertionError("the round-trip parser read an input")
 
-    monkeypatch.setattr(apply, "rewrite", recording)
+    monkeypatch.setattr(changes_module, "rewrite", recording)
     for method in ("load", "load_all", "compose", "compose_all", "parse"):
         monkeypatch.setattr(YAML, method, refuse)
     result = convert_paths([str(tmp_path)])

@@ -228,7 +228,7 @@ def test_applying_the_fix_leaves_no_conflict_and_only_tls_changes(
     it was."""
     import yaml
 
-    from migrate.convert.apply import write_atomically
+    from migrate.rewrite.files import write_atomically
     from migrate.tlsfix import fix
 
     folder = tmp_path_factory.mktemp("repo")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from migrate.convert.apply import FileChange, plan_changes
+from migrate.convert.changes import plan_changes
 from migrate.convert.model import Conversion, ConvertOptions
 from migrate.convert.prove import proof, states
 from migrate.convert.run import convert_workspace
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Severity, sort_findings
+from migrate.rewrite.files import FileChange
 from migrate.semantics.equivalence import Change
 from migrate.semantics.proof import VerifyOptions, VerifyReport
 from migrate.semantics.tls import tls_regressions

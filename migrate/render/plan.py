@@ -8,7 +8,7 @@ from typing import Any
 from migrate.plan import Plan, Stage
 from migrate.render.data import dump_json
 from migrate.render.verify import headline
-from migrate.rewrite import render_documents
+from migrate.rewrite.documents import render_documents
 from migrate.semantics.equivalence import Change
 from migrate.workspace import PolicyEntry
 

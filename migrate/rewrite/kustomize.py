@@ -11,17 +11,14 @@ other byte of the kustomization stays as it was).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 
 from migrate.load.namespaces import KUSTOMIZATION_NAMES
 from migrate.load.yamlio import compose_documents
-from migrate.rewrite import RewriteError
+from migrate.rewrite.documents import RewriteError
+from migrate.rewrite.files import FileChange
 from migrate.workspace import Workspace
-
-if TYPE_CHECKING:
-    from migrate.convert.apply import FileChange
 
 
 def list_files(
@@ -34,8 +31,6 @@ def list_files(
 ) -> list[FileChange]:
     """Edits of every kustomization listing `original`: the new files after its entry, and
     the entry itself gone when `remove`. `texts` holds kustomization texts already edited."""
-    from migrate.convert.apply import FileChange
-
     changes = []
     for loaded in workspace.loaded.files:
         path = loaded.source.path

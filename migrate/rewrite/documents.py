@@ -38,7 +38,7 @@ from migrate.errors import MigrateError
 from migrate.load.construct import DocumentRejected, build_document
 from migrate.load.sourcefile import SourceText
 from migrate.load.yamlio import compose_documents, make_yaml
-from migrate.rewrite_comments import (
+from migrate.rewrite.comments import (
     DASHES,
     DOTS,
     Comment,
