@@ -6,9 +6,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from migrate.convert.jwt import trigger_rule_traps
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Severity, has_errors, sort_findings
-from migrate.model.alpha import AlphaPolicy, Jwt, Scope
+from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.inventory import Workload
 from migrate.model.targets import TargetResolution, resolve_target
 from migrate.workspace import PolicyEntry, Workspace, WorkspaceOptions, open_workspace
@@ -195,31 +196,6 @@ def _policy_problems(policy: AlphaPolicy) -> list[Finding]:
         )
     found.extend(trigger_rule_traps(policy))
     return found
-
-
-def trigger_rule_traps(policy: AlphaPolicy) -> list[Finding]:
-    """Trigger rules that look like the well-known mistake, for every origin of a policy."""
-    return [f for jwt in policy.origins for f in _trigger_rule_traps(policy, jwt)]
-
-
-def _trigger_rule_traps(policy: AlphaPolicy, jwt: Jwt) -> list[Finding]:
-    """An item with only excludedPaths beside one with only includedPaths (user pitfall 1)."""
-    only_excluded = [i for i, r in enumerate(jwt.trigger_rules) if r.excluded and not r.included]
-    only_included = [i for i, r in enumerate(jwt.trigger_rules) if r.included and not r.excluded]
-    if not (only_excluded and only_included):
-        return []
-    return [
-        Finding(
-            "AM212",
-            Severity.WARNING,
-            f"triggerRules of issuer {jwt.issuer!r}: item {only_excluded[0] + 1} only excludes "
-            f"and item {only_included[0] + 1} only includes; items are ORed, so JWT is required "
-            "on every path except the excluded ones (put both lists in one item to exclude from "
-            "the included paths)",
-            jwt.trigger_rules[only_excluded[0]].location,
-            resource=policy.ref,
-        )
-    ]
 
 
 def _competition(policies: list[AlphaPolicy], extra: dict[int, list[Finding]]) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from migrate.findings import Finding, Severity
 from migrate.model.alpha import AlphaPolicy, Jwt, StringMatch, TriggerRule
 from migrate.semantics.decide import as_pattern, should_validate
 from migrate.semantics.strings import UnsupportedPattern, as_literal, partition, stricter_cover
@@ -226,3 +227,28 @@ def _literal_of_regex(match: StringMatch, allow_stricter: bool, *, cover: bool) 
         else f"excluded regex {match.value!r} is not an exact, prefix or suffix match; "
         "AuthorizationPolicy has no regex"
     )
+
+
+def trigger_rule_traps(policy: AlphaPolicy) -> list[Finding]:
+    """Trigger rules that look like the well-known mistake, for every origin of a policy."""
+    return [f for jwt in policy.origins for f in _trigger_rule_traps(policy, jwt)]
+
+
+def _trigger_rule_traps(policy: AlphaPolicy, jwt: Jwt) -> list[Finding]:
+    """An item with only excludedPaths beside one with only includedPaths (user pitfall 1)."""
+    only_excluded = [i for i, r in enumerate(jwt.trigger_rules) if r.excluded and not r.included]
+    only_included = [i for i, r in enumerate(jwt.trigger_rules) if r.included and not r.excluded]
+    if not (only_excluded and only_included):
+        return []
+    return [
+        Finding(
+            "AM212",
+            Severity.WARNING,
+            f"triggerRules of issuer {jwt.issuer!r}: item {only_excluded[0] + 1} only excludes "
+            f"and item {only_included[0] + 1} only includes; items are ORed, so JWT is required "
+            "on every path except the excluded ones (put both lists in one item to exclude from "
+            "the included paths)",
+            jwt.trigger_rules[only_excluded[0]].location,
+            resource=policy.ref,
+        )
+    ]

@@ -11,7 +11,7 @@ from typing import Any
 
 from migrate.convert import jwt as jwt_module
 from migrate.convert import mtls
-from migrate.convert.jwt import NotExpressible, PortScope
+from migrate.convert.jwt import NotExpressible, PortScope, trigger_rule_traps
 from migrate.convert.metadata import metadata, resource
 from migrate.convert.model import PROVENANCE, Conversion, ConvertOptions, NewResource
 from migrate.convert.names import NameBook, dns_label
@@ -26,7 +26,6 @@ from migrate.findings import Finding, Severity
 from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.beta import AuthorizationPolicy
 from migrate.model.inventory import Inventory
-from migrate.scan import trigger_rule_traps
 from migrate.semantics.side import Settings, Side
 from migrate.workspace import PolicyEntry, Workspace
 
