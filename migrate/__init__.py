@@ -5,14 +5,14 @@ The public library API; the CLI (`migrate.cli`) is a thin layer over it.
 
 from __future__ import annotations
 
-from migrate.convert.api import ConvertResult, convert_paths
+from migrate.commands.convert import ConvertResult, convert_paths
+from migrate.commands.scan import PolicyScan, ScanReport, scan
+from migrate.commands.verify import verify_paths, verify_tree
 from migrate.convert.model import ConvertOptions
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Location, Severity
 from migrate.load.documents import Document, LoadResult, Origin, load_paths
-from migrate.scan import PolicyScan, ScanReport, scan
 from migrate.semantics.proof import VerifyOptions, VerifyReport
-from migrate.verify import verify_paths, verify_tree
 from migrate.workspace import Workspace, WorkspaceOptions, open_workspace
 
 __version__ = "0.1.0.dev0"

@@ -18,16 +18,16 @@ import typer
 from rich.console import Console
 
 from migrate import __version__, progress
+from migrate.commands.scan import scan
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding
 from migrate.render.data import dump_json, dump_yaml, scan_data
 from migrate.render.table import render_scan_table
-from migrate.scan import scan
 from migrate.workspace import WorkspaceOptions
 
 if TYPE_CHECKING:
+    from migrate.commands.review import ReviewReport
     from migrate.config import Config
-    from migrate.review import ReviewReport
 
 app = typer.Typer(
     name="authn-migrate",
@@ -321,8 +321,8 @@ def verify_command(
     Exit status: 0 equivalent (status codes may differ), 1 only stricter, 3 anything looser,
     2 input or usage errors, or a configuration the engine cannot model.
     """
+    from migrate.commands.verify import verify_paths, verify_tree
     from migrate.render.verify import render_markdown, render_text, verify_data
-    from migrate.verify import verify_paths, verify_tree
 
     config = _configured(
         [before, *([after] if after else [])],
@@ -449,7 +449,7 @@ def convert_command(
     Exit status: 0 done (or nothing to do), 1 with --check when files would change, 2 input
     errors or policies that could not be converted, 3 looser (nothing written).
     """
-    from migrate.convert.api import convert_paths
+    from migrate.commands.convert import convert_paths
     from migrate.convert.model import ConvertOptions
     from migrate.render.convert import render_summary
     from migrate.rewrite.documents import render_documents
@@ -563,8 +563,8 @@ def review_command(
     request by request, and checks the new resources. Exit status as verify; --fail-on
     chooses which differences fail.
     """
+    from migrate.commands.review import FailOn, review
     from migrate.render.review import render_review_text
-    from migrate.review import FailOn, review
 
     config = _configured(
         paths or ["."],
@@ -694,7 +694,7 @@ def plan_command(
     Exit status: 0 planned, 3 the requested order would open a hole (nothing written),
     2 input errors.
     """
-    from migrate.plan import plan
+    from migrate.commands.plan import plan
     from migrate.render.plan import write_plan
     from migrate.workspace import open_workspace
 
@@ -764,7 +764,7 @@ def _sync_waves(result: Any, workspace: Any, paths: list[str], err: Console) -> 
 
 
 def _plan_status(workspace: Any, config: Config) -> None:
-    from migrate.plan import status
+    from migrate.commands.plan import status
     from migrate.render.verify import render_text
 
     found = status(workspace, _verify_options(config))
@@ -908,8 +908,8 @@ def tls_check_command(
 
 
 def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool) -> None:
+    from migrate.commands.tls_fix import fix
     from migrate.render.table import finding_text
-    from migrate.tlsfix import fix
 
     changes, findings = fix(workspace, auto_mtls=auto)
     err = Console(stderr=True, soft_wrap=True)

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from migrate.cli import app
-from migrate.convert.api import convert_paths
+from migrate.commands.convert import convert_paths
 from migrate.rewrite.files import WriteFailed, write_atomically
 from migrate.rewrite.journal import JOURNAL_NAME, finish_interrupted
 

@@ -12,8 +12,8 @@ from types import ModuleType
 import pytest
 import yaml
 
+from migrate.commands.verify import verify_paths
 from migrate.findings import Severity
-from migrate.verify import verify_paths
 
 GENERATOR = Path(__file__).resolve().parent.parent / "benchmarks" / "generate.py"
 TINY = ["--namespaces", "3", "--services-per-namespace", "3", "--policies", "6"]

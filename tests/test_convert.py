@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate.convert.api import convert_paths
+from migrate.commands.convert import convert_paths
 from migrate.semantics.equivalence import Change
 
 CASES = Path(__file__).resolve().parent / "cases"
@@ -58,7 +58,7 @@ def test_examples_convert_with_write_and_stay_converted(example: str, tmp_path: 
     from typer.testing import CliRunner
 
     from migrate.cli import app
-    from migrate.scan import scan
+    from migrate.commands.scan import scan
 
     work = tmp_path / example
     shutil.copytree(EXAMPLES / example, work)
@@ -215,7 +215,7 @@ def test_split_moves_resources_to_their_own_files_and_lists_them(tmp_path: Path)
     from typer.testing import CliRunner
 
     from migrate.cli import app
-    from migrate.scan import scan
+    from migrate.commands.scan import scan
 
     shutil.copytree(EXAMPLES / "bookinfo", tmp_path / "bookinfo")
     (tmp_path / "mixed").mkdir()

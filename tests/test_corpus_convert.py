@@ -15,12 +15,12 @@ import pytest
 from corpus import case_id, read_case, real_files, require_shared, spm_cases
 from test_corpus_verify import HTTPBIN, _in_namespaces, _namespace, summary
 
+from migrate.commands.verify import verify_paths
 from migrate.convert.prove import prove
 from migrate.convert.run import convert_workspace
 from migrate.rewrite.documents import render_documents
 from migrate.semantics.equivalence import Change
 from migrate.semantics.proof import VerifyReport
-from migrate.verify import verify_paths
 from migrate.workspace import WorkspaceOptions, open_workspace
 
 require_shared()

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from corpus import SPM, case_id, read_case, real_files, require_shared, spm_cases
 
+from migrate.commands.scan import PolicyScan, ScanReport, scan
 from migrate.findings import Finding
-from migrate.scan import PolicyScan, ScanReport, scan
 from migrate.workspace import WorkspaceOptions
 
 require_shared()

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from corpus import case_id, read_case, require_shared, spm_cases
 
+from migrate.commands.verify import verify_paths
 from migrate.semantics.proof import VerifyReport
-from migrate.verify import verify_paths
 from migrate.workspace import WorkspaceOptions
 
 require_shared()

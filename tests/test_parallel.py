@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from migrate import parallel
+from migrate.commands.convert import convert_paths
 from migrate.convert import changes as changes_module
-from migrate.convert.api import convert_paths
 from migrate.convert.prove import prove
 from migrate.convert.run import convert_workspace
 from migrate.semantics import equivalence

@@ -14,9 +14,9 @@ from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
 from migrate.cli import app
+from migrate.commands.plan import _Planner, plan
 from migrate.convert.model import NewResource
 from migrate.convert.prove import prove
-from migrate.plan import _Planner, plan
 from migrate.render.plan import plan_data, plan_markdown, write_plan
 from migrate.semantics.equivalence import Change
 from migrate.semantics.proof import VerifyOptions, verify_sides
@@ -162,7 +162,7 @@ def test_status_reports_the_stage_and_whether_it_is_proven(tmp_path: Path) -> No
     and proven; with payments applied before the mesh-wide stage it is looser."""
     import shutil
 
-    from migrate.plan import status
+    from migrate.commands.plan import status
 
     repo = tmp_path / "repo"
     shutil.copytree(ROOT / "examples" / "rollout", repo)

@@ -7,8 +7,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
+from migrate.commands.scan import scan
 from migrate.load.documents import load_paths
-from migrate.scan import scan
 
 TOKENS = st.sampled_from(
     [

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from repo_kit import git
 
-from migrate.review import FailOn, review
+from migrate.commands.review import FailOn, review
 from migrate.semantics.equivalence import Change
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -116,7 +116,7 @@ def _changes(report: object) -> dict[Change, int]:
 
 def test_our_conversion_reviews_clean_and_pairs_by_annotation(repo: Path) -> None:
     """(a) Our own conversion: nothing looser, each removed policy paired by provenance."""
-    from migrate.convert.api import convert_paths
+    from migrate.commands.convert import convert_paths
     from migrate.rewrite.files import write_atomically
 
     result = convert_paths(["."])

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from ruamel.yaml.main import YAML
 
+from migrate.commands.convert import convert_paths
 from migrate.convert import changes as changes_module
-from migrate.convert.api import convert_paths
 
 POLICY = """\
 # the one file with a policy

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate.scan import PolicyScan, ScanReport, scan
+from migrate.commands.scan import PolicyScan, ScanReport, scan
 from migrate.workspace import WorkspaceOptions
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

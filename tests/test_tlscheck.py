@@ -228,8 +228,8 @@ def test_applying_the_fix_leaves_no_conflict_and_only_tls_changes(
     it was."""
     import yaml
 
+    from migrate.commands.tls_fix import fix
     from migrate.rewrite.files import write_atomically
-    from migrate.tlsfix import fix
 
     folder = tmp_path_factory.mktemp("repo")
     (folder / "all.yaml").write_text(text)

@@ -10,7 +10,7 @@ from migrate.render.table import finding_text
 from migrate.render.verify import render_text
 
 if TYPE_CHECKING:
-    from migrate.convert.api import ConvertResult
+    from migrate.commands.convert import ConvertResult
 
 
 def render_summary(result: ConvertResult, console: Console) -> None:

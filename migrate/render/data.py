@@ -7,10 +7,10 @@ from typing import Any
 
 import yaml
 
+from migrate.commands.scan import PolicyScan, ScanReport
 from migrate.findings import Finding, Severity
 from migrate.model.alpha import AlphaPolicy, Jwt
 from migrate.model.targets import TargetResolution
-from migrate.scan import PolicyScan, ScanReport
 
 REPORT_VERSION = 1
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from migrate.plan import Plan, Stage
+from migrate.commands.plan import Plan, Stage
 from migrate.render.data import dump_json
 from migrate.render.verify import headline
 from migrate.rewrite.documents import render_documents

@@ -7,11 +7,11 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from migrate.commands.review import ReviewReport
 from migrate.findings import Finding
 from migrate.render.data import finding_data
 from migrate.render.table import finding_text
 from migrate.render.verify import headline, render_text, verify_data
-from migrate.review import ReviewReport
 
 COMMENT_LIMIT = 65_536
 """GitHub's limit on one comment, in characters."""

@@ -6,9 +6,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from migrate.commands.scan import PolicyScan, ScanReport
 from migrate.findings import Finding, Severity
 from migrate.model.alpha import AlphaPolicy
-from migrate.scan import PolicyScan, ScanReport
 
 _STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
 
