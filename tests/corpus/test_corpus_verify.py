@@ -25,7 +25,7 @@ spec:
   selector: {app: httpbin}
   ports: [{name: http, port: 8000, targetPort: 80}]
 """
-GOLDEN = Path(__file__).resolve().parent / "golden" / "spm-verify"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "spm-verify"
 CASES = [c for c in spm_cases() if "EXPECTED_OUTPUT" in read_case(c)]
 
 

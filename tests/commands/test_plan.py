@@ -22,7 +22,7 @@ from migrate.semantics.equivalence import Change
 from migrate.semantics.proof import VerifyOptions, verify_sides
 from migrate.workspace import open_workspace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "plan"
 
 

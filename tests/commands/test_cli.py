@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from migrate.cli import app
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 runner = CliRunner()
 
 POLICY = """\

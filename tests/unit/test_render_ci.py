@@ -29,7 +29,7 @@ from migrate.render.ci import (
     to_sarif,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = ROOT / "schemas" / "external" / "sarif-2.1.0.schema.json"
 
 

@@ -18,7 +18,7 @@ from migrate.semantics.proof import VerifyReport
 from migrate.semantics.regex import UnsupportedPattern
 from migrate.workspace import open_workspace
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _proof(folder: str) -> VerifyReport:

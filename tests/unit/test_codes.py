@@ -7,7 +7,7 @@ from pathlib import Path
 
 from migrate.codes import CODES, markdown
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_docs_page_is_current() -> None:

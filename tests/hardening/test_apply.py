@@ -15,7 +15,7 @@ from migrate.commands.convert import convert_paths
 from migrate.rewrite.files import WriteFailed, write_atomically
 from migrate.rewrite.journal import JOURNAL_NAME, finish_interrupted
 
-CASE = Path(__file__).resolve().parent / "cases" / "convert" / "namespace-strict.yaml"
+CASE = Path(__file__).resolve().parents[1] / "cases" / "convert" / "namespace-strict.yaml"
 
 
 def test_write_keeps_mode_bits_and_leaves_no_temporary_file(tmp_path: Path) -> None:

@@ -195,8 +195,8 @@ def test_unknown_revision_is_a_clear_error(repo: Path) -> None:
         review("nope", ["."])
 
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "review"
-SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "review"
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
 
 @pytest.mark.parametrize("output", ["text", "markdown", "json", "sarif", "github", "gitlab"])

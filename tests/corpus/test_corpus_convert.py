@@ -24,7 +24,7 @@ from migrate.semantics.proof import VerifyReport
 from migrate.workspace import WorkspaceOptions, open_workspace
 
 require_shared()
-GOLDEN = Path(__file__).resolve().parent / "golden" / "spm-convert"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "spm-convert"
 CASES = spm_cases()
 
 

@@ -23,8 +23,8 @@ from migrate.validate.schema import (
     validator_for,
 )
 
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real"
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real"
 ALPHA = "authentication.istio.io/v1alpha1"
 BETA = "security.istio.io/v1beta1"
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.NOTE

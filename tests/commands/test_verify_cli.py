@@ -148,7 +148,7 @@ def test_ci_formats_carry_each_difference(
     assert exit_code == 3
     if output == "sarif":
         log = json.loads(output_text)
-        schema_path = Path(__file__).resolve().parents[1] / "schemas" / "external"
+        schema_path = Path(__file__).resolve().parents[2] / "schemas" / "external"
         schema = json.loads((schema_path / "sarif-2.1.0.schema.json").read_text())
         jsonschema.validators.validator_for(schema)(schema).validate(log)
         results = log["runs"][0]["results"]

@@ -9,7 +9,7 @@ import pytest
 from migrate.commands.scan import PolicyScan, ScanReport, scan
 from migrate.workspace import WorkspaceOptions
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _by_ref(report: ScanReport) -> dict[str, PolicyScan]:

@@ -13,7 +13,7 @@ import pytest
 
 from migrate import progress
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "rollout"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "rollout"
 COMMAND = [sys.executable, "-m", "migrate", "convert", "-o", "yaml", str(EXAMPLE)]
 
 

@@ -14,7 +14,7 @@ from migrate.cli import app
 from migrate.semantics.tls import Rule, _client, _status, tls_check
 from migrate.workspace import open_workspace
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_bookinfo_story_conflict_for_every_traffic_generator() -> None:

@@ -15,7 +15,7 @@ import yaml
 from migrate.commands.verify import verify_paths
 from migrate.findings import Severity
 
-GENERATOR = Path(__file__).resolve().parent.parent / "benchmarks" / "generate.py"
+GENERATOR = Path(__file__).resolve().parents[2] / "benchmarks" / "generate.py"
 TINY = ["--namespaces", "3", "--services-per-namespace", "3", "--policies", "6"]
 
 

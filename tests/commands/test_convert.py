@@ -13,7 +13,7 @@ import pytest
 from migrate.commands.convert import convert_paths
 from migrate.semantics.equivalence import Change
 
-CASES = Path(__file__).resolve().parent / "cases"
+CASES = Path(__file__).resolve().parents[1] / "cases"
 CONVERTS = sorted(p for p in (CASES / "convert").glob("*.yaml") if not p.name.endswith(".out.yaml"))
 REFUSED = sorted((CASES / "convert-refused").glob("*.yaml"))
 
@@ -49,7 +49,7 @@ def test_refused_conversion_says_why(case: Path, tmp_path: Path) -> None:
     assert int(result.exit_code()) == 2
 
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.mark.parametrize("example", ["bookinfo", "httpbin-jwt", "mesh-overrides"])
