@@ -158,8 +158,17 @@ IstioVersionOpt = Annotated[
     str | None,
     typer.Option(
         "--istio-version",
-        help="Istio version whose behaviour is modelled [default: 1.5] (1.4.x: port "
-        "precedence, query strings, CORS; 1.5.1 adds JWKS discovery).",
+        help="Istio release(s) to prove on, e.g. 1.5, 1.5.0 or 1.5.2,1.6 \\[default: what "
+        "the inputs say (IstioOperator tag, istiod image), else every release a migrated "
+        "repository can run on: 1.5.0, 1.5.1-1.5.10 and 1.6].",
+    ),
+]
+SniffingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--inbound-sniffing",
+        help="Whether istiod sniffs the protocol of Service ports without one (on|off) "
+        "\\[default: what the inputs say, else both are considered].",
     ),
 ]
 AcceptOpt = Annotated[
@@ -204,8 +213,22 @@ def _configured(paths: list[str], show: bool, **given: Any) -> Config:
         err.print(f"note: {note}", markup=False)
     if show:
         sys.stdout.write(render_config(config))
+        sys.stdout.write(_environment_in_force(config, paths))
         raise typer.Exit(ExitCode.OK)
     return config
+
+
+def _environment_in_force(config: Config, paths: list[str]) -> str:
+    """The releases and sniffing setting a proof would assume for `paths`, and where each
+    came from (the configuration, else what the inputs say, else everything)."""
+    from migrate.semantics.environment import environment_of
+    from migrate.workspace import open_workspace
+
+    given = _verify_options(config).environment
+    inputs = [p for p in paths if p != "-"] or ["."]
+    workspace = open_workspace(inputs, _workspace_options(config))
+    environment, _ = environment_of([workspace.inventory], given)
+    return "".join(f"# in force: {line}\n" for line in environment.lines())
 
 
 def _workspace_options(config: Config) -> WorkspaceOptions:
@@ -217,12 +240,24 @@ def _workspace_options(config: Config) -> WorkspaceOptions:
 
 
 def _verify_options(config: Config) -> Any:
+    from migrate.model.releases import parse_releases
+    from migrate.semantics.environment import Environment
     from migrate.semantics.proof import VerifyOptions
 
-    return VerifyOptions(
-        version=_version_tuple(config.get("istio-version") or "1.5"),
-        accept=tuple(config.get("accept") or ()),
-    )
+    environment = Environment()
+    version = config.get("istio-version")
+    if version:
+        source = config.sources.get("istio-version", "")
+        environment = dataclasses.replace(
+            environment, releases=parse_releases(version), releases_from=f"{source} ({version})"
+        )
+    sniffing = config.get("inbound-sniffing")
+    if sniffing:
+        source = config.sources.get("inbound-sniffing", "")
+        environment = dataclasses.replace(
+            environment, sniffing=sniffing == "on", sniffing_from=source
+        )
+    return VerifyOptions(environment=environment, accept=tuple(config.get("accept") or ()))
 
 
 def _suppressed(config: Config, extra: list[str] | None, findings: list[Finding]) -> list[Finding]:
@@ -256,6 +291,7 @@ def scan_command(
         paths, show_config, root_namespace=root_namespace, namespace=namespace, inventory=inventory
     )
     report = scan(paths, _workspace_options(config))
+    code = report.exit_code  # a suppression hides messages, never a failure
     report = dataclasses.replace(
         report, findings=tuple(_suppressed(config, suppress, list(report.findings)))
     )
@@ -267,7 +303,7 @@ def scan_command(
         sys.stdout.write(dump_yaml(scan_data(report)))
     else:
         sys.stdout.write(_ci_output(list(report.findings), output.value, "scan"))
-    raise typer.Exit(report.exit_code)
+    raise typer.Exit(code)
 
 
 class VerifyFormat(str, enum.Enum):
@@ -279,14 +315,6 @@ class VerifyFormat(str, enum.Enum):
     sarif = "sarif"
     github = "github"
     gitlab = "gitlab"
-
-
-def _version_tuple(text: str) -> tuple[int, int, int]:
-    parts = text.split(".")
-    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
-        raise typer.BadParameter(f"expected a version such as 1.5 or 1.4.6, got {text!r}")
-    numbers = [int(p) for p in parts] + [0]
-    return numbers[0], numbers[1], numbers[2]
 
 
 @app.command("verify")
@@ -305,6 +333,7 @@ def verify_command(
         VerifyFormat.text
     ),
     istio_version: IstioVersionOpt = None,
+    inbound_sniffing: SniffingOpt = None,
     accept: AcceptOpt = None,
     every: Annotated[
         bool, typer.Option("--all", help="List every differing request, not one per cause.")
@@ -331,6 +360,7 @@ def verify_command(
         namespace=namespace,
         inventory=inventory,
         istio_version=istio_version,
+        inbound_sniffing=inbound_sniffing,
         accept=accept,
     )
     options = dataclasses.replace(_verify_options(config), every=every)
@@ -339,6 +369,7 @@ def verify_command(
         report = verify_tree([before], workspace_options, options)
     else:
         report = verify_paths([before], [after], workspace_options, options)
+    code = report.exit_code  # a suppression hides messages, never a failure
     report.findings = _suppressed(config, suppress, report.findings)
     if output is VerifyFormat.text:
         render_text(report, Console(soft_wrap=True, width=_width()), every=every)
@@ -355,7 +386,7 @@ def verify_command(
 
             ci.append_step_summary(render_markdown(report))
         sys.stdout.write(_ci_output(findings, output.value, "verify"))
-    raise typer.Exit(report.exit_code)
+    raise typer.Exit(code)
 
 
 class ConvertFormat(str, enum.Enum):
@@ -435,6 +466,7 @@ def convert_command(
         ),
     ] = None,
     istio_version: IstioVersionOpt = None,
+    inbound_sniffing: SniffingOpt = None,
     accept: AcceptOpt = None,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
@@ -463,6 +495,7 @@ def convert_command(
         namespace=namespace,
         inventory=inventory,
         istio_version=istio_version,
+        inbound_sniffing=inbound_sniffing,
         accept=accept,
         api_version=api_version,
     )
@@ -482,6 +515,8 @@ def convert_command(
         _verify_options(config),
         split=split or bool(config.get("split")),
     )
+    code = result.exit_code(check=check)  # a suppression hides messages, never a failure
+    result.report.settle()
     result.report.findings = _suppressed(config, suppress, result.report.findings)
     err = Console(stderr=True, soft_wrap=True, width=_width())
     if output is ConvertFormat.yaml:
@@ -491,7 +526,7 @@ def convert_command(
     render_summary(result, err)
     if (write or out_dir) and not check:
         _write(result, paths, out_dir, err)
-    raise typer.Exit(result.exit_code(check=check))
+    raise typer.Exit(code)
 
 
 def _write(result: Any, paths: list[str], out_dir: Path | None, err: Console) -> None:
@@ -549,6 +584,7 @@ def review_command(
         ),
     ] = None,
     istio_version: IstioVersionOpt = None,
+    inbound_sniffing: SniffingOpt = None,
     accept: AcceptOpt = None,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
@@ -573,6 +609,7 @@ def review_command(
         namespace=namespace,
         inventory=inventory,
         istio_version=istio_version,
+        inbound_sniffing=inbound_sniffing,
         accept=accept,
         fail_on=fail_on,
     )
@@ -581,13 +618,14 @@ def review_command(
     except ValueError:
         raise typer.BadParameter("use looser, stricter, any or never") from None
     report = review(base, paths or [], _workspace_options(config), _verify_options(config))
+    code = report.exit_code(failing)  # a suppression hides messages, never a failure
     report.findings = _suppressed(config, suppress, report.findings)
     report.verify.findings = _suppressed(config, suppress, report.verify.findings)
     if output is ReviewFormat.text and output_file is None:
         render_review_text(report, Console(soft_wrap=True, width=_width()))
     else:
         _emit(_review_output(report, output), output_file)
-    raise typer.Exit(report.exit_code(failing))
+    raise typer.Exit(code)
 
 
 def _review_output(report: ReviewReport, output: ReviewFormat) -> str:
@@ -667,6 +705,7 @@ def plan_command(
         ),
     ] = (None),
     istio_version: IstioVersionOpt = None,
+    inbound_sniffing: SniffingOpt = None,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
@@ -705,6 +744,7 @@ def plan_command(
         namespace=namespace,
         inventory=inventory,
         istio_version=istio_version,
+        inbound_sniffing=inbound_sniffing,
     )
     if sync_waves:
         _finish_interrupted(paths)

@@ -154,6 +154,30 @@ CODES: dict[str, Code] = {
             "AuthorizationPolicy for them.",
         ),
         Code(
+            "AM406",
+            "converted for every protocol the port may have",
+            "The port's protocol is left to sniffing: the JWT requirement covers it, and non-HTTP "
+            "connections to it are refused. Name the port, or give --inbound-sniffing.",
+        ),
+        Code(
+            "AM407",
+            "converted for every Service port that may build the listener",
+            "The strictest of the candidate policies is kept; give each Service port its own "
+            "targetPort for an exact conversion.",
+        ),
+        Code(
+            "AM408",
+            "earlier definition removed",
+            "A later definition in the same file replaced it, so Istio never applied it; it is "
+            "removed with the conversion of the later one.",
+        ),
+        Code(
+            "AM409",
+            "origin that never verified a token",
+            "A MeshPolicy origin without jwks or jwksUri had no keys (no OpenID discovery for "
+            "MeshPolicy), so its paths refused every request; add the jwksUri you meant.",
+        ),
+        Code(
             "AM410",
             "file cannot be rewritten in place",
             "Nothing is written, since the proven result would be half written: fix the input "
@@ -282,6 +306,29 @@ CODES: dict[str, Code] = {
             "AM214",
             "resource defined more than once",
             "Applied in order, the later definition replaces the earlier; keep one.",
+        ),
+        Code(
+            "AM215",
+            "resource defined in several files",
+            "Which file is applied last is not set by the inputs, so each definition is "
+            "proven in force in turn; keep one.",
+        ),
+        Code(
+            "AM216",
+            "Istio release not usable",
+            "The inputs name a version the engine does not model; give --istio-version.",
+        ),
+        Code(
+            "AM217",
+            "port protocol left to sniffing",
+            "Name the Service port with its protocol (http-..., tcp-...) or set appProtocol, "
+            "or give --inbound-sniffing on|off.",
+        ),
+        Code(
+            "AM218",
+            "one container port behind several Service ports",
+            "Istio builds one listener per container port, from the first Service port; give "
+            "each Service port its own targetPort, or keep their policies alike.",
         ),
     )
 }

@@ -36,6 +36,7 @@ from migrate.errors import MigrateError
 from migrate.findings import Finding
 from migrate.load.discover import display_path
 from migrate.load.yamlio import make_yaml
+from migrate.model.releases import UnknownRelease, parse_releases
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,9 +50,9 @@ DEFAULT_SOURCE = "default"
 COMMAND_LINE = "command line"
 
 FAIL_ON = ("looser", "stricter", "any", "never")
+SNIFFING = ("on", "off")
 OUTPUTS = ("table", "json", "yaml", "text", "markdown", "diff")
 API_VERSIONS = ("security.istio.io/v1beta1", "security.istio.io/v1")
-_VERSION = re.compile(r"\d+\.\d+(\.\d+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,8 @@ KEYS: Mapping[str, _Key] = types.MappingProxyType(
         "root-namespace": _Key("string", None),
         "namespace": _Key("string", None),
         "inventory": _Key("strings", ()),
-        "istio-version": _Key("version", "1.5"),
+        "istio-version": _Key("version", None),
+        "inbound-sniffing": _Key("choice", None, SNIFFING),
         "api-version": _Key("choice", API_VERSIONS[0], API_VERSIONS),
         "fail-on": _Key("choice", None, FAIL_ON),
         "accept": _Key("strings", ()),
@@ -184,9 +186,18 @@ def render_config(config: Config) -> str:
             width=1 << 20,
         )
         first, _, rest = text.partition("\n")
-        lines.append(f"{first}  # {config.sources.get(name, DEFAULT_SOURCE)}")
+        source = config.sources.get(name, DEFAULT_SOURCE)
+        if value is None and name in _OPEN_DEFAULTS:
+            source += f": {_OPEN_DEFAULTS[name]}"
+        lines.append(f"{first}  # {source}")
         lines += rest.splitlines()
     return "\n".join(lines) + "\n"
+
+
+_OPEN_DEFAULTS = {
+    "istio-version": "the inputs' IstioOperator or istiod image, else every release",
+    "inbound-sniffing": "the inputs' istiod env or IstioOperator, else both",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,9 +455,11 @@ def _check(name: str, raw: str, value: Any, origin: _Origin) -> Any:
     text = str(value).strip()
     if not text:
         raise origin.error(raw, None, f"{raw!r} must not be empty")
-    if key.kind == "version" and not _VERSION.fullmatch(text):
-        message = f'{raw!r} must be a version such as "1.5" or "1.4.6", not {text!r}'
-        raise origin.error(raw, None, message)
+    if key.kind == "version":
+        try:
+            parse_releases(text)
+        except UnknownRelease as exc:
+            raise origin.error(raw, None, f"{raw!r}: {exc}") from None
     if key.kind == "choice" and text not in key.choices:
         close = difflib.get_close_matches(text, key.choices, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from migrate.findings import Finding, Severity, sort_findings
+from migrate.findings import Finding, Location, Severity, sort_findings
 from migrate.load.documents import Document, LoadedFile, LoadResult, Origin, load_paths, parse_text
 from migrate.load.namespaces import NamespaceResolver, kustomization_namespaces
 from migrate.load.sourcefile import decode
@@ -18,13 +18,17 @@ from migrate.model.inventory import (
     WORKLOAD_KINDS,
     Inventory,
     add_to_inventory,
+    data_key,
+    duplicate_findings,
     is_namespaced,
+    origin_order,
+    resolve_inventory_duplicates,
 )
 from migrate.validate.schema import validate_document
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 _INVENTORY_KINDS = frozenset(
-    {"Service", "Namespace", "DestinationRule", "ConfigMap", *WORKLOAD_KINDS}
+    {"Service", "Namespace", "DestinationRule", "ConfigMap", "IstioOperator", *WORKLOAD_KINDS}
 )
 
 
@@ -47,7 +51,14 @@ class PolicyEntry:
     findings: tuple[Finding, ...]
     embedded_in: Document | None = None
     superseded: bool = False
-    """True when a later document defines the same resource (it replaces this one)."""
+    """True when a later document of the same file defines the same resource (applied in
+    order, it replaces this one, which Istio never saw)."""
+    rivals: tuple[Location, ...] = ()
+    """Definitions of the same resource in other files that say something else: which one is
+    in force depends on an apply order the inputs do not set."""
+    twins: tuple[Location, ...] = ()
+    """Definitions of the same resource in other files that say the same (an environment's
+    copy, say): whichever is applied last, the same policy is in force."""
 
     @property
     def ref(self) -> str:
@@ -66,8 +77,6 @@ class Workspace:
     policies: list[PolicyEntry] = field(default_factory=list)
     beta: list[BetaResource] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    defined: dict[tuple[str, str, str], int] = field(default_factory=dict, repr=False)
-    """Index in `policies` of the definition in force of each kind, namespace and name."""
 
     @property
     def root_namespace(self) -> str:
@@ -112,6 +121,7 @@ def workspace_of(loaded: LoadResult, options: WorkspaceOptions | None = None) ->
         _index_inventory(workspace, loaded_file, resolver)
     for loaded_file in loaded.files:
         _index_security(workspace, loaded_file, resolver)
+    _resolve_duplicates(workspace, {f.source.display for f in loaded.files})
     return workspace
 
 
@@ -152,32 +162,66 @@ def _add_policy(
 ) -> None:
     findings = [*validate_document(doc), *_placeholders(doc)]
     policy = None if _schema_failed(findings) else build_alpha(doc, namespace)
-    entry = PolicyEntry(doc, namespace, policy, tuple(findings), embedded_in)
-    key = _resource_key(entry)
-    index = workspace.defined.get(key)
-    if index is not None:  # the last definition applied wins; the earlier one is superseded
-        earlier = workspace.policies[index]
-        workspace.policies[index] = replace(earlier, superseded=True)
-        findings.append(_redefined(entry, earlier))
-    workspace.defined[key] = len(workspace.policies)
-    workspace.policies.append(replace(entry, findings=tuple(findings)))
+    workspace.policies.append(PolicyEntry(doc, namespace, policy, tuple(findings), embedded_in))
     workspace.findings.extend(findings)
+
+
+def _resolve_duplicates(workspace: Workspace, main: set[str]) -> None:
+    """Two documents of one kind, namespace and name are one object (§F): applied in order,
+    the later of a file replaces the earlier; across files the order is open, and the
+    proof considers each file's definition in force in turn. Inventory documents read with
+    --inventory give way to the inputs' own."""
+    alpha: dict[tuple[str, str, str], list[int]] = {}
+    for index, entry in enumerate(workspace.policies):
+        alpha.setdefault(_resource_key(entry), []).append(index)
+    for indexes in alpha.values():
+        if len(indexes) < 2:
+            continue
+        entries = [workspace.policies[i] for i in indexes]
+        live = _last_per_file(
+            [(e.document.origin, i) for e, i in zip(entries, indexes, strict=True)]
+        )
+        for entry, index in zip(entries, indexes, strict=True):
+            if index not in live:
+                workspace.policies[index] = replace(entry, superseded=True)
+        alike = len({data_key(workspace.policies[i].document.data) for i in live}) == 1
+        for index in live:
+            others = tuple(
+                workspace.policies[i].document.origin.location for i in live if i != index
+            )
+            entry = workspace.policies[index]
+            workspace.policies[index] = (
+                replace(entry, twins=others) if alike else replace(entry, rivals=others)
+            )
+        workspace.findings += duplicate_findings(
+            workspace.policies[indexes[0]].ref,
+            [e.document.origin for e in entries],
+            alike=alike,
+        )
+    beta: dict[tuple[str, str, str], list[BetaResource]] = {}
+    for resource in workspace.beta:
+        beta.setdefault(
+            (resource.meta.kind, resource.meta.namespace, resource.meta.name), []
+        ).append(resource)
+    for members in beta.values():
+        if len(members) > 1:
+            alike = len({data_key(m.meta.document.data) for m in members}) == 1
+            workspace.findings += duplicate_findings(
+                members[0].meta.ref, [m.meta.document.origin for m in members], alike=alike
+            )
+    workspace.findings += resolve_inventory_duplicates(workspace.inventory, main)
+
+
+def _last_per_file(members: list[tuple[Origin, int]]) -> list[int]:
+    """Of definitions (origin, id), the last of each file, in path order."""
+    last: dict[str, tuple[Origin, int]] = {}
+    for origin, ident in sorted(members, key=lambda m: origin_order(m[0])):
+        last[origin.path] = (origin, ident)
+    return [last[path][1] for path in sorted(last)]
 
 
 def _resource_key(entry: PolicyEntry) -> tuple[str, str, str]:
     return (entry.document.kind, entry.namespace, entry.document.name)
-
-
-def _redefined(entry: PolicyEntry, earlier: PolicyEntry) -> Finding:
-    where = earlier.document.origin.location
-    return Finding(
-        "AM214",
-        Severity.WARNING,
-        f"{entry.ref} is defined again; applied in order, it replaces the one at {where}",
-        entry.document.origin.location,
-        resource=entry.ref,
-        related=(where,),
-    )
 
 
 def _schema_failed(findings: list[Finding]) -> bool:

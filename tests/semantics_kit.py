@@ -10,6 +10,7 @@ from migrate.model.inventory import Inventory, add_to_inventory
 from migrate.semantics.decide import Applicable
 from migrate.semantics.request import (
     DEFAULT_PEER,
+    FOREIGN_PEER,
     Claims,
     Destination,
     Peer,
@@ -47,6 +48,7 @@ HTTP = Destination("ns", "web", 80, True, "web", 8000, "http")
 TCP = Destination("ns", "web", 90, False, "web", 9000, "tcp-db")
 PLAIN = Peer(Transport.PLAINTEXT)
 MTLS = Peer(Transport.MTLS, DEFAULT_PEER, "default")
+FOREIGN = Peer(Transport.MTLS, FOREIGN_PEER, "default", foreign=True)
 
 
 def documents(text: str) -> list[Document]:

@@ -13,7 +13,7 @@ from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Severity, sort_findings
 from migrate.rewrite.files import FileChange
 from migrate.semantics.equivalence import Change
-from migrate.semantics.proof import VerifyOptions, VerifyReport
+from migrate.semantics.proof import VerifyOptions, VerifyReport, with_facts
 from migrate.semantics.tls import tls_regressions
 from migrate.workspace import Workspace, WorkspaceOptions, open_workspace
 
@@ -63,13 +63,15 @@ def convert_paths(
     """Convert every alpha policy under `paths`, prove the result, and plan the rewrite
     (`split`: new resources in files of their own)."""
     workspace = open_workspace(paths, workspace_options, stdin=stdin)
-    conversion = convert_workspace(workspace, options)
-    verify_options = verify_options or VerifyOptions()
+    # the Istio the result must hold on: given, else what the repository says, else every
+    # release and sniffing setting; the conversion and its proof assume the same
+    verify_options, facts = with_facts(verify_options, [workspace.inventory])
+    conversion = convert_workspace(workspace, options, verify_options.environment)
     before, after = states(workspace, conversion, verify_options)
     report = proof(before, after, workspace, conversion, verify_options)
     # what could not be read, parsed or validated: shown, and exit 2 (README, exit codes)
     problems = [f for f in workspace.findings if f.severity is not Severity.NOTE]
-    report.findings = sort_findings(list(dict.fromkeys([*problems, *report.findings])))
+    report.findings = sort_findings(list(dict.fromkeys([*problems, *facts, *report.findings])))
     changes, findings = plan_changes(workspace, conversion, split=split)
     # client/server pairs the conversion turns from OK to CONFLICT (§E)
     findings += tls_regressions(workspace, workspace, before_side=before, after_side=after)

@@ -20,8 +20,14 @@ from migrate.convert.run import convert_workspace
 from migrate.model.alpha import AlphaPolicy, MtlsMode, Scope
 from migrate.model.beta import KINDS, BetaResource
 from migrate.semantics.equivalence import Change
-from migrate.semantics.proof import VerifyOptions, VerifyReport, verify_sides
-from migrate.semantics.side import Settings, Side
+from migrate.semantics.proof import (
+    VerifyOptions,
+    VerifyReport,
+    side_settings,
+    verify_sides,
+    with_facts,
+)
+from migrate.semantics.side import Side
 from migrate.semantics.space import spare_ports
 from migrate.semantics.tls import tls_regressions
 from migrate.workspace import PolicyEntry, Workspace
@@ -73,7 +79,8 @@ def plan(
 ) -> Plan:
     """Plan the migration of `workspace`: per-namespace stages in `order` (default: least
     risk first), the mesh-wide stage, then the cleanup that deletes the alpha policies."""
-    return _Planner(workspace, options or VerifyOptions()).run(order, only)
+    options, _ = with_facts(options, [workspace.inventory])
+    return _Planner(workspace, options).run(order, only)
 
 
 class _Planner:
@@ -82,9 +89,9 @@ class _Planner:
     def __init__(self, workspace: Workspace, options: VerifyOptions) -> None:
         self.workspace = workspace
         self.options = options
-        self.conversion = convert_workspace(workspace)
+        self.conversion = convert_workspace(workspace, environment=options.environment)
         self.groups = _groups(self.conversion)
-        self.settings = Settings(version=options.version, root_namespace=workspace.root_namespace)
+        self.settings = side_settings(options, workspace.root_namespace)
         self.start = Side.build(self.settings, workspace.alpha, workspace.beta)
         security = [r for r in self.conversion.resources if r.data["kind"] in KINDS]
         models = generated_resources(self.conversion)
@@ -310,7 +317,7 @@ class Status:
 def status(workspace: Workspace, options: VerifyOptions | None = None) -> Status:
     """Which stages of the plan a repository holding alpha and (some) converted beta
     resources has applied, and whether that state is proven no looser than before."""
-    options = options or VerifyOptions()
+    options, _ = with_facts(options, [workspace.inventory])
     migrated = [
         r for r in workspace.beta if PROVENANCE in r.meta.document.metadata.get("annotations", {})
     ]
@@ -320,7 +327,7 @@ def status(workspace: Workspace, options: VerifyOptions | None = None) -> Status
     applied = tuple(
         s.name for s in planned.stages[:-1] if s.apply and all(n.ref in present for n in s.apply)
     )
-    settings = Settings(version=options.version, root_namespace=workspace.root_namespace)
+    settings = side_settings(options, workspace.root_namespace)
     report = verify_sides(
         Side.build(settings, workspace.alpha, before.beta),
         Side.build(settings, workspace.alpha, workspace.beta),

@@ -23,9 +23,11 @@ from migrate.semantics.proof import (
     VerifyReport,
     difference_findings,
     merge_inventories,
+    side_settings,
     verify_sides,
+    with_facts,
 )
-from migrate.semantics.side import Settings, Side
+from migrate.semantics.side import Side
 from migrate.semantics.tls import tls_regressions
 from migrate.workspace import PolicyEntry, Workspace, WorkspaceOptions, open_workspace, workspace_of
 
@@ -74,7 +76,7 @@ class ReviewReport:
     def exit_code(self, fail_on: FailOn = FailOn.LOOSER) -> ExitCode:
         """Shared with verify: 2 on errors, 3 looser, 1 stricter; `fail_on` chooses which
         differences fail (never: only errors)."""
-        if has_errors([*self.findings, *self.verify.findings]):
+        if not self.verify.proven or has_errors(self.findings):
             return ExitCode.INPUT_ERROR
         looser = self.verify.count(Change.LOOSER)
         stricter = self.verify.count(Change.STRICTER)
@@ -101,16 +103,19 @@ def review(
     """Compare `paths` at git revision `base` with the work tree."""
     head = open_workspace(list(paths) or ["."], workspace_options)
     before = workspace_of(load_sources(sources_at(base, list(paths), cwd=cwd)), workspace_options)
-    options = options or VerifyOptions()
-    settings = Settings(version=options.version, root_namespace=head.root_namespace)
+    # the base revision is trusted, the head under review is not: only the base's facts
+    # (an IstioOperator, istiod's image) narrow the releases and sniffing considered
+    options, facts = with_facts(options, [before.inventory])
+    settings = side_settings(options, head.root_namespace)
     inventory = merge_inventories(before.inventory, head.inventory)
     report = verify_sides(
         Side.build(settings, before.alpha, before.beta),
         Side.build(settings, head.alpha, head.beta),
         inventory,
         options,
-        findings=_input_errors(before, head),
+        findings=[*_input_errors(before, head), *facts],
     )
+    report.settle()
     removed = _removed(before, head)
     added = _added(before, head)
     pairings = _pairings(removed, added, head.root_namespace)

@@ -10,8 +10,12 @@ from migrate.convert.jwt import trigger_rule_traps
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Severity, has_errors, sort_findings
 from migrate.model.alpha import AlphaPolicy, Scope
-from migrate.model.inventory import Workload
+from migrate.model.inventory import Service, ServicePort, Workload
+from migrate.model.protocols import unknown_protocol
+from migrate.model.releases import DEFAULT
 from migrate.model.targets import TargetResolution, resolve_target
+from migrate.semantics.listeners import owners, target_number
+from migrate.semantics.side import Settings, Side
 from migrate.workspace import PolicyEntry, Workspace, WorkspaceOptions, open_workspace
 
 
@@ -66,6 +70,8 @@ def scan_workspace(workspace: Workspace) -> ScanReport:
     alpha = workspace.alpha
     _competition(alpha, extra)
     narrower = _Narrower(alpha)
+    for policy, finding in [*sniffed_ports(workspace), *shared_listeners(workspace)]:
+        extra[id(policy)].append(finding)
     scans = [_scan_entry(workspace, entry, extra, narrower) for entry in workspace.policies]
     for result in scans:
         findings.extend(f for f in result.findings if f not in result.entry.findings)
@@ -124,6 +130,91 @@ def _scan_entry(
         _ignored(policy),
         tuple(findings),
     )
+
+
+def sniffed_ports(workspace: Workspace) -> list[tuple[AlphaPolicy, Finding]]:
+    """AM217 for every Service port a policy governs whose protocol Istio cannot tell from its
+    name (or appProtocol): with inbound sniffing on, HTTP requests to it took the policy's
+    JWT origins; with it off, they did not (§F). A warning for JWT policies, a note for the
+    others (mTLS is the same either way)."""
+    side = Side.build(Settings(root_namespace=workspace.root_namespace), workspace.alpha, [])
+    found = []
+    for (namespace, name), service in sorted(workspace.inventory.services.items()):
+        for port in service.ports:
+            if not unknown_protocol(port, DEFAULT):
+                continue
+            policy = side.alpha_policy(namespace, name, port.port, port.name)
+            if policy is None:
+                continue
+            jwt = bool(policy.origins)
+            found.append(
+                (
+                    policy,
+                    Finding(
+                        "AM217",
+                        Severity.WARNING if jwt else Severity.NOTE,
+                        f"Service {namespace}/{name} port {port.port} "
+                        f"({port.name or 'unnamed'}) has no protocol Istio recognises: with "
+                        "inbound protocol sniffing on it carries HTTP"
+                        + (", so this policy's JWT origins applied to it" if jwt else "")
+                        + "; name it http-... or tcp-..., or set appProtocol",
+                        service.origin.location,
+                        resource=policy.ref,
+                    ),
+                )
+            )
+    return found
+
+
+def shared_listeners(workspace: Workspace) -> list[tuple[AlphaPolicy, Finding]]:
+    """AM218 for every container port that Service ports governed by different alpha
+    policies deliver to: Istio builds one listener per container port, from one of them
+    (§F), so only that one's policy applies there."""
+    side = Side.build(Settings(root_namespace=workspace.root_namespace), workspace.alpha, [])
+    inventory = workspace.inventory
+    found: dict[tuple[str, str, int], tuple[AlphaPolicy, Finding]] = {}
+    for workload in inventory.workloads:
+        fronting = [
+            s
+            for s in inventory.services_in(workload.namespace)
+            if s.selector and all(workload.labels.get(k) == v for k, v in s.selector.items())
+        ]
+        reached: dict[int, list[tuple[Service, ServicePort]]] = {}
+        for service in fronting:
+            for port in service.ports:
+                number = target_number(port, workload)
+                if number:
+                    reached.setdefault(number, []).append((service, port))
+        for number, ports in reached.items():
+            governing = {
+                id(p): p
+                for s, sp in ports
+                if (p := side.alpha_policy(s.namespace, s.name, sp.port, sp.name)) is not None
+            }
+            if len(ports) < 2 or len(governing) < 2:
+                continue
+            owner = owners(fronting, workload, DEFAULT).get(number, [])
+            built = (
+                f"it is built by Service {owner[0][0].name} port {owner[0][1].port}"
+                if len(owner) == 1
+                else "the inputs do not say which builds it (no creation times)"
+            )
+            names = ", ".join(f"{s.name}:{sp.port}" for s, sp in ports)
+            policies = ", ".join(sorted(p.ref for p in governing.values()))
+            key = (workload.namespace, workload.name, number)
+            found[key] = (
+                next(iter(governing.values())),
+                Finding(
+                    "AM218",
+                    Severity.WARNING,
+                    f"container port {number} of {workload.ref} is behind Service ports "
+                    f"{names}, governed by {policies}: Istio builds one listener for it; "
+                    f"{built}",
+                    workload.origin.location,
+                    resource=workload.ref,
+                ),
+            )
+    return list(found.values())
 
 
 def _scope_text(policy: AlphaPolicy | None) -> str:

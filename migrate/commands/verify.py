@@ -8,11 +8,13 @@ from migrate.semantics.proof import (
     VerifyOptions,
     VerifyReport,
     merge_inventories,
+    side_settings,
     verify_sides,
+    with_facts,
     workspace_locations,
 )
-from migrate.semantics.side import Settings, Side
-from migrate.workspace import Workspace, WorkspaceOptions, open_workspace
+from migrate.semantics.side import Side
+from migrate.workspace import WorkspaceOptions, open_workspace
 
 
 def verify_paths(
@@ -26,15 +28,18 @@ def verify_paths(
     """Compare the configuration in `before` with the one in `after` (each may mix APIs)."""
     first = open_workspace(before, workspace_options, stdin=stdin)
     second = open_workspace(after, workspace_options, stdin=stdin)
-    settings = _settings(options, second)
+    # what the inputs say of the Istio running them narrows what the command line left open
+    options, facts = with_facts(options, [first.inventory, second.inventory])
+    settings = side_settings(options, second.root_namespace)
     report = verify_sides(
         Side.build(settings, first.alpha, first.beta),
         Side.build(settings, second.alpha, second.beta),
         merge_inventories(first.inventory, second.inventory),
         options,
-        findings=[*first.findings, *second.findings],
+        findings=[*first.findings, *second.findings, *facts],
     )
     report.locations = workspace_locations(first, second)
+    report.settle()
     return report
 
 
@@ -47,21 +52,18 @@ def verify_tree(
 ) -> VerifyReport:
     """Compare the alpha policies of one tree with its beta resources (mid-migration)."""
     workspace = open_workspace(paths, workspace_options, stdin=stdin)
-    settings = _settings(options, workspace)
+    options, facts = with_facts(options, [workspace.inventory])
+    settings = side_settings(options, workspace.root_namespace)
     report = verify_sides(
         Side.build(settings, workspace.alpha, []),
         Side.build(settings, [], workspace.beta),
         workspace.inventory,
         options,
-        findings=list(workspace.findings),
+        findings=[*workspace.findings, *facts],
     )
     report.locations = workspace_locations(workspace)
+    report.settle()
     return report
-
-
-def _settings(options: VerifyOptions | None, workspace: Workspace) -> Settings:
-    version = options.version if options else VerifyOptions().version
-    return Settings(version=version, root_namespace=workspace.root_namespace)
 
 
 __all__ = ["verify_paths", "verify_tree"]

@@ -40,7 +40,7 @@ def plan_changes(
     for new in conversion.resources:
         by_entry[id(new.source)].append(new)
     by_file: dict[str, list[PolicyEntry]] = defaultdict(list)
-    for entry in conversion.converted:
+    for entry in [*conversion.converted, *conversion.removed]:
         by_file[entry.document.origin.path].append(entry)
     findings: list[Finding] = []
     jobs: list[tuple[LoadedFile, list[PolicyEntry], list[Replacement]]] = []

@@ -40,11 +40,21 @@ class PortScope:
 
 
 def jwt_rules(policy: AlphaPolicy) -> list[dict[str, Any]]:
-    """One jwtRule per origin; the token is forwarded, as alpha never stripped it (§D.9)."""
-    return [_jwt_rule(origin) for origin in policy.origins]
+    """One jwtRule per origin that could verify a token; the token is forwarded, as alpha
+    never stripped it (§D.9). An origin without keys verifies nothing (below) and gets none:
+    from 1.5.1 a jwtRule without keys would fetch them by OpenID discovery (§B.3)."""
+    return [jwt_rule(origin) for origin in policy.origins if not keyless(policy, origin)]
 
 
-def _jwt_rule(origin: Jwt) -> dict[str, Any]:
+def keyless(policy: AlphaPolicy, origin: Jwt) -> bool:
+    """True for an origin that never verified a token: a MeshPolicy origin without `jwks`
+    or `jwksUri` (Pilot resolves keys by OpenID discovery for Policy only, §A.7). Where it
+    triggers, alpha refused every request (401) unless another origin's token verified."""
+    return policy.kind == "MeshPolicy" and not (origin.jwks_uri or origin.jwks)
+
+
+def jwt_rule(origin: Jwt) -> dict[str, Any]:
+    """The jwtRule of one origin."""
     rule: dict[str, Any] = {"issuer": origin.issuer}
     if origin.audiences:
         rule["audiences"] = list(origin.audiences)
@@ -67,16 +77,16 @@ def _header(name: str) -> dict[str, str]:
 
 
 def deny_rules(
-    policy: AlphaPolicy, ports: PortScope, *, allow_stricter: bool
+    policy: AlphaPolicy, ports: PortScope, *, allow_stricter: bool, raw_query: bool = False
 ) -> list[dict[str, Any]]:
     """DENY rules for the paths where alpha required a token; [] when origins are optional."""
     if policy.origin_is_optional or not policy.origins:
         return []
     origins = policy.origins
     if len({_rules_key(o) for o in origins}) == 1:
-        issuers = sorted({o.issuer for o in origins})
-        return _rules(origins[0].trigger_rules, issuers, ports, allow_stricter)
-    accepted = _issuers_where_triggered(origins)
+        issuers = sorted({o.issuer for o in origins if not keyless(policy, o)})
+        return _rules(origins[0].trigger_rules, issuers, ports, allow_stricter, raw_query)
+    accepted = _issuers_where_triggered(origins, [keyless(policy, o) for o in origins])
     if accepted is None:
         raise NotExpressible(
             "origins with different trigger rules accept different sets of issuers on "
@@ -86,21 +96,26 @@ def deny_rules(
     return [
         r
         for o, issuers in zip(origins, accepted, strict=True)
-        for r in _rules(o.trigger_rules, issuers, ports, allow_stricter)
+        for r in _rules(o.trigger_rules, issuers, ports, allow_stricter, raw_query)
     ]
 
 
 def _rules(
-    triggers: tuple[TriggerRule, ...], issuers: list[str], ports: PortScope, allow_stricter: bool
+    triggers: tuple[TriggerRule, ...],
+    issuers: list[str] | None,
+    ports: PortScope,
+    allow_stricter: bool,
+    raw_query: bool = False,
 ) -> list[dict[str, Any]]:
     """DENY rules: on the trigger rules' paths (all paths without rules), a request whose
-    verified token is from none of `issuers`; none when no issuer is accepted anywhere (an
-    origin whose trigger rules no real path satisfies, such as `exact: a`, demands nothing)."""
-    if not issuers:
+    verified token is from none of `issuers`; every request there when no token could ever
+    verify (`[]`); none for an origin whose trigger rules no real path satisfies (None, such
+    as `exact: a`: it demands nothing)."""
+    if issuers is None:
         return []
-    when = [{"key": "request.auth.claims[iss]", "notValues": issuers}]
+    when = [{"key": "request.auth.claims[iss]", "notValues": issuers}] if issuers else []
     operations = (
-        [_operation(r, ports, allow_stricter) for r in triggers]
+        [_operation(r, ports, allow_stricter, raw_query) for r in triggers]
         if triggers
         else [_ports_only(ports)]
     )
@@ -111,15 +126,19 @@ def _rules(
         rule: dict[str, Any] = {}
         if operation:
             rule["to"] = [{"operation": operation}]
-        rule["when"] = when
+        if when:
+            rule["when"] = when
         rules.append(rule)
     return rules
 
 
-def _issuers_where_triggered(origins: tuple[Jwt, ...]) -> list[list[str]] | None:
+def _issuers_where_triggered(
+    origins: tuple[Jwt, ...], keyless: list[bool]
+) -> list[list[str] | None] | None:
     """For each origin, the issuers alpha accepts wherever it triggers (the issuers of every
-    origin triggered there), when that set is the same on all its paths; None otherwise.
-    Checked exactly: one witness path per cell of all the trigger-rule conditions (§D.6)."""
+    origin triggered there that can verify a token), when that set is the same on all its
+    paths (None for an origin no real path triggers); None when it is not. Checked exactly:
+    one witness path per cell of all the trigger-rule conditions (§D.6)."""
     patterns = [
         p
         for o in origins
@@ -134,12 +153,12 @@ def _issuers_where_triggered(origins: tuple[Jwt, ...]) -> list[list[str]] | None
     found: list[set[frozenset[str]]] = [set() for _ in origins]
     for cell in cells:
         triggered = [i for i, o in enumerate(origins) if should_validate(cell.witness, o)]
-        issuers = frozenset(origins[i].issuer for i in triggered)
+        issuers = frozenset(origins[i].issuer for i in triggered if not keyless[i])
         for i in triggered:
             found[i].add(issuers)
     if any(len(sets) > 1 for sets in found):
         return None
-    return [sorted(next(iter(sets))) if sets else [] for sets in found]
+    return [sorted(next(iter(sets))) if sets else None for sets in found]
 
 
 def _rules_key(origin: Jwt) -> tuple[object, ...]:
@@ -158,12 +177,18 @@ def _ports_only(ports: PortScope) -> dict[str, Any]:
     return operation
 
 
-def _operation(rule: TriggerRule, ports: PortScope, allow_stricter: bool) -> dict[str, Any] | None:
+def _operation(
+    rule: TriggerRule, ports: PortScope, allow_stricter: bool, raw_query: bool
+) -> dict[str, Any] | None:
     operation = _ports_only(ports)
-    included = [v for m in rule.included if (v := _path(m, allow_stricter, cover=True))]
+    included = [
+        v for m in rule.included if (v := _path(m, allow_stricter, cover=True, raw=raw_query))
+    ]
     if rule.included and not included:
         return None
-    excluded = [v for m in rule.excluded if (v := _path(m, allow_stricter, cover=False))]
+    excluded = [
+        v for m in rule.excluded if (v := _path(m, allow_stricter, cover=False, raw=raw_query))
+    ]
     if included:
         operation["paths"] = included
     if excluded:
@@ -171,15 +196,20 @@ def _operation(rule: TriggerRule, ports: PortScope, allow_stricter: bool) -> dic
     return operation
 
 
-def _path(match: StringMatch, allow_stricter: bool, *, cover: bool) -> str | None:
+def _path(
+    match: StringMatch, allow_stricter: bool, *, cover: bool, raw: bool = False
+) -> str | None:
     """A trigger-rule path as an AuthorizationPolicy path; None for one no path satisfies.
 
     Istio reads a leading "*" as a suffix match before a trailing one as a prefix match, and
     has no escape, so an exact path with a "*" at either end, or a prefix starting with one,
-    cannot be written (§D.6)."""
+    cannot be written (§D.6). `raw`: the old proxies (1.4.0-1.4.3) matched the path with
+    its query string, which AuthorizationPolicy never sees (§A.7)."""
     how, value = match.how, match.value
     if how == "regex":
         how, value = _literal_of_regex(match, allow_stricter, cover=cover)
+    if raw and (how == "suffix" or (how == "exact" and not cover)):
+        return _raw_query(match, allow_stricter, cover=cover)
     if how == "present" or (how in ("prefix", "suffix") and not value):
         return "*"
     if how == "exact" and not value:
@@ -192,6 +222,24 @@ def _path(match: StringMatch, allow_stricter: bool, *, cover: bool) -> str | Non
             "reads as a wildcard (§D.6)"
         )
     return {"exact": value, "prefix": value + "*", "suffix": "*" + value}.get(how)
+
+
+def _raw_query(match: StringMatch, allow_stricter: bool, *, cover: bool) -> str | None:
+    """Proxies 1.4.0-1.4.3 required the token when the path *with its query* matched: an
+    included suffix then matches requests to any path, and an excluded exact or suffix path
+    no longer excludes it once a query is added. AuthorizationPolicy matches the path without
+    the query, so the closest form that is not looser requires the token on every path, or
+    keeps requiring it on the excluded one (--allow-stricter)."""
+    if not allow_stricter:
+        where = "included" if cover else "excluded"
+        raise NotExpressible(
+            f"on Istio 1.4.0-1.4.3 the {where} path {match} was matched with the query "
+            "string (before the CVE-2020-8595 fix), which AuthorizationPolicy never sees; "
+            "--allow-stricter requires the token on "
+            + ("every path" if cover else "that path too")
+            + " instead, or give --istio-version 1.4.4 or later"
+        )
+    return "*" if cover else None
 
 
 def covered_regexes(policy: AlphaPolicy) -> list[tuple[StringMatch, str]]:

@@ -49,3 +49,6 @@ class Conversion:
     resources: list[NewResource] = field(default_factory=list)
     converted: list[PolicyEntry] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    removed: list[PolicyEntry] = field(default_factory=list)
+    """Earlier definitions a converted policy replaced in its own file: never applied, they
+    go with the conversion."""

@@ -49,7 +49,7 @@ def workload_spec(
     if scope.all_ports:
         spec["mtls"] = {"mode": mode(policy, faithful=faithful)}
         return spec
-    ports = sorted({p for g in scope.governed for p in g.container_ports})
+    ports = sorted({p for g in scope.governed for p in g.owned})
     if not ports:
         return None
     spec["portLevelMtls"] = {port: {"mode": mode(policy, faithful=faithful)} for port in ports}

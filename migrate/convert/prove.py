@@ -11,8 +11,8 @@ from migrate.errors import InternalError
 from migrate.findings import Severity, sort_findings
 from migrate.load.documents import Document, Origin
 from migrate.model.beta import KINDS, BetaResource, build_beta
-from migrate.semantics.proof import VerifyOptions, VerifyReport, verify_sides
-from migrate.semantics.side import Settings, Side
+from migrate.semantics.proof import VerifyOptions, VerifyReport, side_settings, verify_sides
+from migrate.semantics.side import Side
 from migrate.validate.schema import validate_document
 from migrate.workspace import Workspace
 
@@ -39,7 +39,7 @@ def states(
     workspace: Workspace, conversion: Conversion, options: VerifyOptions
 ) -> tuple[Side, Side]:
     """The resources in force before and after the conversion (new resources validated)."""
-    settings = Settings(version=options.version, root_namespace=workspace.root_namespace)
+    settings = side_settings(options, workspace.root_namespace)
     converted = {id(e.policy) for e in conversion.converted}
     remaining = [p for p in workspace.alpha if id(p) not in converted]
     before = Side.build(settings, workspace.alpha, workspace.beta)

@@ -7,6 +7,7 @@ For each scope (mesh, namespace, or each target's pods) the concerns run in orde
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from migrate.convert import jwt as jwt_module
@@ -20,58 +21,121 @@ from migrate.convert.scopes import (
     TargetScope,
     beta_namespace,
     container_ports,
+    governed,
+    may_own,
     target_scopes,
 )
 from migrate.findings import Finding, Severity
 from migrate.model.alpha import AlphaPolicy, Scope
-from migrate.model.beta import AuthorizationPolicy
-from migrate.model.inventory import Inventory
+from migrate.model.beta import AuthorizationPolicy, PeerAuthentication
+from migrate.model.inventory import Inventory, Service
+from migrate.model.protocols import may_be_http, unknown_protocol
+from migrate.semantics.environment import Environment
 from migrate.semantics.side import Settings, Side
 from migrate.workspace import PolicyEntry, Workspace
 
 
 class _Context:
-    """What every conversion step needs: options, inventory, precedence, names, output."""
+    """What every conversion step needs: options, the Istio it must hold on, inventory,
+    precedence, names, output."""
 
-    def __init__(self, workspace: Workspace, options: ConvertOptions) -> None:
+    def __init__(
+        self, workspace: Workspace, options: ConvertOptions, environment: Environment
+    ) -> None:
         self.options = options
+        self.environment = environment
+        self.releases = environment.releases
         self.inventory: Inventory = workspace.inventory
         self.root = workspace.root_namespace
-        self.side = Side.build(Settings(root_namespace=self.root), workspace.alpha, [])
+        self.side = Side.build(
+            Settings(release=self.releases[0], root_namespace=self.root), workspace.alpha, []
+        )
         self.names = NameBook(
             {(r.meta.kind, r.meta.namespace, r.meta.name) for r in workspace.beta}
         )
         self.peers: dict[tuple[str, tuple[tuple[str, str], ...]], NewResource] = {}
+        self.peer_parts: dict[
+            tuple[str, tuple[tuple[str, str], ...]], list[tuple[bool, str, tuple[int, ...]]]
+        ] = {}
+        """What each policy merged into a workload PeerAuthentication asked for."""
+        self.existing_peers = [r for r in workspace.beta if isinstance(r, PeerAuthentication)]
+        self.twins: dict[tuple[str, str, str], list[NewResource]] = {}
+        """What the first of several identical definitions became, for the others."""
+        self.moot: dict[str, str] = {}
+        """Policies whose mTLS a PeerAuthentication already in the inputs overrides."""
         self.conversion = Conversion()
 
 
-def convert_workspace(workspace: Workspace, options: ConvertOptions | None = None) -> Conversion:
-    """Convert every alpha policy of the workspace that can be converted; report the rest."""
-    context = _Context(workspace, options or ConvertOptions())
+def convert_workspace(
+    workspace: Workspace,
+    options: ConvertOptions | None = None,
+    environment: Environment | None = None,
+) -> Conversion:
+    """Convert every alpha policy of the workspace that can be converted, so that the result
+    is no looser on any release and with any sniffing setting `environment` leaves open;
+    report the rest."""
+    context = _Context(workspace, options or ConvertOptions(), environment or Environment())
     for entry in workspace.policies:
         reason = _skip_reason(entry, context.options)
         if reason:
             _refuse(context, entry, "AM401", reason, Severity.WARNING)
             continue
         assert entry.policy is not None
+        if entry.rivals:
+            _refuse(
+                context,
+                entry,
+                "AM402",
+                f"{entry.ref} not converted: it is also defined at "
+                + ", ".join(str(r) for r in entry.rivals)
+                + "; which file is applied last is not set by the inputs, so either may be "
+                "in force. Keep one definition, then convert",
+                Severity.ERROR,
+            )
+            continue
+        twin = context.twins.get(_identity(entry)) if entry.twins else None
+        if twin is not None:
+            _convert_alike(context, workspace, entry, twin)
+            continue
         try:
             made = _convert(context, entry, entry.policy)
         except NotExpressible as exc:
             _refuse(context, entry, "AM402", f"{entry.ref} not converted: {exc}", Severity.ERROR)
             continue
         if not made and not _merged(context, entry):
+            why = (
+                f"its mTLS gives way to {context.moot[entry.ref]}, which applies to its pods "
+                "(a PeerAuthentication overrides v1alpha1 mTLS, §C)"
+                if entry.ref in context.moot
+                else "it governs no port of the Services it names"
+            )
             _refuse(
                 context,
                 entry,
                 "AM401",
-                f"{entry.ref} has no effect: it governs no port of "
-                "the Services it names, so it is left as it is",
+                f"{entry.ref} has no effect: {why}, so it is left as it is",
                 Severity.WARNING,
             )
             continue
         context.conversion.resources.extend(made)
         context.conversion.converted.append(entry)
+        context.twins[_identity(entry)] = made
+        _remove_shadowed(context, workspace, entry)
         context.conversion.findings.extend(trigger_rule_traps(entry.policy))
+        context.conversion.findings.extend(
+            Finding(
+                "AM409",
+                Severity.WARNING,
+                f"origin {origin.issuer!r} has neither jwks nor jwksUri, and Istio fetched no "
+                "keys for a MeshPolicy, so no token ever verified: where it triggered, every "
+                "request was refused. The DENY policy keeps refusing them, and no jwtRule is "
+                "written (from 1.5.1 one without keys would fetch them by OpenID discovery)",
+                origin.location,
+                resource=entry.ref,
+            )
+            for origin in entry.policy.origins
+            if jwt_module.keyless(entry.policy, origin)
+        )
         context.conversion.findings.extend(_principal_binding(workspace, entry, entry.policy))
         if entry.policy.peer_is_optional:
             context.conversion.findings.append(
@@ -97,7 +161,46 @@ def convert_workspace(workspace: Workspace, options: ConvertOptions | None = Non
                 )
                 for match, cover in jwt_module.covered_regexes(entry.policy)
             )
+    _keep_narrower_in_force(context)
     return context.conversion
+
+
+def _identity(entry: PolicyEntry) -> tuple[str, str, str]:
+    return entry.document.kind, entry.namespace, entry.document.name
+
+
+def _convert_alike(
+    context: _Context, workspace: Workspace, entry: PolicyEntry, twin: list[NewResource]
+) -> None:
+    """A definition another file holds word for word (an environment's copy) becomes the same
+    resources, with the same names, in its own file."""
+    made = [NewResource(copy.deepcopy(n.data), entry, n.moves) for n in twin]
+    context.conversion.resources.extend(made)
+    context.conversion.converted.append(entry)
+    _remove_shadowed(context, workspace, entry)
+
+
+def _remove_shadowed(context: _Context, workspace: Workspace, entry: PolicyEntry) -> None:
+    """AM408: the earlier definitions `entry` replaces in its own file go with it."""
+    key = (entry.document.kind, entry.namespace, entry.document.name)
+    for other in workspace.policies:
+        if (
+            other.superseded
+            and (other.document.kind, other.namespace, other.document.name) == key
+            and other.document.origin.path == entry.document.origin.path
+        ):
+            context.conversion.removed.append(other)
+            context.conversion.findings.append(
+                Finding(
+                    "AM408",
+                    Severity.NOTE,
+                    f"{other.ref} at {other.document.origin.location} is removed: the "
+                    f"definition at {entry.document.origin.location} replaced it, so Istio "
+                    "never applied it",
+                    other.document.origin.location,
+                    resource=other.ref,
+                )
+            )
 
 
 def _skip_reason(entry: PolicyEntry, options: ConvertOptions) -> str:
@@ -188,6 +291,77 @@ def _name_rule(finding: Finding) -> bool:
     return finding.code == "AM103" and 'must be named "default"' in finding.message
 
 
+def _keep_narrower_in_force(context: _Context) -> None:
+    """Undo the conversion of a policy whose new resources would select pods that a policy
+    left unconverted (AM402) governs: in Istio 1.5 a PeerAuthentication replaces the mTLS of
+    every port of the pods it selects, and a RequestAuthentication the required JWT (§C),
+    where alpha let the narrower policy win (§A.5) or gave another port to another policy.
+    Repeated until nothing changes (a namespace policy undone keeps the mesh policy from
+    converting)."""
+    conversion = context.conversion
+    left = {f.resource for f in conversion.findings if f.code == "AM402"}
+    changed = True
+    while changed:
+        changed = False
+        for entry in list(conversion.converted):
+            policy = entry.policy
+            if policy is None:
+                continue
+            kept = sorted(
+                p.ref
+                for p in context.side.alpha
+                if p.ref in left
+                and p is not policy
+                and (_narrower(p, policy) or _shares_workloads(context, policy, p))
+            )
+            if not kept:
+                continue
+            conversion.converted = [e for e in conversion.converted if e is not entry]
+            conversion.resources = [r for r in conversion.resources if r.source is not entry]
+            conversion.removed = [e for e in conversion.removed if _identity(e) != _identity(entry)]
+            conversion.findings = [
+                f
+                for f in conversion.findings
+                if not (f.code == "AM408" and f.resource == entry.ref)
+            ]
+            _refuse(
+                context,
+                entry,
+                "AM402",
+                f"{entry.ref} not converted: {', '.join(kept)} in its scope is left "
+                "unconverted, and in Istio 1.5 the new resources would replace its mTLS and "
+                "JWT requirement there (a PeerAuthentication or RequestAuthentication "
+                "overrides v1alpha1, §C); convert that policy first",
+                Severity.ERROR,
+            )
+            left.add(entry.ref)
+            changed = True
+
+
+def _shares_workloads(context: _Context, policy: AlphaPolicy, other: AlphaPolicy) -> bool:
+    """True when `other` governs a Service port of the pods a service policy's resources
+    select (its targets' pods, shown or labelled as their selectors)."""
+    if policy.scope is not Scope.SERVICE:
+        return False
+    inventory = context.inventory
+    for target in policy.targets:
+        service = inventory.service(policy.namespace, target.name)
+        if service is None or not service.selector:
+            continue
+        pods = [w.labels for w in inventory.selected(policy.namespace, service.selector)]
+        for labels in pods or [service.selector]:
+            for front in inventory.services_in(policy.namespace):
+                if not front.selector or any(labels.get(k) != v for k, v in front.selector.items()):
+                    continue
+                for port in front.ports:
+                    owner = context.side.alpha_policy(
+                        front.namespace, front.name, port.port, port.name
+                    )
+                    if owner is other:
+                        return True
+    return False
+
+
 def _refuse(
     context: _Context, entry: PolicyEntry, code: str, message: str, severity: Severity
 ) -> None:
@@ -219,10 +393,9 @@ def _convert(context: _Context, entry: PolicyEntry, policy: AlphaPolicy) -> list
             jwt=False,
         )
         return made + _expanded(context, entry, policy)
+    _check_merge(context, policy)
     ports = PortScope(
-        not_ports=_tcp_only_ports(
-            context.inventory, None if policy.scope is Scope.MESH else namespace
-        )
+        not_ports=_tcp_only_ports(context, None if policy.scope is Scope.MESH else namespace)
     )
     return _scope_resources(
         context,
@@ -234,6 +407,46 @@ def _convert(context: _Context, entry: PolicyEntry, policy: AlphaPolicy) -> list
         ports=ports,
         base=policy.name,
     )
+
+
+def _check_merge(context: _Context, policy: AlphaPolicy) -> None:
+    """A RequestAuthentication applies to every port of the pods it selects, and beta merges
+    the jwtRules of all that apply (§B.3, §D.2): where another alpha policy governed (a
+    narrower one inside a mesh or namespace policy's scope, or another port of a service
+    policy's pods), a rule for an issuer both verify would accept tokens the other refused
+    (other keys, token places or audiences). Such a policy is left alone (a mesh or namespace
+    policy can take --expand-scopes, which writes per-Service rules instead)."""
+    mine = {
+        o.issuer: jwt_module.jwt_rule(o)
+        for o in policy.origins
+        if not jwt_module.keyless(policy, o)
+    }
+    for other in context.side.alpha:
+        if other is policy:
+            continue
+        if policy.scope is Scope.SERVICE:
+            if not _shares_workloads(context, policy, other):
+                continue
+        elif not _narrower(other, policy):
+            continue
+        for origin in other.origins:
+            rule = mine.get(origin.issuer)
+            if rule is not None and rule != jwt_module.jwt_rule(origin):
+                raise NotExpressible(
+                    f"{other.ref} also accepts tokens of {origin.issuer!r}, with other keys, "
+                    "token places or audiences, on pods this policy's RequestAuthentication "
+                    "would select; v1beta1 merges every RequestAuthentication that applies to "
+                    f"a pod, so this policy's rule would accept tokens there that {other.ref} "
+                    "refused (make the two rules alike"
+                    + (", or use --expand-scopes)" if policy.scope is not Scope.SERVICE else ")")
+                )
+
+
+def _narrower(other: AlphaPolicy, policy: AlphaPolicy) -> bool:
+    """True when `other` replaces `policy` where it applies (alpha never merges, §A.5)."""
+    if policy.scope is Scope.MESH:
+        return other.scope is not Scope.MESH
+    return other.scope is Scope.SERVICE and other.namespace == policy.namespace
 
 
 def _expanded(context: _Context, entry: PolicyEntry, policy: AlphaPolicy) -> list[NewResource]:
@@ -251,16 +464,17 @@ def _expanded(context: _Context, entry: PolicyEntry, policy: AlphaPolicy) -> lis
         for service in inventory.services_in(namespace):
             if not service.selector:
                 continue
-            governed = tuple(
-                Governed(service, port, container_ports(service, port, inventory))
+            won = tuple(
+                governed(service, port, inventory, context.releases)
                 for port in service.ports
                 if context.side.alpha_policy(namespace, service.name, port.port, port.name)
                 is policy
             )
-            if not governed:
+            if not won:
                 continue
-            scope = TargetScope(service, dict(service.selector), governed, all_ports=False)
-            http = tuple(sorted({p for g in governed if g.port.is_http for p in g.container_ports}))
+            scope = TargetScope(service, dict(service.selector), won, all_ports=False)
+            context.conversion.findings += _listener_notes(context, entry, scope)
+            http = _http_ports(context, won)
             made += _scope_resources(
                 context,
                 entry,
@@ -295,13 +509,13 @@ def _convert_service(
                 f"Service {policy.namespace}/{target.name} has no selector, so "
                 "its pods cannot be selected"
             )
+    _check_merge(context, policy)
     made: list[NewResource] = []
-    for scope in target_scopes(policy, context.side, context.inventory):
+    for scope in target_scopes(policy, context.side, context.inventory, context.releases):
         _check_ports(scope)
+        context.conversion.findings += _listener_notes(context, entry, scope)
         spec = mtls.workload_spec(policy, scope, faithful=context.options.faithful_disable)
-        http = tuple(
-            sorted({p for g in scope.governed if g.port.is_http for p in g.container_ports})
-        )
+        http = _http_ports(context, scope.governed)
         made += _scope_resources(
             context,
             entry,
@@ -317,11 +531,11 @@ def _convert_service(
 
 
 def _check_ports(scope: TargetScope) -> None:
-    for governed in scope.governed:
-        if not governed.container_ports:
+    for g in scope.governed:
+        if not g.container_ports:
             raise NotExpressible(
-                f"targetPort {governed.port.target_port!r} of Service "
-                f"{scope.service.namespace}/{scope.service.name} port {governed.port.port} is "
+                f"targetPort {g.port.target_port!r} of Service "
+                f"{scope.service.namespace}/{scope.service.name} port {g.port.port} is "
                 "declared by no container of its pods; add the workload (--inventory)"
             )
 
@@ -341,7 +555,10 @@ def _scope_resources(
     api = context.options.api_version
     selector = {"selector": {"matchLabels": dict(scope.selector)}} if scope else {}
     made: list[NewResource] = []
-    if peer_spec is not None:
+    overriding = _peer_in_force(context, namespace, scope) if peer_spec is not None else None
+    if overriding is not None:
+        context.moot[entry.ref] = overriding
+    elif peer_spec is not None:
         made += _peer_authentication(
             context, entry, namespace=namespace, scope=scope, spec=peer_spec, base=base
         )
@@ -363,7 +580,12 @@ def _scope_resources(
                 _jwt_moves(policy),
             )
         )
-    deny = jwt_module.deny_rules(policy, ports, allow_stricter=context.options.allow_stricter)
+    deny = jwt_module.deny_rules(
+        policy,
+        ports,
+        allow_stricter=context.options.allow_stricter,
+        raw_query=any(not r.strip_query for r in context.releases),
+    )
     if deny:
         name = context.names.claim("AuthorizationPolicy", namespace, dns_label(base, "require-jwt"))
         made.append(
@@ -403,6 +625,29 @@ def _client_rule(
     return [NewResource(data, entry)]
 
 
+def _peer_in_force(context: _Context, namespace: str, scope: TargetScope | None) -> str | None:
+    """A PeerAuthentication already in the inputs that applies to every pod of the scope: in
+    Istio 1.5 it overrides the alpha policy's mTLS there (§C), so converting that mTLS
+    would change what is enforced. Its ref, or None."""
+    root = context.root
+    for peer in context.existing_peers:
+        meta = peer.meta
+        if not meta.selector and meta.namespace in (root, namespace):
+            return meta.ref
+    if scope is None:
+        return None
+    pods = [w.labels for w in context.inventory.selected(namespace, scope.selector)]
+    for peer in context.existing_peers:
+        meta = peer.meta
+        if meta.selector and meta.namespace == namespace and namespace != root:
+            wanted = meta.selector.items()
+            if all(
+                all(labels.get(k) == v for k, v in wanted) for labels in pods or [scope.selector]
+            ):
+                return meta.ref
+    return None
+
+
 def _peer_authentication(
     context: _Context,
     entry: PolicyEntry,
@@ -413,15 +658,22 @@ def _peer_authentication(
     base: str,
 ) -> list[NewResource]:
     """One PeerAuthentication per namespace or selector: a second policy for the same pods
-    merges into the first, since beta applies only the oldest (§B.2)."""
+    merges into the first, since beta applies only the oldest (§B.2). Where two policies
+    set one container port (its listener may be built by either Service port, §F), the
+    stricter mode is kept."""
     key = (namespace, tuple(sorted(scope.selector.items())) if scope else ())
     existing = context.peers.get(key)
+    if scope is not None:
+        ports = tuple(sorted({p for g in scope.governed for p in g.owned}))
+        parts = context.peer_parts.setdefault(key, [])
+        parts.append(
+            ("mtls" in spec, _mode_of(spec), ports or tuple(spec.get("portLevelMtls", {})))
+        )
+        parts += _bystanders(context, entry, scope)
+        spec = _merged_peer_spec(spec["selector"], parts)
     if existing is not None:
-        merged = existing.data["spec"]
-        for port, value in spec.get("portLevelMtls", {}).items():
-            merged.setdefault("portLevelMtls", {}).setdefault(port, value)
-        if "mtls" in spec:
-            merged.setdefault("mtls", spec["mtls"])
+        if scope is not None:
+            existing.data["spec"] = spec
         annotations = existing.data["metadata"]["annotations"]
         annotations[PROVENANCE] += f", {entry.ref}"
         return []
@@ -438,6 +690,71 @@ def _peer_authentication(
     )
     context.peers[key] = new
     return [new]
+
+
+def _bystanders(
+    context: _Context, entry: PolicyEntry, scope: TargetScope
+) -> list[tuple[bool, str, tuple[int, ...]]]:
+    """The modes other alpha policies give the container ports of the same pods that other
+    Service ports may build the listener of: a workload PeerAuthentication covers every port
+    of its pods (§B.2), where alpha let each Service port's own policy decide (§A.5, §F), so
+    those ports keep their own mode (the stricter one where two policies may build it)."""
+    found: list[tuple[bool, str, tuple[int, ...]]] = []
+    service = scope.service
+    inventory = context.inventory
+    faithful = context.options.faithful_disable
+    pods = [w.labels for w in inventory.selected(service.namespace, scope.selector)]
+    for labels in pods or [scope.selector]:
+        for front in inventory.services_in(service.namespace):
+            if not front.selector or any(labels.get(k) != v for k, v in front.selector.items()):
+                continue
+            for port in front.ports:
+                other = context.side.alpha_policy(front.namespace, front.name, port.port, port.name)
+                if other is None or other is entry.policy:
+                    continue
+                numbers = tuple(
+                    n
+                    for n in container_ports(front, port, inventory)
+                    if may_own(front, port, n, inventory, context.releases)
+                )
+                if numbers:
+                    found.append((False, mtls.mode(other, faithful=faithful), numbers))
+    return found
+
+
+_STRICTNESS = {"STRICT": 2, "PERMISSIVE": 1, "DISABLE": 0}
+
+
+def _mode_of(spec: dict[str, Any]) -> str:
+    if "mtls" in spec:
+        return str(spec["mtls"]["mode"])
+    levels: dict[int, dict[str, str]] = spec.get("portLevelMtls", {})
+    return next((level["mode"] for level in levels.values()), "PERMISSIVE")
+
+
+def _merged_peer_spec(
+    selector: dict[str, Any], parts: list[tuple[bool, str, tuple[int, ...]]]
+) -> dict[str, Any]:
+    """The PeerAuthentication of several policies' contributions (whole workload or not,
+    mode, container ports): the workload mode is the strictest whole-workload one; a port
+    gets its own entry when the strictest mode of the policies that set it differs."""
+    spec: dict[str, Any] = {"selector": selector}
+    whole = [mode for everywhere, mode, _ in parts if everywhere]
+    workload = max(whole, key=_STRICTNESS.__getitem__) if whole else None
+    if workload is not None:
+        spec["mtls"] = {"mode": workload}
+    by_port: dict[int, list[str]] = {}
+    for _, mode, ports in parts:
+        for port in ports:
+            by_port.setdefault(port, []).append(mode)
+    levels = {
+        port: {"mode": mode}
+        for port, modes in sorted(by_port.items())
+        if (mode := max(modes, key=_STRICTNESS.__getitem__)) != workload
+    }
+    if levels:
+        spec["portLevelMtls"] = levels
+    return spec
 
 
 def _peer_moves(
@@ -495,15 +812,114 @@ def _deny_moves(
     return tuple(moves)
 
 
-def _tcp_only_ports(inventory: Inventory, namespace: str | None) -> tuple[int, ...]:
+def _tcp_only_ports(context: _Context, namespace: str | None) -> tuple[int, ...]:
     """Container ports that only TCP Service ports reach, in a namespace or the whole mesh:
     a namespace- or mesh-wide DENY stays off them, since its HTTP-only conditions would be
-    dropped there (§D.5c); unknown ports stay covered, so nothing gets looser."""
+    dropped there (§D.5c). A port whose protocol is left to sniffing may carry HTTP, and
+    unknown ports may too, so they stay covered and nothing gets looser."""
+    inventory = context.inventory
     http: set[int] = set()
     tcp: set[int] = set()
     for (space, _), service in inventory.services.items():
         if namespace is not None and space != namespace:
             continue
         for port in service.ports:
-            (http if port.is_http else tcp).update(container_ports(service, port, inventory))
+            maybe = may_be_http(port, context.releases, context.environment.sniffing)
+            (http if maybe else tcp).update(container_ports(service, port, inventory))
     return tuple(sorted(tcp - http))
+
+
+def _http_ports(context: _Context, won: tuple[Governed, ...]) -> tuple[int, ...]:
+    """Container ports whose listener a governed Service port may build with an HTTP chain
+    (alpha JWT ran only there, §A.6), on any release and sniffing setting considered."""
+    sniffing = context.environment.sniffing
+    return tuple(
+        sorted(
+            {
+                number
+                for g in won
+                if may_be_http(g.port, context.releases, sniffing)
+                for number in g.owned
+            }
+        )
+    )
+
+
+def _listener_notes(context: _Context, entry: PolicyEntry, scope: TargetScope) -> list[Finding]:
+    """AM406 for a governed port whose protocol sniffing decides, AM407 for a container port
+    whose listener another Service port builds, or may build, instead."""
+    found = []
+    service = scope.service
+    for g in scope.governed:
+        where = f"Service {service.namespace}/{service.name} port {g.port.port}"
+        if (
+            entry.policy is not None
+            and entry.policy.origins
+            and context.environment.sniffing is None
+            and unknown_protocol(g.port, context.releases)
+            and g.owned
+        ):
+            found.append(
+                Finding(
+                    "AM406",
+                    Severity.WARNING,
+                    f"{where} ({g.port.name or 'unnamed'}) has no protocol Istio recognises: "
+                    "with inbound sniffing on, HTTP requests to it took the JWT check, so the "
+                    f"DENY policy covers container port(s) {_numbers(g.owned)}; with sniffing "
+                    "off, that closes them to every connection. Name the port http-... or "
+                    "tcp-..., set appProtocol, or give --inbound-sniffing",
+                    entry.document.origin.location,
+                    resource=entry.ref,
+                )
+            )
+        lost = sorted(set(g.container_ports) - set(g.owned))
+        rivals = _rival_owners(context, g)
+        if lost or rivals:
+            found.append(
+                Finding(
+                    "AM407",
+                    Severity.WARNING if rivals else Severity.NOTE,
+                    f"{where} shares container port(s) {_numbers(sorted(g.container_ports))} "
+                    "with "
+                    + (", ".join(rivals) if rivals else "an earlier Service port")
+                    + (
+                        f": the listener of {_numbers(lost)} is built by that port, so this "
+                        "policy never applied there"
+                        if lost
+                        else ": Istio builds one listener per container port and the inputs "
+                        "do not say which Service port builds it, so the conversion keeps the "
+                        "strictest of their policies there"
+                    ),
+                    entry.document.origin.location,
+                    resource=entry.ref,
+                )
+            )
+    return found
+
+
+def _rival_owners(context: _Context, g: Governed) -> list[str]:
+    """Other Service ports that may build the listener of a container port `g` may build."""
+    found: dict[str, None] = {}
+    service = g.service
+    for number in g.owned:
+        for other in context.inventory.services_in(service.namespace):
+            if other is service or not other.selector or not _shares_pods(service, other, context):
+                continue
+            for port in other.ports:
+                if number in container_ports(other, port, context.inventory) and may_own(
+                    other, port, number, context.inventory, context.releases
+                ):
+                    found[f"Service {other.namespace}/{other.name} port {port.port}"] = None
+    return list(found)
+
+
+def _shares_pods(first: Service, second: Service, context: _Context) -> bool:
+    """True when some pod (shown, or labelled as `first` selects) is behind both Services."""
+    wanted = second.selector or {}
+    pods = context.inventory.selected(first.namespace, first.selector or {})
+    labels = [p.labels for p in pods] or [first.selector or {}]
+    return any(all(found.get(k) == v for k, v in wanted.items()) for found in labels)
+
+
+def _numbers(ports: tuple[int, ...] | list[int]) -> str:
+    return ", ".join(str(p) for p in ports)

@@ -12,17 +12,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from migrate.model.alpha import AlphaPolicy, Scope
-from migrate.model.inventory import Inventory, Service, ServicePort
+from migrate.model.inventory import Inventory, Service, ServicePort, Workload
+from migrate.model.releases import Release
+from migrate.semantics.listeners import owners
 from migrate.semantics.side import Side
 
 
 @dataclass(frozen=True, slots=True)
 class Governed:
-    """A container port of a Service's pods whose alpha policy is `policy` (the winner of §A.5)."""
+    """A Service port whose alpha policy is the one converted (the winner of §A.5), the
+    container ports behind it, and of those the ones whose listener it may build (§F: the
+    first Service port on a container port builds it; where the order is open, each
+    candidate may)."""
 
     service: Service
     port: ServicePort
     container_ports: tuple[int, ...]
+    owned: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,21 +52,60 @@ def container_ports(service: Service, port: ServicePort, inventory: Inventory) -
     return tuple(sorted(found))
 
 
-def target_scopes(policy: AlphaPolicy, side: Side, inventory: Inventory) -> list[TargetScope]:
+def governed(
+    service: Service,
+    port: ServicePort,
+    inventory: Inventory,
+    releases: tuple[Release, ...],
+) -> Governed:
+    """The Service port with its container ports and those whose listener it may build."""
+    numbers = container_ports(service, port, inventory)
+    owned = tuple(n for n in numbers if may_own(service, port, n, inventory, releases))
+    return Governed(service, port, numbers, owned)
+
+
+def may_own(
+    service: Service,
+    port: ServicePort,
+    number: int,
+    inventory: Inventory,
+    releases: tuple[Release, ...],
+) -> bool:
+    """True when the Service port may build the listener of container port `number` on some
+    pod it selects (the pods the inputs show, else pods labelled as its selector)."""
+    selector = service.selector or {}
+    pods: list[Workload | None] = list(inventory.selected(service.namespace, selector)) or [None]
+    for pod in pods:
+        labels = pod.labels if pod is not None else selector
+        fronting = [
+            s
+            for s in inventory.services_in(service.namespace)
+            if s.selector and all(labels.get(k) == v for k, v in s.selector.items())
+        ]
+        candidates = owners(fronting, pod, releases).get(number, [])
+        if any(s is service and p is port for s, p in candidates):
+            return True
+    return False
+
+
+def target_scopes(
+    policy: AlphaPolicy, side: Side, inventory: Inventory, releases: tuple[Release, ...]
+) -> list[TargetScope]:
     """The targets of a service policy that resolve, with the ports where it is the policy
-    Istio applies (it may lose some to an older or port-specific one)."""
+    Istio applies (it may lose some to an older or port-specific one, or the listener of a
+    container port to another Service port, §F)."""
     scopes = []
     for target in policy.targets:
         service = inventory.service(policy.namespace, target.name)
         if service is None or not service.selector:
             continue
-        governed = tuple(
-            Governed(service, port, container_ports(service, port, inventory))
+        won = tuple(
+            governed(service, port, inventory, releases)
             for port in service.ports
             if side.alpha_policy(service.namespace, service.name, port.port, port.name) is policy
         )
-        all_ports = len(governed) == len(service.ports) and not target.ports
-        scopes.append(TargetScope(service, dict(service.selector), governed, all_ports))
+        all_ports = len(won) == len(service.ports) and not target.ports
+        scopes.append(TargetScope(service, dict(service.selector), won, all_ports))
     return scopes
 
 

@@ -34,6 +34,7 @@ READ_KINDS = frozenset(
         *("Policy", "MeshPolicy"),
         *("PeerAuthentication", "RequestAuthentication", "AuthorizationPolicy"),
         *("Service", "Namespace", "DestinationRule", "ConfigMap", "Kustomization"),
+        "IstioOperator",
         *("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"),
         *("ReplicationController", "DeploymentConfig"),
     }

@@ -6,12 +6,15 @@ ports. The inventory is what lets the tool translate between the two.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import yaml
 
-from migrate.findings import Finding, Severity
+from migrate.findings import Finding, Location, Severity
 from migrate.load.documents import Document, Origin
 from migrate.model.fields import labels
 from migrate.validate.schema import validate_inventory_document
@@ -79,6 +82,7 @@ class Service:
     selector: dict[str, str] | None
     ports: tuple[ServicePort, ...]
     origin: Origin
+    creation_timestamp: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,19 @@ class MeshConfig:
     origin: Origin | None
 
 
+@dataclass(frozen=True, slots=True)
+class IstioFact:
+    """Something the inputs say about the Istio that runs them: its version (`1.5.2`) or
+    whether inbound protocol sniffing is on, and where it is written."""
+
+    kind: str
+    """`version` or `sniffing`."""
+    value: str | bool
+    location: Location
+    source: str
+    """What says it, as people read it: `IstioOperator istio-system/main spec.tag`."""
+
+
 @dataclass(slots=True)
 class Inventory:
     """Everything besides policies that the tool needs to know about the cluster."""
@@ -129,6 +146,14 @@ class Inventory:
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
     destination_rules: list[Document] = field(default_factory=list)
     mesh: MeshConfig = field(default_factory=lambda: MeshConfig(DEFAULT_ROOT_NAMESPACE, None, None))
+    istio: list[IstioFact] = field(default_factory=list)
+    """What the inputs say about the Istio release and its inbound sniffing (§F)."""
+    definitions: list[tuple[tuple[str, str, str], Origin, Service | Workload]] = field(
+        default_factory=list, repr=False
+    )
+    """Every Service and workload document read, for `resolve_inventory_duplicates`."""
+    ambiguous: list[InventoryDuplicates] = field(default_factory=list)
+    """Services and workloads defined in several files: each may be the one in force."""
     _indexed: (
         tuple[
             tuple[int, int],
@@ -190,11 +215,138 @@ class Inventory:
             ]
         return found
 
+    def choose(self, choices: dict[tuple[str, str, str], int]) -> Inventory:
+        """The inventory with the given candidate in force for each ambiguous identity (an
+        index into its candidates; identities not named keep their first)."""
+        if not any(choices.get(d.identity, 0) for d in self.ambiguous):
+            return self
+        swap = {
+            id(d.candidates[0]): d.candidates[choices.get(d.identity, 0)] for d in self.ambiguous
+        }
+        chosen = Inventory(
+            services={k: swap.get(id(v), v) for k, v in self.services.items()},  # type: ignore[misc]
+            workloads=[swap.get(id(w), w) for w in self.workloads],  # type: ignore[misc]
+            namespaces=self.namespaces,
+            destination_rules=self.destination_rules,
+            mesh=self.mesh,
+            istio=self.istio,
+        )
+        chosen.ambiguous = self.ambiguous
+        return chosen
+
     @property
     def all_namespaces(self) -> set[str]:
         """Every namespace the inventory mentions (a new set each time)."""
         services, workloads, _ = self._index()
         return set(self.namespaces) | set(services) | set(workloads)
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryDuplicates:
+    """A Service or workload defined in several files: the last definition of each file."""
+
+    identity: tuple[str, str, str]
+    candidates: tuple[Service | Workload, ...]
+
+    @property
+    def ref(self) -> str:
+        """`Kind namespace/name`."""
+        kind, namespace, name = self.identity
+        return f"{kind} {namespace}/{name}"
+
+    def paths(self) -> list[str]:
+        """The files of the candidates, in their order."""
+        return [c.origin.path for c in self.candidates]
+
+
+def data_key(data: object) -> str:
+    """What a definition says, as text: two definitions with equal keys are the same."""
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+def origin_order(origin: Origin) -> tuple[str, int, int, int]:
+    """Reading order: file, document, line, column."""
+    return origin.path, origin.index, origin.line, origin.column
+
+
+def resolve_inventory_duplicates(inventory: Inventory, main: set[str]) -> list[Finding]:
+    """Keep one Service or workload per identity: the later of a file replaces the earlier;
+    across files the first file's stands in and the group is recorded in `ambiguous`.
+    Definitions outside `main` (read with --inventory) give way to those of the inputs."""
+    groups: dict[tuple[str, str, str], list[tuple[Origin, Service | Workload]]] = {}
+    for identity, origin, item in inventory.definitions:
+        groups.setdefault(identity, []).append((origin, item))
+    findings: list[Finding] = []
+    drop: set[int] = set()
+    for identity, members in groups.items():
+        if len(members) < 2:
+            continue
+        own = [m for m in members if m[0].path in main] or members
+        last: dict[str, Service | Workload] = {}
+        for origin, item in sorted(own, key=lambda m: origin_order(m[0])):
+            last[origin.path] = item
+        survivors = [last[path] for path in sorted(last)]
+        drop |= {id(item) for _, item in members if item is not survivors[0]}
+        if identity[0] == "Service":
+            inventory.services[identity[1:]] = survivors[0]  # type: ignore[assignment]
+        alike = len({_definition(item) for item in survivors}) == 1
+        if not alike:
+            inventory.ambiguous.append(InventoryDuplicates(identity, tuple(survivors)))
+        kind, namespace, name = identity
+        findings += duplicate_findings(
+            f"{kind} {namespace}/{name}", [o for o, _ in own], alike=alike
+        )
+    if drop:
+        inventory.workloads = [w for w in inventory.workloads if id(w) not in drop]
+    return findings
+
+
+def _definition(item: Service | Workload) -> str:
+    """What an inventory definition says that the tool reads (not where it is written)."""
+    if isinstance(item, Service):
+        return data_key((item.selector, item.ports, item.creation_timestamp))
+    return data_key((item.kind, item.labels, item.ports))
+
+
+def duplicate_findings(ref: str, origins: list[Origin], *, alike: bool = False) -> list[Finding]:
+    """AM214 for each definition a later one of the same file replaces, AM215 once when
+    definitions in several files remain (a note when they say the same: `alike`)."""
+    found = []
+    ordered = sorted(origins, key=origin_order)
+    for earlier, later in pairwise(ordered):
+        if earlier.path == later.path:
+            found.append(
+                Finding(
+                    "AM214",
+                    Severity.WARNING,
+                    f"{ref} is defined again; applied in order, it replaces the one at "
+                    f"{earlier.location}",
+                    later.location,
+                    resource=ref,
+                    related=(earlier.location,),
+                )
+            )
+    files = sorted({o.path for o in ordered})
+    if len(files) > 1:
+        last = [max((o for o in ordered if o.path == f), key=origin_order) for f in files]
+        found.append(
+            Finding(
+                "AM215",
+                Severity.NOTE if alike else Severity.WARNING,
+                f"{ref} is defined in {len(files)} files ("
+                + ", ".join(str(o.location) for o in last)
+                + (
+                    "), alike: whichever is applied last, the same definition is in force"
+                    if alike
+                    else "); which is applied last is not set by the inputs, so each is "
+                    "proven in force in turn"
+                ),
+                last[-1].location,
+                resource=ref,
+                related=tuple(o.location for o in last[:-1]),
+            )
+        )
+    return found
 
 
 def is_namespaced(doc: Document) -> bool:
@@ -207,16 +359,105 @@ def add_to_inventory(inventory: Inventory, doc: Document, namespace: str) -> lis
     findings = validate_inventory_document(doc)
     kind, group = doc.kind, doc.group
     if kind == "Service" and group == "":
-        inventory.services[(namespace, doc.name)] = _service(doc, namespace)
+        service = inventory.services[(namespace, doc.name)] = _service(doc, namespace)
+        inventory.definitions.append((("Service", namespace, doc.name), doc.origin, service))
     elif kind in WORKLOAD_KINDS:
-        inventory.workloads.append(_workload(doc, namespace))
+        workload = _workload(doc, namespace)
+        inventory.workloads.append(workload)
+        inventory.definitions.append(((kind, namespace, doc.name), doc.origin, workload))
     elif kind == "Namespace" and group == "":
         inventory.namespaces[doc.name] = labels(doc.metadata.get("labels"))
     elif kind == "DestinationRule" and group == "networking.istio.io":
         inventory.destination_rules.append(doc)
     elif kind == "ConfigMap" and group == "" and doc.name == "istio":
         return _mesh_config(inventory, doc)
+    if kind == "IstioOperator" and group == "install.istio.io":
+        inventory.istio.extend(_operator_facts(doc, namespace))
+    elif kind in WORKLOAD_KINDS:
+        inventory.istio.extend(_image_facts(doc, namespace))
     return findings
+
+
+SNIFFING_VARIABLE = "PILOT_ENABLE_PROTOCOL_SNIFFING_FOR_INBOUND"
+_ISTIO_IMAGE = re.compile(r"(?:^|/)(pilot|proxyv2):([^@\s]+)")
+
+
+def _operator_facts(doc: Document, namespace: str) -> list[IstioFact]:
+    """An IstioOperator's `spec.tag`, and its inbound sniffing value or istiod env."""
+    spec = _mapping(doc.data.get("spec"))
+    ref = f"IstioOperator {namespace}/{doc.name}" if namespace else f"IstioOperator {doc.name}"
+    found = []
+    tag = spec.get("tag")
+    if isinstance(tag, (str, int, float)) and not isinstance(tag, bool):
+        found.append(IstioFact("version", str(tag), doc.locate(("spec", "tag")), f"{ref} spec.tag"))
+    pilot = _mapping(_mapping(spec.get("values")).get("pilot"))
+    value = pilot.get("enableProtocolSniffingForInbound")
+    if isinstance(value, bool):
+        key = ("spec", "values", "pilot", "enableProtocolSniffingForInbound")
+        found.append(IstioFact("sniffing", value, doc.locate(key), f"{ref} {'.'.join(key)}"))
+    k8s = _mapping(_mapping(_mapping(spec.get("components")).get("pilot")).get("k8s"))
+    for index, variable in enumerate(_list(k8s.get("env"))):
+        flag = _env_flag(variable)
+        if flag is not None:
+            where = ("spec", "components", "pilot", "k8s", "env", index)
+            found.append(
+                IstioFact(
+                    "sniffing", flag, doc.locate(where), f"{ref} istiod env {SNIFFING_VARIABLE}"
+                )
+            )
+    return found
+
+
+def _image_facts(doc: Document, namespace: str) -> list[IstioFact]:
+    """Istio's own images (pilot, proxyv2) give the release; istiod's env gives sniffing."""
+    spec = _mapping(_pod_template(doc).get("spec"))
+    found = []
+    ref = f"{doc.kind} {namespace}/{doc.name}"
+    for index, container in enumerate(_list(spec.get("containers"))):
+        if not isinstance(container, dict):
+            continue
+        match = _ISTIO_IMAGE.search(str(container.get("image") or ""))
+        if match is None:
+            continue
+        where = _container_path(doc, index)
+        found.append(
+            IstioFact(
+                "version",
+                match[2],
+                doc.locate((*where, "image")),
+                f"{ref} image {match[1]}:{match[2]}",
+            )
+        )
+        if match[1] != "pilot":
+            continue
+        for number, variable in enumerate(_list(container.get("env"))):
+            flag = _env_flag(variable)
+            if flag is not None:
+                found.append(
+                    IstioFact(
+                        "sniffing",
+                        flag,
+                        doc.locate((*where, "env", number)),
+                        f"{ref} env {SNIFFING_VARIABLE}",
+                    )
+                )
+    return found
+
+
+def _container_path(doc: Document, index: int) -> tuple[str | int, ...]:
+    if doc.kind == "Pod":
+        return ("spec", "containers", index)
+    if doc.kind == "CronJob":
+        return ("spec", "jobTemplate", "spec", "template", "spec", "containers", index)
+    return ("spec", "template", "spec", "containers", index)
+
+
+def _env_flag(variable: Any) -> bool | None:
+    """The value of the inbound sniffing variable in one env entry, None for another entry."""
+    if not isinstance(variable, dict) or variable.get("name") != SNIFFING_VARIABLE:
+        return None
+    value = str(variable.get("value", "")).strip().lower()
+    return {"true": True, "1": True, "false": False, "0": False}.get(value)
 
 
 def _service(doc: Document, namespace: str) -> Service:
@@ -228,6 +469,7 @@ def _service(doc: Document, namespace: str) -> Service:
         selector=labels(selector) if isinstance(selector, dict) and selector else None,
         ports=tuple(_service_port(p) for p in _list(spec.get("ports")) if isinstance(p, dict)),
         origin=doc.origin,
+        creation_timestamp=str(doc.metadata.get("creationTimestamp") or ""),
     )
 
 

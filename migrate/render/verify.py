@@ -7,7 +7,6 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from migrate.findings import has_errors
 from migrate.render.data import finding_data
 from migrate.render.table import finding_text
 from migrate.semantics.equivalence import Cause, Change
@@ -23,10 +22,17 @@ _STYLE = {
 
 
 def headline(report: VerifyReport) -> str:
-    """One line: the verdict and the number of causes of each class."""
+    """One line: the verdict and the number of causes of each class. A proof that did not
+    cover every input is never EQUIVALENT, whatever was hidden from the output."""
     counts = {c: sum(1 for x in report.causes if x.change is c) for c in Change}
-    if not report.causes and report.evaluated == 0 and has_errors(report.findings):
-        return "NOT PROVED: the errors above kept the engine from comparing anything"
+    if not report.proven:
+        reasons = len(report.unproven) or sum(
+            1 for f in report.findings if f.severity.value == "error"
+        )
+        found = f" ({', '.join(f'{n} {c.value}' for c, n in counts.items() if n)} found)"
+        return f"NOT PROVED: {reasons} input error(s) kept the engine from comparing everything" + (
+            found if report.causes else ""
+        )
     if not report.causes:
         return "EQUIVALENT: every request is treated the same"
     parts = [f"{n} {c.value}" for c, n in counts.items() if n]
@@ -64,11 +70,25 @@ def render_text(report: VerifyReport, console: Console, *, every: bool = False) 
             soft_wrap=True,
         )
     console.print(Text(headline(report), style="bold"), soft_wrap=True)
+    if report.accepted:
+        console.print(
+            Text("accepted (--accept): " + ", ".join(sorted(report.accepted)), style="bold"),
+            soft_wrap=True,
+        )
     console.print(
         f"{report.evaluated:,} requests evaluated over {report.destinations:,} destinations "
         f"({report.classes:,} classes, {report.workloads:,} workloads)",
         soft_wrap=True,
     )
+    for line in assumptions(report):
+        console.print(Text(line, style="dim"), soft_wrap=True)
+
+
+def assumptions(report: VerifyReport) -> list[str]:
+    """What the proof assumed, and what it left out: one line each."""
+    return [f"assumed {line}" for line in report.environment.lines()] + [
+        f"note: {note}" for note in report.notes
+    ]
 
 
 def _cause_text(report: VerifyReport, cause: Cause) -> Text:
@@ -78,7 +98,11 @@ def _cause_text(report: VerifyReport, cause: Cause) -> Text:
     text.append(label, style=_STYLE[cause.change])
     text.append(f"  {cause.witness}\n")
     text.append(f"    before: {_outcome(cause.before)}\n")
+    if cause.twin is not None:
+        text.append(f"            the same request in plaintext: {_outcome(cause.twin)}\n")
     text.append(f"    after:  {_outcome(cause.after)}\n")
+    if cause.worlds:
+        text.append(f"    only on: {'; '.join(cause.worlds)}\n", style="dim")
     if cause.inherent:
         text.append(f"    why inherent: {cause.inherent}\n", style="dim")
     workloads = ", ".join(f"{ns}/{name}" for ns, name in sorted(cause.workloads)[:4])
@@ -111,6 +135,9 @@ def verify_data(report: VerifyReport) -> dict[str, Any]:
         },
         "causes": [_cause_data(report, c) for c in report.causes],
         "findings": [finding_data(f) for f in report.findings],
+        "assumptions": {**report.environment.data(), "notes": list(report.notes)},
+        "accepted": sorted(report.accepted),
+        "proven": report.proven,
     }
 
 
@@ -122,7 +149,9 @@ def _cause_data(report: VerifyReport, cause: Cause) -> dict[str, Any]:
         "accepted": report.is_accepted(cause),
         "witness": _request_data(cause.witness),
         "before": _outcome_data(cause.before),
+        "plaintextTwinBefore": None if cause.twin is None else _outcome_data(cause.twin),
         "after": _outcome_data(cause.after),
+        "worlds": list(cause.worlds) or None,
         "requests": cause.requests,
         "workloads": [f"{ns}/{name}" for ns, name in sorted(cause.workloads)],
     }
@@ -138,6 +167,7 @@ def _request_data(request: Request) -> dict[str, Any]:
         "servicePort": destination.service_port,
         "containerPort": destination.port,
         "protocol": "HTTP" if destination.http else "TCP",
+        "condition": destination.condition or None,
         "peer": str(request.peer),
         "token": str(request.token) if request.token else None,
         "path": request.path if destination.http else None,
@@ -174,7 +204,9 @@ def render_markdown(report: VerifyReport) -> str:
     lines += [
         "",
         f"<details><summary>figures</summary>\n\n{report.evaluated:,} requests over "
-        f"{report.destinations:,} destinations ({report.classes:,} classes)\n</details>",
+        f"{report.destinations:,} destinations ({report.classes:,} classes)\n\n"
+        + "\n".join(f"- {_md(line)}" for line in assumptions(report))
+        + "\n</details>",
     ]
     return "\n".join(lines) + "\n"
 

@@ -46,7 +46,10 @@ class Applicable:
 
 
 def decide(applicable: Applicable, request: Request, settings: Settings) -> Outcome:
-    """The outcome of `request` under one configuration."""
+    """The outcome of `request` under one configuration, on the release `settings` names
+    (alpha policies are not enforced where it has no v1alpha1, beta resources where it has no
+    v1beta1)."""
+    applicable = in_force(applicable, settings)
     refused = _transport(applicable, request)
     if refused is not None:
         return refused
@@ -62,6 +65,16 @@ def decide(applicable: Applicable, request: Request, settings: Settings) -> Outc
         reason = RBAC_DENIED if request.destination.http else RBAC_CLOSED
         return Outcome(Verdict.DENY_403, reason, None, by)
     return Outcome(Verdict.ALLOW, "", forwarded if request.token else None)
+
+
+def in_force(applicable: Applicable, settings: Settings) -> Applicable:
+    """What of `applicable` the release enforces."""
+    release = settings.release
+    if applicable.alpha is not None and not release.alpha:
+        applicable = Applicable(None, applicable.peer, applicable.request_auths, applicable.authz)
+    if not release.beta and (applicable.peer or applicable.request_auths or applicable.authz):
+        applicable = Applicable(applicable.alpha, None, (), ())
+    return applicable
 
 
 def mtls_mode(applicable: Applicable) -> tuple[MtlsMode, tuple[str, ...]]:
@@ -133,7 +146,7 @@ def _cached(owner: object, discovery: bool, make: Callable[[], list[Provider]]) 
 
 def _beta_providers(applicable: Applicable, settings: Settings) -> list[Provider]:
     resources = applicable.request_auths
-    discovery = settings.version >= (1, 5, 1)
+    discovery = settings.release.beta_discovery
     return _cached(
         resources, discovery, lambda: beta_providers(list(resources), discovery=discovery)
     )
@@ -179,22 +192,27 @@ def _peer_check(applicable: Applicable, request: Request) -> Outcome | None:
     alpha = applicable.alpha
     optional = alpha.peer_is_optional if alpha else False
     mtls = request.peer.transport is Transport.MTLS
+    foreign = request.peer.foreign
     if applicable.peer is not None:
         mode = applicable.peer.mode
-        peers_ok = mtls or mode in (PeerMode.PERMISSIVE, PeerMode.UNSET, PeerMode.DISABLE)
+        # DISABLE gives the filter no peer method; the mtls method refuses a certificate of
+        # another trust domain, and accepts plaintext only when PERMISSIVE (§A.7, §B.2)
+        peers_ok = mode is PeerMode.DISABLE or (
+            not foreign if mtls else mode in (PeerMode.PERMISSIVE, PeerMode.UNSET)
+        )
         if peers_ok or optional:
             return None
         return Outcome(Verdict.DENY_401, PEER_FAILED, None, applicable.peer.decided_by)
     if alpha is None or not alpha.peers:
         return None
-    if any(_peer_ok(p, mtls) for p in alpha.peers) or optional:
+    if any(_peer_ok(p, mtls, foreign) for p in alpha.peers) or optional:
         return None
     return Outcome(Verdict.DENY_401, PEER_FAILED, None, (alpha.ref,))
 
 
-def _peer_ok(peer: Peer, mtls: bool) -> bool:
+def _peer_ok(peer: Peer, mtls: bool, foreign: bool) -> bool:
     if peer.method == "mtls":
-        return mtls or peer.mode is MtlsMode.PERMISSIVE
+        return not foreign if mtls else peer.mode is MtlsMode.PERMISSIVE
     return False  # peer JWT was never available (§A.2); it never succeeds
 
 
@@ -247,7 +265,7 @@ def _origins(
 ) -> tuple[bool, Claims | None]:
     if not origins and binding == "USE_ORIGIN":
         return False, None
-    if request.is_cors_preflight and settings.version >= (1, 4, 1):
+    if request.is_cors_preflight and settings.release.cors_bypass:
         return True, None
     triggered = False
     for origin in origins:
@@ -261,7 +279,7 @@ def _origins(
 
 def _trigger_path(path: str, settings: Settings) -> str:
     """Proxies from 1.4.4 drop the query string before matching trigger rules (§A.7)."""
-    return path if settings.version < (1, 4, 4) else path.split("?", 1)[0]
+    return path.split("?", 1)[0] if settings.release.strip_query else path
 
 
 _TRIGGERED: dict[tuple[int, str], tuple[Jwt, bool]] = {}

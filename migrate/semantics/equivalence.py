@@ -1,6 +1,11 @@
 """Comparing two configurations request by request, and classifying every difference by its
 security meaning (looser, stricter, status-only, compatible; inherent when no v1beta1
-configuration can avoid it)."""
+configuration can avoid it).
+
+Each destination class is evaluated on every release pair (`World`) the comparison considers;
+releases that behave alike for the class are evaluated once. A difference carries the worlds
+it shows in, so a cause reads "looser on 1.5.1-1.5.10" when it does not show everywhere.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +15,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from migrate import progress
+from migrate.model.releases import Release
 from migrate.parallel import map_chunks
-from migrate.semantics.decide import decide
+from migrate.semantics.decide import PEER_FAILED, Applicable, decide
 from migrate.semantics.request import (
     UNCONFIGURED_ISSUER,
     Outcome,
+    Peer,
     Request,
     Signature,
+    Transport,
     Verdict,
 )
 from migrate.semantics.side import Settings
 from migrate.semantics.space import DestinationClass, requests, unchanged
+from migrate.semantics.worlds import World
 
 JWT_REJECTIONS = frozenset(
     {
@@ -43,13 +52,16 @@ class Change(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Difference:
-    """One request the two configurations treat differently."""
+    """One request the two configurations treat differently. `twin` is what the old
+    configuration did with the same request in plaintext, for an mTLS request that failed
+    only because the port was plaintext-only."""
 
     request: Request
     before: Outcome
     after: Outcome
     change: Change
     inherent: str = ""
+    twin: Outcome | None = None
 
 
 @dataclass(slots=True)
@@ -65,6 +77,10 @@ class Cause:
     requests: int = 0
     workloads: set[tuple[str, str]] = field(default_factory=set)
     differences: list[Difference] = field(default_factory=list)
+    twin: Outcome | None = None
+    worlds: tuple[str, ...] = ()
+    """The worlds (releases, and the order of duplicate documents) the cause shows in; empty
+    when it shows in every world considered."""
 
     @property
     def key(self) -> str:
@@ -72,23 +88,67 @@ class Cause:
         return f"{self.change.value}: {self.before} -> {self.after}"
 
 
-def classify(before: Outcome, after: Outcome, request: Request) -> Difference | None:
-    """None when the outcomes are equal, else the difference with its change class."""
+def classify(
+    before: Outcome, after: Outcome, request: Request, twin: Outcome | None = None
+) -> Difference | None:
+    """None when the outcomes are equal, else the difference with its change class.
+
+    An mTLS request that failed only because the port was plaintext-only, and now succeeds,
+    is compatible only when `twin`, the same request in plaintext, was allowed before: a
+    client could always reach the same thing. Otherwise (or when `twin` is not known) it
+    is looser."""
     if before == after:
         return None
     if before.verdict.denied and after.verdict.denied:
         return Difference(request, before, after, Change.STATUS_ONLY)
     if before.verdict.denied:
-        change = Change.COMPATIBLE if before.verdict is Verdict.MISMATCH else Change.LOOSER
-        return Difference(request, before, after, change)
+        if before.verdict is Verdict.MISMATCH:
+            compatible = twin is not None and not twin.verdict.denied
+            change = Change.COMPATIBLE if compatible else Change.LOOSER
+            return Difference(request, before, after, change, twin=twin)
+        return Difference(request, before, after, Change.LOOSER)
     if after.verdict.denied:
-        return Difference(request, before, after, Change.STRICTER, _inherent(after))
+        return Difference(request, before, after, Change.STRICTER, _inherent(after, request))
     if before.token_forwarded and after.token_forwarded is False:
         return Difference(request, before, after, Change.STRICTER)
     return Difference(request, before, after, Change.COMPATIBLE)
 
 
-def _inherent(after: Outcome) -> str:
+def plaintext_twin(request: Request) -> Request:
+    """The same request sent without mTLS."""
+    return Request(
+        request.destination,
+        Peer(Transport.PLAINTEXT),
+        request.token,
+        request.path,
+        request.method,
+        request.headers,
+    )
+
+
+def differ(
+    before: Applicable,
+    after: Applicable,
+    request: Request,
+    before_settings: Settings,
+    after_settings: Settings,
+) -> Difference | None:
+    """Decide the request on both sides and classify the difference (with the plaintext twin
+    of an mTLS request the old side refused only for its transport)."""
+    old = decide(before, request, before_settings)
+    new = decide(after, request, after_settings)
+    twin = None
+    if old.verdict is Verdict.MISMATCH and not new.verdict.denied:
+        twin = decide(before, plaintext_twin(request), before_settings)
+    return classify(old, new, request, twin)
+
+
+def _inherent(after: Outcome, request: Request) -> str:
+    if request.peer.foreign and after.reason == PEER_FAILED:
+        return (
+            "peerIsOptional let a peer of another trust domain through; v1beta1 has no such "
+            "setting (reference §D.12)"
+        )
     if after.reason in JWT_REJECTIONS:
         return (
             "a RequestAuthentication rejects a bad token on every path and HTTP port of the "
@@ -103,22 +163,36 @@ MIN_PARALLEL_CLASSES = 400
 
 
 def compare(
-    groups: Iterable[DestinationClass], settings: Settings, *, every: bool = False
+    groups: Iterable[DestinationClass],
+    worlds: Sequence[World],
+    root_namespace: str,
+    *,
+    every: bool = False,
+    label: str = "",
+    all_worlds: Sequence[str] = (),
 ) -> tuple[list[Cause], int]:
-    """Every difference between the two sides, grouped by cause; and the requests evaluated
-    (`every`: each cause keeps all its differing requests, not only its witness).
-    Classes whose two sides apply the same resources are skipped; on large inputs the rest
-    are compared in parallel, with the result of a single process."""
-    changed = [g for g in groups if not unchanged(g)]
+    """Every difference between the two sides in any of `worlds`, grouped by cause; and the
+    requests evaluated (`every`: each cause keeps all its differing requests, not only its
+    witness; `label`: a condition that holds for the whole comparison, such as which of two
+    duplicate documents is in force; `all_worlds`: every world label of the run, so a cause
+    seen in all of them carries none). Classes whose two sides apply the same resources are
+    skipped; on large inputs the rest are compared in parallel, with the result of a single
+    process."""
+    changed = [g for g in groups if not (unchanged(g) and _alike_everywhere(g, worlds))]
     progress.phase("comparing destination classes", len(changed))
     parts = map_chunks(
-        functools.partial(_compare, settings=settings, every=every),
+        functools.partial(
+            _compare, worlds=tuple(worlds), root=root_namespace, every=every, label=label
+        ),
         changed,
         min_items=MIN_PARALLEL_CLASSES,
     )
+    everywhere = set(all_worlds or (world_label(w, label) for w in worlds))
     causes: dict[tuple[object, ...], Cause] = {}
     for part, _ in parts:
         for key, cause in part.items():
+            if set(cause.worlds) >= everywhere:
+                cause.worlds = ()
             known = causes.get(key)
             if known is None:
                 causes[key] = cause
@@ -129,26 +203,143 @@ def compare(
     return sorted(causes.values(), key=_order), sum(count for _, count in parts)
 
 
+def merge_causes(parts: Iterable[list[Cause]], everywhere: Sequence[str]) -> list[Cause]:
+    """Causes of several comparisons (one per arrangement of duplicate documents) as one list:
+    a cause that shows in every world of the run (`everywhere`) carries no labels."""
+    merged: dict[tuple[object, ...], Cause] = {}
+    for part in parts:
+        for cause in part:
+            key = _cause_key(cause)
+            known = merged.get(key)
+            if known is None:
+                merged[key] = cause
+                continue
+            known.requests += cause.requests
+            known.workloads |= cause.workloads
+            known.differences += cause.differences
+            if not known.worlds or not cause.worlds:
+                known.worlds = ()
+            else:
+                known.worlds = tuple(sorted({*known.worlds, *cause.worlds}))
+                if set(known.worlds) >= set(everywhere):
+                    known.worlds = ()
+    return sorted(merged.values(), key=_order)
+
+
+def _cause_key(cause: Cause) -> tuple[object, ...]:
+    before, after = cause.before, cause.after
+    return (
+        cause.change,
+        (before.verdict, before.reason, before.decided_by),
+        (after.verdict, after.reason, after.decided_by),
+        cause.inherent,
+        None if cause.twin is None else cause.twin.verdict,
+        features(cause.witness),
+    )
+
+
+def world_label(world: World, label: str = "") -> str:
+    """A world as causes name it: its releases, and the arrangement of duplicates if any."""
+    return f"{world.label}, {label}" if label else world.label
+
+
+def _variants(
+    applicable: Applicable, releases: Iterable[Release], *, alpha_paths: bool
+) -> dict[Release, tuple[object, ...]]:
+    """For each release, the behaviours that matter to this side of the class: releases with
+    equal keys decide every request alike, so one of them is evaluated for all."""
+    keyless = any(
+        not (rule.jwks or rule.jwks_uri) for r in applicable.request_auths for rule in r.jwt_rules
+    )
+    found = {}
+    for release in releases:
+        alpha = applicable.alpha is not None and release.alpha
+        key: tuple[object, ...] = (
+            release.alpha if applicable.alpha is not None else None,
+            release.beta
+            if (applicable.peer or applicable.request_auths or applicable.authz)
+            else None,
+            release.cors_bypass if alpha and applicable.alpha.origins else None,  # type: ignore[union-attr]
+            release.strip_query if alpha and alpha_paths else None,
+            release.beta_discovery if keyless and release.beta else None,
+        )
+        found[release] = key
+    return found
+
+
+def _alike_everywhere(group: DestinationClass, worlds: Sequence[World]) -> bool:
+    """True when the class's resources behave alike on both releases of every world (a class
+    whose two sides apply the same resources then needs no evaluation). Across an upgrade
+    they may not: 1.6 drops v1alpha1, 1.5 stops matching trigger rules against the query,
+    1.5.1 discovers the keys of a jwtRule that has none."""
+    upgrades = [w for w in worlds if w.before != w.after]
+    if not upgrades:
+        return True
+    paths = _has_trigger_rules(group.before.alpha)
+    releases = {r for w in upgrades for r in (w.before, w.after)}
+    keys = _variants(group.before, releases, alpha_paths=paths)
+    return all(keys[w.before] == keys[w.after] for w in upgrades)
+
+
 def _compare(
-    groups: Sequence[DestinationClass], settings: Settings, *, every: bool
+    groups: Sequence[DestinationClass],
+    worlds: tuple[World, ...],
+    root: str,
+    *,
+    every: bool,
+    label: str,
 ) -> tuple[dict[tuple[object, ...], Cause], int]:
     causes: dict[tuple[object, ...], Cause] = {}
     evaluated = 0
+    before_releases = sorted({w.before for w in worlds})
+    after_releases = sorted({w.after for w in worlds})
+    raw = any(not r.strip_query for r in before_releases)
     for group in groups:
-        for request in requests(group, settings):
+        paths = _has_trigger_rules(group.before.alpha) or _has_trigger_rules(group.after.alpha)
+        old_keys = _variants(group.before, before_releases, alpha_paths=paths)
+        new_keys = _variants(group.after, after_releases, alpha_paths=paths)
+        old_settings = {k: Settings(r, root) for r, k in reversed(old_keys.items())}
+        new_settings = {k: Settings(r, root) for r, k in reversed(new_keys.items())}
+        pairs: dict[tuple[tuple[object, ...], tuple[object, ...]], list[World]] = {}
+        for world in worlds:
+            pairs.setdefault((old_keys[world.before], new_keys[world.after]), []).append(world)
+        for request in requests(group, raw=raw):
             evaluated += 1
-            before = decide(group.before, request, settings)
-            after = decide(group.after, request, settings)
-            difference = classify(before, after, request)
-            if difference is not None:
-                _record(causes, difference, group, every=every)
+            old = {k: decide(group.before, request, s) for k, s in old_settings.items()}
+            new = {k: decide(group.after, request, s) for k, s in new_settings.items()}
+            found: dict[tuple[object, ...], tuple[Difference, list[World]]] = {}
+            for (ko, kn), seen in pairs.items():
+                twin = None
+                if old[ko].verdict is Verdict.MISMATCH and not new[kn].verdict.denied:
+                    twin = decide(group.before, plaintext_twin(request), old_settings[ko])
+                difference = classify(old[ko], new[kn], request, twin)
+                if difference is None:
+                    continue
+                key = (
+                    difference.change,
+                    difference.before,
+                    difference.after,
+                    difference.inherent,
+                    difference.twin,
+                )
+                entry = found.setdefault(key, (difference, []))
+                entry[1].extend(seen)
+            for difference, seen in found.values():
+                labels = tuple(sorted({world_label(w, label) for w in seen}))
+                _record(causes, difference, group, labels, every=every)
     return causes, evaluated
+
+
+def _has_trigger_rules(policy: object) -> bool:
+    origins = getattr(policy, "origins", ())
+    return any(o.trigger_rules for o in origins)
 
 
 def _record(
     causes: dict[tuple[object, ...], Cause],
     difference: Difference,
     group: DestinationClass,
+    worlds: tuple[str, ...],
     *,
     every: bool,
 ) -> None:
@@ -158,7 +349,9 @@ def _record(
         (before.verdict, before.reason, before.decided_by),
         (after.verdict, after.reason, after.decided_by),
         difference.inherent,
+        None if difference.twin is None else difference.twin.verdict,
         features(difference.request),
+        worlds,
     )
     cause = causes.get(key)
     if cause is None:
@@ -168,6 +361,8 @@ def _record(
             difference.after,
             difference.inherent,
             difference.request,
+            twin=difference.twin,
+            worlds=worlds,
         )
     cause.requests += 1
     cause.workloads.update((s.namespace, s.name) for s in group.sites)
@@ -188,7 +383,13 @@ def features(request: Request) -> tuple[object, ...]:
         bad = claims.signature is Signature.INVALID or claims.issuer == UNCONFIGURED_ISSUER
         kind = "bad" if bad else ("valid" if claims.has_sub else "no-sub")
     destination = request.destination
-    return (destination.http, destination.service is None, kind, request.is_cors_preflight)
+    return (
+        destination.http,
+        destination.service is None,
+        destination.condition,
+        kind,
+        request.is_cors_preflight,
+    )
 
 
 _RANK = {Change.LOOSER: 0, Change.STRICTER: 1, Change.STATUS_ONLY: 2, Change.COMPATIBLE: 3}

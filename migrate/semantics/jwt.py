@@ -24,15 +24,27 @@ DEFAULT_LOCATIONS: tuple[TokenPlace, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Provider:
-    """One issuer's verifier: where it reads tokens, which audiences it accepts, whether it has
-    keys to verify with, and whether a verified token is forwarded."""
+    """One issuer's verifier: where it reads tokens, which audiences it accepts, where its
+    keys come from (`uri:<jwksUri>`, `jwks:<inline>`, `discovery:<issuer>`; "" when it has
+    none and verifies no token), and whether a verified token is forwarded."""
 
     issuer: str
     audiences: tuple[str, ...]
     locations: tuple[TokenPlace, ...]
-    keys: bool
+    keys: str
     forward: bool
     ref: str
+
+
+def key_source(issuer: str, jwks_uri: str, jwks: str, *, discovery: bool) -> str:
+    """Where a verifier's keys come from: inline `jwks` wins over `jwksUri` (§B.3); without
+    either, OpenID discovery of the issuer where it runs (alpha Policy, beta from 1.5.1),
+    else no keys at all."""
+    if jwks:
+        return "jwks:" + jwks
+    if jwks_uri:
+        return "uri:" + jwks_uri
+    return "discovery:" + issuer if discovery else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +74,7 @@ def _alpha_provider(policy: AlphaPolicy, jwt: Jwt, discovery: bool) -> Provider:
         issuer=jwt.issuer,
         audiences=jwt.audiences,
         locations=(headers + params) or DEFAULT_LOCATIONS,
-        keys=bool(jwt.jwks_uri or jwt.jwks) or discovery,
+        keys=key_source(jwt.issuer, jwt.jwks_uri, jwt.jwks, discovery=discovery),
         forward=True,
         ref=policy.ref,
     )
@@ -80,7 +92,7 @@ def beta_providers(resources: list[RequestAuthentication], *, discovery: bool) -
                     issuer=rule.issuer,
                     audiences=rule.audiences,
                     locations=(headers + params) or DEFAULT_LOCATIONS,
-                    keys=bool(rule.jwks_uri or rule.jwks) or discovery,
+                    keys=key_source(rule.issuer, rule.jwks_uri, rule.jwks, discovery=discovery),
                     forward=rule.forward_original_token,
                     ref=resource.meta.ref,
                 )
@@ -127,6 +139,8 @@ def check(provider: Provider, token: Token, text: str) -> tuple[int, str]:
         return 401, "Jwt issuer is not configured"
     if claims.signature is Signature.INVALID or not provider.keys:
         return 401, "Jwt verification fails"
+    if claims.keys and provider.keys not in claims.keys:
+        return 401, "Jwt verification fails"  # signed with a key this source does not hold
     wanted = {_normalise(a) for a in provider.audiences}
     if wanted and _normalise(claims.audience) not in wanted:
         return 403, "Audiences in Jwt are not allowed"

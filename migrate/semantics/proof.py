@@ -3,14 +3,18 @@ cause, or shown for every request where they differ."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, Location, Severity, has_errors, sort_findings
 from migrate.model.inventory import Inventory
+from migrate.model.releases import Release
+from migrate.semantics.arrangements import TooManyArrangements, arrangements
 from migrate.semantics.authz import Unmodelled, check_supported
-from migrate.semantics.equivalence import Cause, Change, compare
-from migrate.semantics.side import Side
+from migrate.semantics.environment import Environment, environment_of
+from migrate.semantics.equivalence import Cause, Change, compare, merge_causes, world_label
+from migrate.semantics.side import Settings, Side
 from migrate.semantics.space import (
     DestinationClass,
     Site,
@@ -22,15 +26,17 @@ from migrate.semantics.space import (
     unseen_sites,
 )
 from migrate.semantics.strings import UnsupportedPattern
+from migrate.semantics.worlds import worlds
 from migrate.workspace import Workspace
 
 
 @dataclass(frozen=True, slots=True)
 class VerifyOptions:
-    """What to compare under: Istio's version, and the differences already signed off
-    (a class such as `stricter`, or a cause's key)."""
+    """What to compare under: the Istio releases and sniffing setting considered (by default
+    every possibility), and the differences already signed off (a class such as `stricter`,
+    or a cause's key)."""
 
-    version: tuple[int, int, int] = (1, 5, 0)
+    environment: Environment = field(default_factory=Environment)
     accept: tuple[str, ...] = ()
     every: bool = False
     """Keep every differing request (for `--all`), not only each cause's witness and count."""
@@ -49,6 +55,25 @@ class VerifyReport:
     accepted: set[str] = field(default_factory=set)
     locations: dict[str, Location] = field(default_factory=dict)
     """Where each compared resource is written (`Kind namespace/name` to file:line)."""
+    environment: Environment = field(default_factory=Environment)
+    notes: list[str] = field(default_factory=list)
+    """What the proof assumed beyond the environment: releases left out, open apply orders."""
+    worlds: tuple[str, ...] = ()
+    """Every world compared (release pairs, with the arrangement of duplicates)."""
+    unproven: tuple[str, ...] = ()
+    """Why the proof is incomplete (input errors, configurations the engine cannot model),
+    fixed by `settle` so that hiding a finding changes nothing else."""
+
+    def settle(self) -> None:
+        """Record the errors that leave the proof incomplete, apart from the findings shown:
+        a suppression hides a message, never a reason the proof did not hold."""
+        found = [f"{f.code} at {f.location}" for f in self.findings if f.severity is Severity.ERROR]
+        self.unproven = tuple(dict.fromkeys([*self.unproven, *found]))
+
+    @property
+    def proven(self) -> bool:
+        """True when the engine compared everything it was given."""
+        return not self.unproven and not has_errors(self.findings)
 
     def is_accepted(self, cause: Cause) -> bool:
         """True when the cause or its whole class was signed off with --accept."""
@@ -61,13 +86,30 @@ class VerifyReport:
     @property
     def exit_code(self) -> ExitCode:
         """2 on input errors or anything unprovable, 3 if looser, 1 if stricter, else 0."""
-        if has_errors(self.findings):
+        if not self.proven:
             return ExitCode.INPUT_ERROR
         if self.count(Change.LOOSER):
             return ExitCode.LOOSER
         if self.count(Change.STRICTER):
             return ExitCode.FOUND
         return ExitCode.OK
+
+
+def with_facts(
+    options: VerifyOptions | None, inventories: Sequence[Inventory]
+) -> tuple[VerifyOptions, list[Finding]]:
+    """The options with their environment narrowed by what the inputs say where the command
+    line did not set it (and notes on facts that could not be used)."""
+    options = options or VerifyOptions()
+    environment, findings = environment_of(inventories, options.environment)
+    return replace(options, environment=environment), findings
+
+
+def side_settings(options: VerifyOptions | None, root_namespace: str) -> Settings:
+    """How to index a side: the first release considered decides which alpha policy wins
+    a port (§A.5; the releases considered agree on it)."""
+    releases = (options or VerifyOptions()).environment.releases
+    return Settings(release=releases[0], root_namespace=root_namespace)
 
 
 _CHANGE_CODES = {
@@ -135,22 +177,62 @@ def verify_sides(
     namespaces: set[str] | None = None,
     spare: tuple[int, int, int] | None = None,
 ) -> VerifyReport:
-    """Compare two indexed configurations over the inventory's request space (`namespaces`:
-    only the destinations in these, for sides that differ in nothing else; `spare`: the
-    container ports no resource names, when the caller knows them)."""
+    """Compare two indexed configurations over the inventory's request space, in every world
+    the environment and the inputs leave open (releases, sniffing, which Service port builds
+    a listener, which of several files' definitions is in force), reporting each difference
+    with the worlds it shows in (`namespaces`: only the destinations in these, for sides that
+    differ in nothing else; `spare`: the container ports no resource names, when the caller
+    knows them)."""
     options = options or VerifyOptions()
+    environment = options.environment
     findings = list(findings or [])
     findings += _unmodelled(before, after)
     unseen = unseen_sites(inventory, [before, after])
     if namespaces is not None:
         unseen = [s for s in unseen if s.namespace in namespaces]
     findings += _incomplete(unseen)
-    groups = classes(before, after, inventory, only=namespaces, unseen=unseen, spare=spare)
-    causes: list[Cause] = []
+    pairs, notes = worlds(
+        environment.releases,
+        before=(bool(before.alpha), bool(before.beta)),
+        after=(bool(after.alpha), bool(after.beta)),
+    )
+    try:
+        arranged = arrangements(before, after, inventory)
+    except TooManyArrangements as exc:
+        findings.append(_cannot_prove("AM302", str(exc), Location("")))
+        arranged = []
+    if len(arranged) > 1:
+        notes.append(f"{len(arranged)} apply orders of duplicate definitions compared")
+    everywhere = tuple(world_label(w, a.label) for a in arranged for w in pairs)
+    parts: list[list[Cause]] = []
     evaluated = 0
-    if not has_errors(findings):
+    groups: list[DestinationClass] = []
+    if not has_errors(findings) and pairs:
         try:
-            causes, evaluated = compare(groups, before.settings, every=options.every)
+            for arrangement in arranged:
+                old, new = (
+                    _regime(arrangement.before, pairs[0].before),
+                    _regime(arrangement.after, pairs[0].after),
+                )
+                groups = classes(
+                    old,
+                    new,
+                    arrangement.inventory,
+                    only=namespaces,
+                    unseen=unseen,
+                    spare=spare,
+                    environment=environment,
+                )
+                part, count = compare(
+                    groups,
+                    pairs,
+                    before.settings.root_namespace,
+                    every=options.every,
+                    label=arrangement.label,
+                    all_worlds=everywhere,
+                )
+                parts.append(part)
+                evaluated += count
         except UnsupportedPattern as exc:
             findings.append(
                 _cannot_prove(
@@ -159,15 +241,27 @@ def verify_sides(
                     _regex_location(exc.pattern, before, after),
                 )
             )
+            parts = []
     return VerifyReport(
-        causes=causes,
+        causes=merge_causes(parts, everywhere),
         findings=sort_findings(findings),
         evaluated=evaluated,
         classes=len(groups),
         destinations=sum(len(g.sites) for g in groups),
         workloads=len({(s.namespace, s.name) for g in groups for s in g.sites}),
         accepted=set(options.accept),
+        environment=environment,
+        notes=notes,
+        worlds=everywhere,
     )
+
+
+def _regime(side: Side, release: Release) -> Side:
+    """The side indexed as `release` chooses among alpha policies (§A.5), rebuilt only when it
+    was indexed for the other rule."""
+    if side.settings.release.port_precedence == release.port_precedence or not side.alpha:
+        return side
+    return Side.build(replace(side.settings, release=release), side.alpha, side.beta)
 
 
 def classes(
@@ -178,6 +272,7 @@ def classes(
     only: set[str] | None = None,
     unseen: list[Site] | None = None,
     spare: tuple[int, int, int] | None = None,
+    environment: Environment | None = None,
 ) -> list[DestinationClass]:
     """Destinations grouped so that each class is evaluated once (`only`: the destinations
     in these namespaces; `unseen`: the sites `unseen_sites` gives, if already known)."""
@@ -191,7 +286,7 @@ def classes(
     if unseen is None:
         unseen = unseen_sites(inventory, [before, after])
     for site in sites(inventory, namespaces, unseen, only):
-        for destination in destinations(site, inventory, spare):
+        for destination in destinations(site, inventory, spare, environment):
             first = applicable(before, site, destination)
             second = applicable(after, site, destination)
             key = class_key(destination, first, second)

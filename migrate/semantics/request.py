@@ -11,6 +11,9 @@ JWT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 UNCONFIGURED_ISSUER = "https://issuer.unconfigured.invalid"
 UNLISTED_AUDIENCE = "audience.unlisted.invalid"
 DEFAULT_PEER = "cluster.local/ns/default/sa/default"
+FOREIGN_PEER = "other-domain.example/ns/default/sa/default"
+"""An mTLS client whose certificate names another trust domain (a second mesh sharing the
+root of trust): peer authentication refuses it unless peerIsOptional (§A.7, §D.12)."""
 
 
 class Transport(enum.Enum):
@@ -22,16 +25,18 @@ class Transport(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Peer:
-    """The client side of the connection; `principal` and `namespace` only with mTLS."""
+    """The client side of the connection; `principal` and `namespace` only with mTLS;
+    `foreign` when its certificate names another trust domain."""
 
     transport: Transport
     principal: str = ""
     namespace: str = ""
+    foreign: bool = False
 
     def __str__(self) -> str:
         if self.transport is Transport.PLAINTEXT:
             return "plaintext peer"
-        return f"mTLS peer {self.principal}"
+        return f"mTLS peer {self.principal}" + (" of another trust domain" if self.foreign else "")
 
 
 class Signature(enum.Enum):
@@ -43,12 +48,18 @@ class Signature(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Claims:
-    """What a token claims: issuer, whether it has `sub`, its audience, and its validity."""
+    """What a token claims: issuer, whether it has `sub`, its audience, and its validity.
+
+    `keys` are the key sources (`Provider.keys`) holding the key that signed it; empty means
+    any source does. Two sources of one issuer (a `jwksUri` and the issuer's OpenID
+    discovery, say) may or may not hold the same keys, so tokens signed under each are told
+    apart."""
 
     issuer: str
     has_sub: bool
     audience: str
     signature: Signature
+    keys: frozenset[str] = frozenset()
 
     @property
     def principal(self) -> str:
@@ -76,6 +87,10 @@ class Token:
         if self.claims.signature is Signature.VALID:
             what += "" if self.claims.has_sub else " without sub"
             what += f", aud {self.claims.audience}"
+            if self.claims.keys:
+                what += ", signed with a key of " + " and ".join(
+                    key_source_text(k) for k in sorted(self.claims.keys)
+                )
         where = (
             f"header {self.name}: {self.prefix}<jwt>"
             if self.kind == "header"
@@ -84,10 +99,21 @@ class Token:
         return f"{what} in {where}"
 
 
+def key_source_text(source: str) -> str:
+    """A key source as people read it: `https://k/jwks.json`, `the issuer's OpenID discovery`."""
+    kind, _, value = source.partition(":")
+    if kind == "discovery":
+        return f"OpenID discovery of {value}"
+    if kind == "jwks":
+        return "an inline jwks"
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """Where the request lands: a workload's container port, reached through a Service port
-    (None when no Service declares that port: Istio's passthrough chain)."""
+    """Where the request lands: a workload's container port, whose listener a Service port
+    built (None when no Service declares that port: Istio's passthrough chain), and the
+    condition under which it is served this way ("" when always, §F)."""
 
     namespace: str
     workload: str
@@ -96,6 +122,7 @@ class Destination:
     service: str | None = None
     service_port: int | None = None
     service_port_name: str = ""
+    condition: str = ""
 
     def __str__(self) -> str:
         via = (
@@ -103,7 +130,8 @@ class Destination:
             if self.service is not None
             else f"{self.workload}.{self.namespace} port {self.port} (no Service)"
         )
-        return f"{via} ({'HTTP' if self.http else 'TCP'}, container port {self.port})"
+        when = f", {self.condition}" if self.condition else ""
+        return f"{via} ({'HTTP' if self.http else 'TCP'}, container port {self.port}{when})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ dependent port precedence) and §B.1-B.4 (beta: root namespace, selectors, oldes
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from migrate.model.alpha import AlphaPolicy, PortSelector, Scope
 from migrate.model.beta import (
@@ -19,16 +20,18 @@ from migrate.model.beta import (
     PeerMode,
     RequestAuthentication,
 )
+from migrate.model.inventory import data_key
+from migrate.model.releases import DEFAULT_RELEASE, Release
 
-Version = tuple[int, int, int]
-DEFAULT_VERSION: Version = (1, 5, 0)
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """What both models need besides the resources: Istio's version and root namespace."""
+    """What both models need besides the resources: the Istio release that runs them and the
+    root namespace."""
 
-    version: Version = DEFAULT_VERSION
+    release: Release = DEFAULT_RELEASE
     root_namespace: str = "istio-system"
 
 
@@ -61,17 +64,54 @@ class Side:
         default_factory=lambda: defaultdict(list)
     )
 
+    ambiguous: tuple[Duplicates, ...] = ()
+    """Resources defined in several files whose apply order the inputs do not set: each
+    candidate may be the one in force (`alternatives`)."""
+
     @classmethod
     def build(
         cls, settings: Settings, alpha: Iterable[AlphaPolicy], beta: Iterable[BetaResource]
     ) -> Side:
-        """Index the resources of one configuration."""
+        """Index the resources of one configuration. Two documents of one kind, namespace and
+        name are one object: the later in a file replaces the earlier (§F); across files the
+        order is open, and the side holds the first candidate with the rest in `ambiguous`."""
+        alpha_kept, alpha_open = resolve_duplicates(list(alpha), _alpha_identity, _alpha_origin)
+        beta_kept, beta_open = resolve_duplicates(list(beta), _beta_identity, _beta_origin)
+        return cls._indexed(settings, alpha_kept, beta_kept, (*alpha_open, *beta_open))
+
+    @classmethod
+    def _indexed(
+        cls,
+        settings: Settings,
+        alpha: list[AlphaPolicy],
+        beta: list[BetaResource],
+        ambiguous: tuple[Duplicates, ...],
+    ) -> Side:
         side = cls(settings, sorted(alpha, key=AlphaPolicy.sort_key), list(beta))
+        side.ambiguous = ambiguous
         for policy in side.alpha:
             side._index_alpha(policy)
         for resource in sorted(side.beta, key=lambda r: _age(r.meta)):
             side._beta_by_namespace[resource.meta.namespace].append(resource)
         return side
+
+    def choose(self, choices: dict[tuple[str, str, str], int]) -> Side:
+        """The side with the given candidate in force for each ambiguous identity (by index
+        into its candidates; identities not named keep their first candidate)."""
+        if not any(choices.get(d.identity, 0) for d in self.ambiguous):
+            return self
+        swap: dict[int, object] = {}
+        for group in self.ambiguous:
+            chosen = group.candidates[choices.get(group.identity, 0)]
+            swap[id(group.candidates[0])] = chosen
+        alpha = [swap.get(id(p), p) for p in self.alpha]
+        beta = [swap.get(id(r), r) for r in self.beta]
+        return Side._indexed(
+            self.settings,
+            alpha,  # type: ignore[arg-type]
+            beta,  # type: ignore[arg-type]
+            self.ambiguous,
+        )
 
     def _index_alpha(self, policy: AlphaPolicy) -> None:
         if policy.scope is Scope.MESH:
@@ -108,7 +148,7 @@ class Side:
                 return True
             return selector.number == port or (bool(port_name) and selector.name == port_name)
 
-        if self.settings.version < (1, 5, 0):
+        if not self.settings.release.port_precedence:
             return next((p for p, s in entries if matches(s)), None)
         specific = next((p for p, s in entries if s is not None and matches(s)), None)
         return specific or next((p for p, s in entries if s is None), None)
@@ -146,6 +186,80 @@ class Side:
             if level is not None and level is not PeerMode.UNSET:
                 mode, by = level, [workload.meta.ref]
         return PeerSetting(mode, tuple(by) or (chain[-1].meta.ref,))
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicates:
+    """One object defined in several files: the last definition of each file, in path order.
+    Which is applied last, and so in force, the inputs do not say."""
+
+    identity: tuple[str, str, str]
+    candidates: tuple[AlphaPolicy | BetaResource, ...]
+
+    @property
+    def ref(self) -> str:
+        """`Kind namespace/name`."""
+        kind, namespace, name = self.identity
+        return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+
+    def paths(self) -> list[str]:
+        """The files of the candidates, in the order of `candidates`."""
+        return [_origin_of(c)[0] for c in self.candidates]
+
+
+def resolve_duplicates(
+    resources: list[_R],
+    identity: Callable[[_R], tuple[str, str, str]],
+    origin: Callable[[_R], tuple[str, int, int, int]],
+) -> tuple[list[_R], list[Duplicates]]:
+    """The resources in force, keeping input order: of several documents with one identity
+    the last in each file; when more than one file remains, the first file's stands in and the
+    group is returned as open, unless every file defines it alike (then the order does not
+    matter)."""
+    groups: dict[tuple[str, str, str], list[_R]] = {}
+    for resource in resources:
+        groups.setdefault(identity(resource), []).append(resource)
+    keep: set[int] = set()
+    open_groups: list[Duplicates] = []
+    for key, members in groups.items():
+        last_per_file: dict[str, _R] = {}
+        for member in sorted(members, key=origin):
+            last_per_file[origin(member)[0]] = member
+        survivors = [last_per_file[path] for path in sorted(last_per_file)]
+        keep.add(id(survivors[0]))
+        if len({content_key(s) for s in survivors}) > 1:  # type: ignore[arg-type]
+            open_groups.append(Duplicates(key, tuple(survivors)))  # type: ignore[arg-type]
+    return [r for r in resources if id(r) in keep], open_groups
+
+
+def content_key(resource: AlphaPolicy | BetaResource) -> str:
+    """What a definition says, as text: two definitions with equal keys are the same."""
+    document = resource.document if isinstance(resource, AlphaPolicy) else resource.meta.document
+    return data_key(document.data)
+
+
+def _alpha_identity(policy: AlphaPolicy) -> tuple[str, str, str]:
+    return policy.kind, policy.namespace, policy.name
+
+
+def _beta_identity(resource: BetaResource) -> tuple[str, str, str]:
+    return resource.meta.kind, resource.meta.namespace, resource.meta.name
+
+
+def _alpha_origin(policy: AlphaPolicy) -> tuple[str, int, int, int]:
+    origin = policy.document.origin
+    return origin.path, origin.index, origin.line, origin.column
+
+
+def _beta_origin(resource: BetaResource) -> tuple[str, int, int, int]:
+    origin = resource.meta.document.origin
+    return origin.path, origin.index, origin.line, origin.column
+
+
+def _origin_of(resource: AlphaPolicy | BetaResource) -> tuple[str, int, int, int]:
+    if isinstance(resource, AlphaPolicy):
+        return _alpha_origin(resource)
+    return _beta_origin(resource)
 
 
 def request_authentications(resources: list[BetaResource]) -> list[RequestAuthentication]:

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import product
+from itertools import combinations, product
 
 from migrate.findings import Location
 from migrate.model.beta import AuthorizationPolicy, BetaResource, Operation, Rule, Source
 from migrate.model.inventory import Inventory, Service, Workload
 from migrate.semantics.decide import Applicable, as_pattern
+from migrate.semantics.environment import Environment
 from migrate.semantics.jwt import DEFAULT_LOCATIONS, Provider, TokenPlace, alpha_providers
 from migrate.semantics.jwt import beta_providers as _beta_providers
+from migrate.semantics.listeners import chains, passthrough
 from migrate.semantics.request import (
     DEFAULT_PEER,
+    FOREIGN_PEER,
     UNCONFIGURED_ISSUER,
     UNLISTED_AUDIENCE,
     Claims,
@@ -170,38 +173,60 @@ def _selects_pods(
 
 
 def destinations(
-    site: Site, inventory: Inventory, spare: tuple[int, int, int]
+    site: Site,
+    inventory: Inventory,
+    spare: tuple[int, int, int],
+    environment: Environment | None = None,
 ) -> list[Destination]:
-    """The site's container ports, through each Service port that reaches them, and ports no
-    Service declares (the passthrough chain). Unseen workloads get an HTTP and a TCP port of an
-    unseen Service and a passthrough port; `spare` are container ports no resource names."""
+    """The site's container ports, each served as every chain it may have (§F: the Service
+    port that builds its listener, HTTP or TCP, each with its condition), and ports no Service
+    declares (the passthrough chain). Unseen workloads get an HTTP and a TCP port of an unseen
+    Service and a passthrough port; `spare` are container ports no resource names."""
+    environment = environment or Environment()
     http_port, tcp_port, other_port = spare
+    namespace, name = site.namespace, site.name
+    passing = passthrough(environment.sniffing)
     if site.synthetic:
         known = [
-            Destination(
-                site.namespace,
-                site.name,
-                number or http_port,
-                http,
-                site.service,
-                number or 80,
-                name,
-            )
-            for number, name in site.ports
+            Destination(namespace, name, number or http_port, http, site.service, number or 80, n)
+            for number, n in site.ports
             for http in (True, False)
         ]
         return [
             *known,
-            Destination(site.namespace, site.name, http_port, True, site.service, 80, "http"),
-            Destination(site.namespace, site.name, tcp_port, False, site.service, 81, "tcp"),
-            Destination(site.namespace, site.name, other_port, False),
+            Destination(namespace, name, http_port, True, site.service, 80, "http"),
+            Destination(namespace, name, tcp_port, False, site.service, 81, "tcp"),
+            *(
+                Destination(namespace, name, other_port, c.http, condition=c.condition)
+                for c in passing
+            ),
         ]
     workload = _workload(inventory, site)
-    found = [d for s in _fronting(inventory, site) for d in _through(s, workload, site)]
-    served = {d.port for d in found}
-    declared = sorted({p.number for p in workload.ports if p.number} - served) if workload else []
-    found += [Destination(site.namespace, site.name, p, False) for p in declared]
-    found.append(Destination(site.namespace, site.name, other_port, False))
+    served = chains(
+        _fronting(inventory, site), workload, environment.releases, environment.sniffing
+    )
+    found = [
+        Destination(
+            namespace,
+            name,
+            number,
+            chain.http,
+            chain.service.name if chain.service else None,
+            chain.port.port if chain.port else None,
+            chain.port.name if chain.port else "",
+            chain.condition,
+        )
+        for number, variants in served.items()
+        for chain in variants
+    ]
+    declared = (
+        sorted({p.number for p in workload.ports if p.number} - set(served)) if workload else []
+    )
+    found += [
+        Destination(namespace, name, port, c.http, condition=c.condition)
+        for port in [*declared, other_port]
+        for c in passing
+    ]
     return found
 
 
@@ -216,19 +241,6 @@ def _fronting(inventory: Inventory, site: Site) -> list[Service]:
         for s in inventory.services_in(site.namespace)
         if s.selector and all(labels.get(k) == v for k, v in s.selector.items())
     ]
-
-
-def _through(service: Service, workload: Workload | None, site: Site) -> Iterator[Destination]:
-    for port in service.ports:
-        if isinstance(port.target_port, int):
-            number: int | None = port.target_port
-        else:
-            named = workload.port_named(port.target_port) if workload else None
-            number = named.number if named else None
-        if number:
-            yield Destination(
-                site.namespace, site.name, number, port.is_http, service.name, port.port, port.name
-            )
 
 
 def applicable(side: Side, site: Site, destination: Destination) -> Applicable:
@@ -262,6 +274,7 @@ def class_key(
     return (
         destination.port,
         destination.http,
+        destination.condition,
         _identity(before),
         _identity(after),
     )
@@ -286,12 +299,16 @@ def _identity(applicable: Applicable) -> tuple[object, ...]:
 # --- requests of one class ---------------------------------------------------------------
 
 
-def requests(group: DestinationClass, settings: Settings | None = None) -> Iterator[Request]:
-    """Every request needed to compare the two configurations on this class's destination."""
+def requests(group: DestinationClass, *, raw: bool = False) -> Iterator[Request]:
+    """Every request needed to compare the two configurations on this class's destination
+    (`raw`: paths may carry a query string, for releases whose trigger rules see it)."""
     destination = group.destination
     policies = [*group.before.authz, *group.after.authz]
-    raw = raw_query_paths(settings or Settings())
-    for peer in peers(policies):
+    foreign = any(
+        side.alpha is not None and side.alpha.peer_is_optional
+        for side in (group.before, group.after)
+    )
+    for peer in peers(policies, foreign=foreign):
         if not destination.http:
             yield Request(destination, peer, None, "/", "")
             continue
@@ -301,8 +318,16 @@ def requests(group: DestinationClass, settings: Settings | None = None) -> Itera
             yield Request(destination, peer, token, path, method, headers)
 
 
-def peers(policies: list[AuthorizationPolicy]) -> list[Peer]:
-    """Plaintext, and mTLS from each identity cell the policies distinguish."""
+def peers(policies: list[AuthorizationPolicy], *, foreign: bool = False) -> list[Peer]:
+    """Plaintext, and mTLS from each identity cell the policies distinguish (`foreign`: and
+    from another trust domain, where peerIsOptional makes that matter)."""
+    found = _peers(policies)
+    if foreign:
+        found.append(Peer(Transport.MTLS, FOREIGN_PEER, "default", foreign=True))
+    return found
+
+
+def _peers(policies: list[AuthorizationPolicy]) -> list[Peer]:
     principals = _patterns(policies, ("principals", "notPrincipals"), "source.principal")
     namespaces = _patterns(policies, ("namespaces", "notNamespaces"), "source.namespace")
     if not principals and not namespaces:
@@ -332,13 +357,15 @@ def _patterns(
 
 
 def providers(group: DestinationClass) -> list[Provider]:
-    """Every JWT verifier either configuration has on this destination."""
+    """Every JWT verifier either configuration has on this destination, on any release (a
+    jwtRule without keys appears with and without OpenID discovery)."""
     found: list[Provider] = []
     for side in (group.before, group.after):
         if side.alpha is not None:
             found += alpha_providers(side.alpha)
-        found += _beta_providers(list(side.request_auths), discovery=True)
-    return found
+        for discovery in (True, False):
+            found += _beta_providers(list(side.request_auths), discovery=discovery)
+    return list(dict.fromkeys(found))
 
 
 def tokens(group: DestinationClass) -> list[Token | None]:
@@ -364,19 +391,33 @@ def _request_locations(known: list[Provider]) -> list[TokenPlace]:
 
 def _claims(issuer: str, known: list[Provider]) -> list[Claims]:
     audiences = sorted({a for p in known if p.issuer == issuer for a in p.audiences})
-    variants = [Claims(issuer, True, a, Signature.VALID) for a in audiences or [UNLISTED_AUDIENCE]]
-    if audiences:
-        variants.append(Claims(issuer, True, UNLISTED_AUDIENCE, Signature.VALID))
     first = audiences[0] if audiences else UNLISTED_AUDIENCE
-    variants.append(Claims(issuer, False, first, Signature.VALID))
+    variants = []
+    for keys in key_subsets(sorted({p.keys for p in known if p.issuer == issuer and p.keys})):
+        variants += [
+            Claims(issuer, True, a, Signature.VALID, keys) for a in audiences or [UNLISTED_AUDIENCE]
+        ]
+        if audiences:
+            variants.append(Claims(issuer, True, UNLISTED_AUDIENCE, Signature.VALID, keys))
+        variants.append(Claims(issuer, False, first, Signature.VALID, keys))
     variants.append(Claims(issuer, True, first, Signature.INVALID))
     return variants
+
+
+def key_subsets(sources: list[str]) -> list[frozenset[str]]:
+    """The key sources a valid token may be signed for: any, when the issuer has at most one;
+    else every non-empty combination, since two sources may or may not share a key."""
+    if len(sources) <= 1:
+        return [frozenset()]
+    return [
+        frozenset(c) for size in range(1, len(sources) + 1) for c in combinations(sources, size)
+    ]
 
 
 def raw_query_paths(settings: Settings) -> bool:
     """Before proxy 1.4.4, alpha trigger rules saw the raw :path, query string included
     (reference §A.7, CVE-2020-8595); AuthorizationPolicy paths never do (§B.4)."""
-    return settings.version < (1, 4, 4)
+    return not settings.release.strip_query
 
 
 def path_patterns(

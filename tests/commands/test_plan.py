@@ -36,7 +36,7 @@ def test_rollout_example_plan_is_proven_and_golden(tmp_path: Path) -> None:
     workspace = open_workspace([str(ROOT / "examples" / "rollout")])
     result = plan(workspace)
     assert result.proven
-    assert [s.name for s in result.stages] == ["legacy", "api", "mesh-wide", "payments", "cleanup"]
+    assert [s.name for s in result.stages] == ["legacy", "payments", "api", "mesh-wide", "cleanup"]
     write_plan(result, tmp_path)
     schema = json.loads((ROOT / "schemas" / "plan.schema.json").read_text())
     Draft202012Validator(schema).validate(json.loads((tmp_path / "plan.json").read_text()))
@@ -47,7 +47,7 @@ def test_rollout_example_plan_is_proven_and_golden(tmp_path: Path) -> None:
             golden.parent.mkdir(parents=True, exist_ok=True)
             golden.write_text(text)
         assert text == golden.read_text()
-    assert (tmp_path / "04-payments" / "apply.yaml").exists()
+    assert (tmp_path / "02-payments" / "apply.yaml").exists()
     assert (
         "kubectl delete policy.authentication.istio.io payments-api-plaintext-metrics -n "
         "payments" in (tmp_path / "05-cleanup" / "delete.sh").read_text()
@@ -159,7 +159,7 @@ def test_every_emitted_stage_is_no_looser(
 
 def test_status_reports_the_stage_and_whether_it_is_proven(tmp_path: Path) -> None:
     """Mid-migration: after the first stage's files are added the repository is at stage 1
-    and proven; with payments applied before the mesh-wide stage it is looser."""
+    and proven; with a hand-edited replacement that lets plaintext into api it is looser."""
     import shutil
 
     from migrate.commands.plan import status
@@ -171,7 +171,12 @@ def test_status_reports_the_stage_and_whether_it_is_proven(tmp_path: Path) -> No
     shutil.copy(tmp_path / "plan" / "01-legacy" / "apply.yaml", repo / "stage-1.yaml")
     first = status(open_workspace([str(repo)]))
     assert (first.at, first.proven) == (1, True)
-    shutil.copy(tmp_path / "plan" / "04-payments" / "apply.yaml", repo / "stage-4.yaml")
+    (repo / "stage-x.yaml").write_text(
+        "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\n"
+        "metadata:\n  name: orders\n  namespace: api\n  annotations:\n"
+        "    authn-migrate.io/converted-from: Policy api/orders-jwt\n"
+        "spec:\n  selector: {matchLabels: {app: orders}}\n  mtls: {mode: PERMISSIVE}\n"
+    )
     early = status(open_workspace([str(repo)]))
     assert early.at == 1
     assert not early.proven
@@ -197,8 +202,8 @@ def test_sync_waves_annotate_converted_resources_by_stage(tmp_path: Path) -> Non
             if "argocd.argoproj.io/sync-wave" in annotations:
                 waves[doc["metadata"]["name"]] = annotations["argocd.argoproj.io/sync-wave"]
     assert waves["default"] in ("1", "3")
-    assert waves["orders-jwt-orders"] == "2"
-    assert waves["ledger-permissive-ledger"] == "4"
+    assert waves["ledger-permissive-ledger"] == "2"
+    assert waves["orders-jwt-orders"] == "3"
 
 
 CONFLICTING = """\

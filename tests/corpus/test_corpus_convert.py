@@ -15,6 +15,7 @@ import pytest
 from corpus import case_id, read_case, real_files, require_shared, spm_cases
 from test_corpus_verify import HTTPBIN, _in_namespaces, _namespace, summary
 
+from migrate.commands.convert import convert_paths
 from migrate.commands.verify import verify_paths
 from migrate.convert.prove import prove
 from migrate.convert.run import convert_workspace
@@ -95,3 +96,23 @@ def test_real_scenario_converts_no_looser_or_says_why(path: Path) -> None:
     explained = {f.resource for f in conversion.findings}
     for entry in workspace.policies:
         assert id(entry) in converted or entry.ref in explained, entry.ref
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("path", REAL, ids=[p.stem for p in REAL])
+def test_real_scenario_written_once_stays_converted(path: Path, tmp_path: Path) -> None:
+    """`convert --write`, then `convert` again: nothing more to change, nothing looser. An
+    earlier definition a later one of the same file replaced goes with the conversion (it was
+    never applied), so it cannot come back to life once its twin is gone."""
+    work = tmp_path / path.name
+    work.write_bytes(path.read_bytes())
+    first = convert_paths([str(work)])
+    assert first.report.count(Change.LOOSER) == 0
+    if first.blocked:
+        return
+    for change in first.changes:
+        assert change.new is not None
+        change.path.write_text(change.new)
+    second = convert_paths([str(work)])
+    assert [c.display for c in second.changes] == []
+    assert second.report.count(Change.LOOSER) == 0

@@ -21,11 +21,12 @@ from test_crosscheck import BOUNDARY, LITERAL, alpha_policy, beta_config
 from typer.testing import CliRunner
 
 from migrate.cli import app
-from migrate.semantics.decide import decide
-from migrate.semantics.equivalence import Change, classify
+from migrate.model.releases import DEFAULT
+from migrate.semantics.equivalence import Change, differ
 from migrate.semantics.proof import classes
 from migrate.semantics.side import Settings
 from migrate.semantics.space import requests
+from migrate.semantics.worlds import worlds
 
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 CLI_EXAMPLES = 400 if LONG else 40
@@ -107,14 +108,17 @@ def test_no_command_ends_in_a_traceback(files: dict[str, str | bytes]) -> None:
 
 
 def looser_requests(before: str, after: str, extra: list[str]) -> list[object]:
-    """Concrete requests that `after` allows and `before` denied: every witness request of
-    every destination class, at every boundary and extra path."""
-    config = Settings()
+    """Concrete requests that `after` allows and `before` denied, on any release pair the
+    comparison considers: every witness request of every destination class, at every
+    boundary and extra path."""
     old, inventory = side(before)
     new, _ = side(after)
+    pairs, _ = worlds(
+        DEFAULT, before=(bool(old.alpha), bool(old.beta)), after=(bool(new.alpha), bool(new.beta))
+    )
     found = []
     for group in classes(old, new, inventory):
-        shapes = {(r.peer, r.token, r.method, r.headers): r for r in requests(group)}
+        shapes = {(r.peer, r.token, r.method, r.headers): r for r in requests(group, raw=True)}
         for witness in shapes.values():  # every path is tried below: one request per shape
             for path in BOUNDARY + extra if group.destination.http else [witness.path]:
                 concrete = witness.__class__(
@@ -125,13 +129,16 @@ def looser_requests(before: str, after: str, extra: list[str]) -> list[object]:
                     witness.method,
                     witness.headers,
                 )
-                difference = classify(
-                    decide(group.before, concrete, config),
-                    decide(group.after, concrete, config),
-                    concrete,
-                )
-                if difference is not None and difference.change is Change.LOOSER:
-                    found.append(concrete)
+                for pair in pairs:
+                    difference = differ(
+                        group.before,
+                        group.after,
+                        concrete,
+                        Settings(pair.before),
+                        Settings(pair.after),
+                    )
+                    if difference is not None and difference.change is Change.LOOSER:
+                        found.append(concrete)
     return found
 
 

@@ -164,7 +164,7 @@ CLI = "command line"
 @pytest.mark.parametrize(
     ("file_text", "overrides", "expected"),
     [
-        pytest.param(None, {}, ("istio-version", "1.5", "default"), id="default"),
+        pytest.param(None, {}, ("istio-version", None, "default"), id="default"),
         pytest.param("istio-version: '1.4'\n", {}, ("istio-version", "1.4", Y), id="file"),
         pytest.param(
             "istio-version: '1.4'\n",
@@ -391,7 +391,9 @@ def test_config_errors(in_tmp: Path, name: str, text: str, line: int, message: s
     ("overrides", "message"),
     [
         pytest.param({"fail-on": "sometimes"}, "'fail-on' must be one of", id="choice"),
-        pytest.param({"istio-version": "1.x"}, "must be a version such as", id="version"),
+        pytest.param({"istio-version": "1.x"}, "expected a version such as", id="version"),
+        pytest.param({"istio-version": "9.9"}, "Istio 9.9 is not modelled", id="unknown-release"),
+        pytest.param({"inbound-sniffing": "maybe"}, "must be one of on, off", id="sniffing"),
         pytest.param({"suppress": ["AM000"]}, "unknown finding code 'AM000'", id="suppress"),
     ],
 )
@@ -513,6 +515,7 @@ namespace: null  # default
 inventory:  # .authn-migrate.yaml
 - inventory/services.yaml
 istio-version: '1.4'  # command line
+inbound-sniffing: null  # default: the inputs' istiod env or IstioOperator, else both
 api-version: security.istio.io/v1beta1  # default
 fail-on: looser  # .authn-migrate.yaml
 accept: []  # default

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from semantics_kit import HTTP, MTLS, PLAIN, TCP, applies, request, token
+from semantics_kit import FOREIGN, HTTP, MTLS, PLAIN, TCP, applies, request, token
 
+from migrate.model.releases import BY_NAME
 from migrate.semantics.decide import decide
+from migrate.semantics.environment import Environment
+from migrate.semantics.proof import VerifyOptions
 from migrate.semantics.request import Destination, Outcome, Request, Verdict
 from migrate.semantics.side import Settings
 
@@ -187,6 +190,50 @@ MTLS_CASES = [
         Verdict.ALLOW,
         id="C-any-peer-authentication-overrides-alpha",
     ),
+    pytest.param(
+        policy("default", "  peers: [{mtls: {}}]\n"),
+        FOREIGN,
+        Verdict.DENY_401,
+        id="A.7-mtls-method-refuses-another-trust-domain",
+    ),
+    pytest.param(
+        policy("default", "  peers: [{mtls: {}}]\n  peerIsOptional: true\n"),
+        FOREIGN,
+        Verdict.ALLOW,
+        id="A.7-peer-is-optional-lets-another-trust-domain-through",
+    ),
+    pytest.param(
+        policy("default", "  peers: [{mtls: {mode: PERMISSIVE}}]\n"),
+        FOREIGN,
+        Verdict.DENY_401,
+        id="A.7-permissive-still-checks-a-certificate-s-trust-domain",
+    ),
+    pytest.param(
+        beta("PeerAuthentication", "default", "  mtls: {mode: STRICT}\n"),
+        FOREIGN,
+        Verdict.DENY_401,
+        id="B.2-beta-peers-refuse-another-trust-domain",
+    ),
+    pytest.param(
+        policy("default", "  peers: [{mtls: {}}]\n  peerIsOptional: true\n")
+        + beta("PeerAuthentication", "default", "  mtls: {mode: STRICT}\n"),
+        FOREIGN,
+        Verdict.ALLOW,
+        id="C-beta-peers-keep-alpha-peer-is-optional",
+    ),
+    pytest.param(
+        policy("default", "  peers: [{mtls: {}}]\n  peerIsOptional: true\n")
+        + beta("PeerAuthentication", "default", "  mtls: {mode: PERMISSIVE}\n"),
+        FOREIGN,
+        Verdict.ALLOW,
+        id="C-beta-permissive-peers-keep-alpha-peer-is-optional",
+    ),
+    pytest.param(
+        beta("PeerAuthentication", "default", "  mtls: {mode: DISABLE}\n"),
+        FOREIGN,
+        Verdict.MISMATCH,
+        id="B.2-disable-refuses-any-mtls",
+    ),
 ]
 
 
@@ -207,8 +254,13 @@ def test_port_precedence_depends_on_version() -> None:
         created="2020-02-01",
     )
     req = request(peer=PLAIN)
-    assert outcome(config, req, settings=Settings(version=(1, 4, 6))).verdict is Verdict.REFUSED
-    assert outcome(config, req, settings=Settings(version=(1, 5, 0))).verdict is Verdict.ALLOW
+    assert (
+        outcome(config, req, settings=Settings(release=BY_NAME["1.4.4-1.4.10"])).verdict
+        is Verdict.REFUSED
+    )
+    assert (
+        outcome(config, req, settings=Settings(release=BY_NAME["1.5.0"])).verdict is Verdict.ALLOW
+    )
 
 
 ORIGIN = "401 'Origin authentication failed.'"
@@ -383,7 +435,7 @@ def test_cors_preflight_bypasses_alpha_origin_authentication() -> None:
         headers=(("access-control-request-method", "GET"), ("origin", "https://a")),
     )
     assert outcome(config, preflight).verdict is Verdict.ALLOW
-    assert outcome(config, preflight, settings=Settings(version=(1, 4, 0))).verdict.denied
+    assert outcome(config, preflight, settings=Settings(release=BY_NAME["1.4.0"])).verdict.denied
     assert outcome(config, request(method="OPTIONS")).verdict is Verdict.DENY_401
 
 
@@ -430,16 +482,18 @@ def test_query_strings_reach_trigger_rules_before_1_4_4() -> None:
         "\n    to: [{operation: {paths: [/ip]}}]\n",
     )
 
-    def witnesses(version: tuple[int, int, int]) -> set[str]:
-        settings = Settings(version=version)
+    def witnesses(version: str) -> set[str]:
+        release = BY_NAME[version]
+        settings = Settings(release=release)
         old, inventory = side(before, settings)
         new, _ = side(after, settings)
-        report = verify_sides(old, new, inventory)
+        options = VerifyOptions(environment=Environment((release,), releases_from="test"))
+        report = verify_sides(old, new, inventory, options)
         return {
             c.witness.path
             for c in report.causes
             if c.change.value == "stricter" and not c.inherent and c.witness.method == "GET"
         }
 
-    assert "/ip?" in {p[:4] for p in witnesses((1, 4, 3))}
-    assert not any("?" in p for p in witnesses((1, 5, 0)))
+    assert "/ip?" in {p[:4] for p in witnesses("1.4.1-1.4.3")}
+    assert not any("?" in p for p in witnesses("1.5.0"))

@@ -19,12 +19,13 @@ FLOORS: list[tuple[str, ...]] = [
     ("findings", "codes", "exitcodes", "errors", "parallel", "progress"),
     # reading files into documents with origins
     ("load",),
-    # schemas and webhook rules; the configuration file (config.py stays at the top of the
-    # package but reads its file with load's YAML factory and shows paths with load's
-    # display_path, so it stands on this floor)
-    ("validate", "config"),
-    # alpha and beta models, the inventory, target resolution
-    ("model",),
+    # schemas and webhook rules
+    ("validate",),
+    # alpha and beta models, the inventory, target resolution, Istio's releases; the
+    # configuration file (config.py stays at the top of the package but reads its file with
+    # load's YAML factory and checks --istio-version against model's table of releases, so it
+    # stands on this floor)
+    ("model", "config"),
     # one opened repository: documents, models and inventory together
     ("workspace",),
     # the request space and the proof; rewriting files byte for byte (neither needs the other)

@@ -7,6 +7,7 @@ import os
 import pty
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -24,23 +25,32 @@ def _run(*extra: str, terminal: bool) -> tuple[bytes, bytes]:
         return done.stdout, done.stderr
     leader, follower = pty.openpty()
     env = {**os.environ, "TERM": "xterm"}
+    chunks: list[bytes] = []
+    # the terminal is drained while the command runs: a pty holds a few kilobytes only, and a
+    # command that fills it would wait for a reader forever
+    reader = threading.Thread(target=_drain, args=(leader, chunks))
+    reader.start()
     with subprocess.Popen(
         [*COMMAND, *extra], stdout=subprocess.PIPE, stderr=follower, env=env
     ) as child:
         os.close(follower)
         stdout = child.stdout.read() if child.stdout else b""
         child.wait()
-    stderr = b""
+    reader.join()
+    os.close(leader)
+    return stdout, b"".join(chunks)
+
+
+def _drain(leader: int, chunks: list[bytes]) -> None:
+    """Read the terminal until the command has closed it."""
     while True:
         try:
             chunk = os.read(leader, 65536)
         except OSError:
-            break
+            return
         if not chunk:
-            break
-        stderr += chunk
-    os.close(leader)
-    return stdout, stderr
+            return
+        chunks.append(chunk)
 
 
 def test_bar_on_a_terminal_leaves_the_output_bytes_alone() -> None:
