@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from semantics_kit import side
+from semantics_kit import APP, SHARED_APP, side
 
-from migrate.semantics.decide import decide
-from migrate.semantics.equivalence import classify
+from migrate.model.releases import RELEASES, Release
+from migrate.semantics.environment import Environment
+from migrate.semantics.equivalence import differ
 from migrate.semantics.proof import classes
 from migrate.semantics.side import Settings
 from migrate.semantics.space import path_patterns, requests
@@ -57,7 +58,9 @@ def alpha_policy(draw: st.DrawFn, name: str) -> str:
     if issuers:
         lines.append("  origins:\n")
         for issuer in issuers:
-            lines.append(f"  - jwt:\n      issuer: {issuer}\n      jwksUri: https://k/{issuer}\n")
+            lines.append(f"  - jwt:\n      issuer: {issuer}\n")
+            if draw(st.booleans()):
+                lines.append(f"      jwksUri: https://k/{issuer}\n")
             if draw(st.booleans()):
                 lines.append("      jwtHeaders: [x-token]\n")
             rules = draw(
@@ -79,6 +82,8 @@ def alpha_policy(draw: st.DrawFn, name: str) -> str:
             lines.append("  originIsOptional: true\n")
     if draw(st.booleans()):
         lines.append("  principalBinding: USE_ORIGIN\n")
+    if draw(st.integers(0, 3)) == 0:
+        lines.append("  peerIsOptional: true\n")
     return "".join(lines)
 
 
@@ -100,7 +105,10 @@ def beta_config(draw: st.DrawFn) -> str:
     issuers = draw(st.lists(ISSUERS, max_size=2, unique=True))
     if issuers:
         rules = "".join(
-            f"  - issuer: {i}\n    jwksUri: https://k/{i}\n"
+            f"  - issuer: {i}\n"
+            + draw(
+                st.sampled_from(["", f"    jwksUri: https://k/{i}\n", "    jwksUri: https://o/\n"])
+            )
             + ("    fromHeaders: [{name: x-token}]\n" if draw(st.booleans()) else "")
             + ("    forwardOriginalToken: true\n" if draw(st.booleans()) else "")
             for i in issuers
@@ -143,22 +151,34 @@ BOUNDARY = ["/", "/a", "/ab", "/a/", "/api/", "/api/x.js", "/b/", "/aa", "/x"]
     before=st.lists(alpha_policy("p"), max_size=2).map("".join),
     after=beta_config(),
     extra=st.lists(LITERAL.filter(lambda p: p.startswith("/")), max_size=4),
+    app=st.sampled_from([APP, SHARED_APP]),
+    release=st.sampled_from(RELEASES),
     data=st.data(),
 )
 def test_every_concrete_request_agrees_with_its_cell(
-    before: str, after: str, extra: list[str], data: st.DataObject
+    before: str,
+    after: str,
+    extra: list[str],
+    *,
+    app: str,
+    release: Release,
+    data: st.DataObject,
 ) -> None:
-    """Concrete requests decide like the witness of their cell, on both sides."""
-    config = Settings()
-    old, inventory = side(before)
-    new, _ = side(after)
-    for group in classes(old, new, inventory):
+    """Concrete requests decide like the witness of their cell, on both sides, on every
+    release, through every chain a port may have (sniffed, or built by either of two Service
+    ports), with tokens signed for every combination of key sources and peers of another
+    trust domain where peerIsOptional makes them matter."""
+    config = Settings(release)
+    raw = not release.strip_query
+    old, inventory = side(before, app=app)
+    new, _ = side(after, app=app)
+    for group in classes(old, new, inventory, environment=Environment()):
         if not group.destination.http:
             continue
         policies = [*group.before.authz, *group.after.authz]
-        patterns = path_patterns(group, policies)
+        patterns = path_patterns(group, policies, raw=raw)
         witnesses = {}
-        for request in requests(group):
+        for request in requests(group, raw=raw):
             key = (
                 request.peer,
                 request.token,
@@ -170,8 +190,9 @@ def test_every_concrete_request_agrees_with_its_cell(
         sample = data.draw(
             st.lists(st.sampled_from(sorted(witnesses, key=str)), max_size=12, unique=True)
         )
+        paths = BOUNDARY + extra + (["/a?x", "/ab?.js", "/api/?q"] if raw else [])
         for request in (witnesses[k] for k in sample):
-            for path in BOUNDARY + extra:
+            for path in paths:
                 concrete = request.__class__(
                     request.destination,
                     request.peer,
@@ -188,16 +209,8 @@ def test_every_concrete_request_agrees_with_its_cell(
                     signature(patterns, path),
                 )
                 witness = witnesses[key]  # completeness: the cell was enumerated
-                got = classify(
-                    decide(group.before, concrete, config),
-                    decide(group.after, concrete, config),
-                    concrete,
-                )
-                want = classify(
-                    decide(group.before, witness, config),
-                    decide(group.after, witness, config),
-                    witness,
-                )
-                assert (got and (got.change, got.before, got.after)) == (
-                    want and (want.change, want.before, want.after)
+                got = differ(group.before, group.after, concrete, config, config)
+                want = differ(group.before, group.after, witness, config, config)
+                assert (got and (got.change, got.before, got.after, got.twin)) == (
+                    want and (want.change, want.before, want.after, want.twin)
                 ), (concrete, witness)
