@@ -1,12 +1,27 @@
 """The registry of finding codes: each stable code with its title and the fix, in plain words.
 
-Codes never change meaning once released. AM0xx: reading input. AM1xx: validating
-resources. AM2xx: what a scan finds about alpha policies and what they target.
+Codes never change meaning once released, and their hundreds say what they are about
+(`Category`): AM0xx reading input, AM1xx validating resources, AM2xx what a scan finds, AM3xx
+what keeps a proof from being exact, AM4xx what `convert` left alone or widened, AM5xx review,
+AM6xx DestinationRule and client mTLS.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+
+
+class Category(enum.IntEnum):
+    """What a code is about: the hundreds of its number."""
+
+    READING = 0
+    VALIDATION = 1
+    SCAN = 2
+    PROOF = 3
+    CONVERSION = 4
+    REVIEW = 5
+    CLIENTS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +31,16 @@ class Code:
     id: str
     title: str
     fix: str
+
+    @property
+    def category(self) -> Category:
+        """What the code is about (AM3xx: the proof)."""
+        return category(self.id)
+
+
+def category(identifier: str) -> Category:
+    """The category of a code identifier such as `AM302`."""
+    return Category(int(identifier[2]))
 
 
 CODES: dict[str, Code] = {

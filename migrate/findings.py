@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from migrate.codes import Category, category
+
 
 class Severity(enum.Enum):
     """How much a finding matters: errors make the run fail, warnings and notes do not."""
@@ -43,6 +45,16 @@ class Finding:
     def __str__(self) -> str:
         text = f"{self.location}: {self.severity.value} {self.code}: {self.message}"
         return f"{text} ({self.hint})" if self.hint else text
+
+    @property
+    def category(self) -> Category:
+        """What the finding is about (reading input, the proof, the conversion...)."""
+        return category(self.code)
+
+    @property
+    def blocks_proof(self) -> bool:
+        """True for an error that keeps the engine from an exact proof (AM3xx)."""
+        return self.severity is Severity.ERROR and self.category is Category.PROOF
 
 
 def sort_findings(findings: list[Finding] | tuple[Finding, ...]) -> list[Finding]:

@@ -9,7 +9,7 @@ from migrate.convert.changes import plan_changes
 from migrate.convert.model import Conversion, ConvertOptions
 from migrate.convert.prove import proof, states
 from migrate.convert.run import convert_workspace
-from migrate.exitcodes import ExitCode
+from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Severity, sort_findings
 from migrate.rewrite.files import FileChange
 from migrate.semantics.equivalence import Change
@@ -33,22 +33,19 @@ class ConvertResult:
         """True when nothing may be written: a looser difference not accepted, no proof, or a
         file of the proven result that cannot be rewritten (writing the others would leave a
         state that was never proven)."""
-        proof_failed = any(
-            f.severity is Severity.ERROR and f.code.startswith("AM3") for f in self.report.findings
-        )
+        proof_failed = any(f.blocks_proof for f in self.report.findings)
         unwritable = any(f.severity is Severity.ERROR and f.code == "AM410" for f in self.findings)
         return proof_failed or unwritable or self.report.count(Change.LOOSER) > 0
 
     def exit_code(self, *, check: bool = False) -> ExitCode:
         """3 if looser, 2 on input errors or refused policies, 1 with --check when files
-        would change, else 0."""
-        if self.report.count(Change.LOOSER):
-            return ExitCode.LOOSER
-        if any(f.severity is Severity.ERROR for f in [*self.report.findings, *self.findings]):
-            return ExitCode.INPUT_ERROR
-        if check and self.changes:
-            return ExitCode.FOUND
-        return ExitCode.OK
+        would change, else 0 (`exit_code`)."""
+        return exit_code(
+            looser=self.report.count(Change.LOOSER) > 0,
+            unproven=not self.report.proven
+            or any(f.severity is Severity.ERROR for f in self.findings),
+            found=check and bool(self.changes),
+        )
 
 
 def convert_paths(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrate.convert.model import PROVENANCE
-from migrate.exitcodes import ExitCode
+from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Location, Severity, has_errors, sort_findings
 from migrate.load.documents import load_sources
 from migrate.load.gitread import sources_at
@@ -74,22 +74,19 @@ class ReviewReport:
         return sort_findings([*self.findings, *self.verify.findings, *self.difference_findings()])
 
     def exit_code(self, fail_on: FailOn = FailOn.LOOSER) -> ExitCode:
-        """Shared with verify: 2 on errors, 3 looser, 1 stricter; `fail_on` chooses which
-        differences fail (never: only errors)."""
-        if not self.verify.proven or has_errors(self.findings):
-            return ExitCode.INPUT_ERROR
-        looser = self.verify.count(Change.LOOSER)
-        stricter = self.verify.count(Change.STRICTER)
-        others = self.verify.count(Change.STATUS_ONLY) + self.verify.count(Change.COMPATIBLE)
+        """Shared with verify: 3 looser, 2 on errors, 1 stricter (`exit_code`); `fail_on`
+        chooses which differences fail (never: only errors)."""
+        unproven = not self.verify.proven or has_errors(self.findings)
         if fail_on is FailOn.NEVER:
-            return ExitCode.OK
-        if looser:
-            return ExitCode.LOOSER
-        if fail_on in (FailOn.STRICTER, FailOn.ANY) and stricter:
-            return ExitCode.FOUND
-        if fail_on is FailOn.ANY and others:
-            return ExitCode.FOUND
-        return ExitCode.OK
+            return exit_code(unproven=unproven)
+        stricter = self.verify.count(Change.STRICTER) > 0
+        others = self.verify.count(Change.STATUS_ONLY) + self.verify.count(Change.COMPATIBLE) > 0
+        return exit_code(
+            looser=self.verify.count(Change.LOOSER) > 0,
+            unproven=unproven,
+            found=(fail_on in (FailOn.STRICTER, FailOn.ANY) and stricter)
+            or (fail_on is FailOn.ANY and others),
+        )
 
 
 def review(

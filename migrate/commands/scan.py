@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from migrate.convert.jwt import trigger_rule_traps
-from migrate.exitcodes import ExitCode
+from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Severity, has_errors, sort_findings
 from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.inventory import Service, ServicePort, Workload
@@ -51,9 +51,7 @@ class ScanReport:
     @property
     def exit_code(self) -> ExitCode:
         """2 on input errors, else 1 when alpha policies exist, else 0."""
-        if has_errors(self.findings):
-            return ExitCode.INPUT_ERROR
-        return ExitCode.FOUND if self.policies else ExitCode.OK
+        return exit_code(unproven=has_errors(self.findings), found=bool(self.policies))
 
 
 def scan(

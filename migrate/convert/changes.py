@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrate import progress
+from migrate.codes import Category
 from migrate.convert.model import Conversion, NewResource
 from migrate.findings import Finding, Location, Severity
 from migrate.load.documents import LoadedFile
@@ -95,7 +96,7 @@ def _input_errors(workspace: Workspace) -> dict[str, str]:
     """The first reading error (AM0xx) of each file that has one, by file."""
     found: dict[str, str] = {}
     for finding in workspace.findings:
-        if finding.severity is Severity.ERROR and finding.code.startswith("AM0"):
+        if finding.severity is Severity.ERROR and finding.category is Category.READING:
             found.setdefault(finding.location.path, finding.code)
     return found
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import yaml
 
-PathKey = str | int
+from migrate.load.documents import PathKey
+
 Path = tuple[PathKey, ...]
 
 _BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")

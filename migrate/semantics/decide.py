@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from migrate.memo import IdentityMemo
 from migrate.model.alpha import AlphaPolicy, Jwt, MtlsMode, Peer, StringMatch
 from migrate.model.beta import AuthorizationPolicy, PeerMode, RequestAuthentication
 from migrate.semantics.authz import Identity, authorize
@@ -129,19 +130,13 @@ def _authenticate(
     return _origin_check(applicable, request, payloads, settings, forwarded)
 
 
-_PROVIDERS: dict[tuple[int, bool], tuple[object, list[Provider]]] = {}
-"""Providers by the object they come from (kept alive in the entry, so its id is not reused
-while cached) and the discovery flag: every request of a class asks for the same ones."""
+_PROVIDERS: IdentityMemo[list[Provider]] = IdentityMemo(4096)
+"""Providers by the object they come from and the discovery flag: every request of a class
+asks for the same ones."""
 
 
 def _cached(owner: object, discovery: bool, make: Callable[[], list[Provider]]) -> list[Provider]:
-    key = (id(owner), discovery)
-    entry = _PROVIDERS.get(key)
-    if entry is None or entry[0] is not owner:
-        if len(_PROVIDERS) > 4096:
-            _PROVIDERS.clear()
-        entry = _PROVIDERS[key] = (owner, make())
-    return entry[1]
+    return _PROVIDERS.get((owner,), make, discovery)
 
 
 def _beta_providers(applicable: Applicable, settings: Settings) -> list[Provider]:
@@ -161,19 +156,13 @@ def _alpha_payloads(policy: AlphaPolicy, token: Token | None) -> dict[str, Claim
     return _by_token(providers, token, lambda: verified_issuers(providers, token))  # type: ignore[no-any-return]
 
 
-_VERIFIED: dict[tuple[int, int], tuple[object, object, object]] = {}
-"""What the JWT filters make of a token, by verifier list and token (both kept alive in the
-entry): it depends on nothing else, and a class sends each token with every path."""
+_VERIFIED: IdentityMemo[Any] = IdentityMemo(65536)
+"""What the JWT filters make of a token, by verifier list and token: it depends on nothing
+else, and a class sends each token with every path."""
 
 
 def _by_token(providers: object, token: Token | None, make: Callable[[], object]) -> Any:
-    key = (id(providers), id(token))
-    entry = _VERIFIED.get(key)
-    if entry is None or entry[0] is not providers or entry[1] is not token:
-        if len(_VERIFIED) > 65536:
-            _VERIFIED.clear()
-        entry = _VERIFIED[key] = (providers, token, make())
-    return entry[2]
+    return _VERIFIED.get((providers, token), make)
 
 
 def _beta_payloads(
@@ -282,7 +271,7 @@ def _trigger_path(path: str, settings: Settings) -> str:
     return path.split("?", 1)[0] if settings.release.strip_query else path
 
 
-_TRIGGERED: dict[tuple[int, str], tuple[Jwt, bool]] = {}
+_TRIGGERED: IdentityMemo[bool] = IdentityMemo(65536)
 
 
 def should_validate(path: str, jwt: Jwt) -> bool:
@@ -290,13 +279,7 @@ def should_validate(path: str, jwt: Jwt) -> bool:
     excluded entry matches and (no included entry, or one matches) (§A.7)."""
     if not path or not jwt.trigger_rules:
         return True
-    key = (id(jwt), path)
-    entry = _TRIGGERED.get(key)
-    if entry is None or entry[0] is not jwt:
-        if len(_TRIGGERED) > 65536:
-            _TRIGGERED.clear()
-        entry = _TRIGGERED[key] = (jwt, _triggered(path, jwt))
-    return entry[1]
+    return _TRIGGERED.get((jwt,), lambda: _triggered(path, jwt), path)
 
 
 def _triggered(path: str, jwt: Jwt) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from migrate.exitcodes import ExitCode
+from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Location, Severity, has_errors, sort_findings
 from migrate.model.inventory import Inventory
 from migrate.model.releases import Release
@@ -85,14 +85,13 @@ class VerifyReport:
 
     @property
     def exit_code(self) -> ExitCode:
-        """2 on input errors or anything unprovable, 3 if looser, 1 if stricter, else 0."""
-        if not self.proven:
-            return ExitCode.INPUT_ERROR
-        if self.count(Change.LOOSER):
-            return ExitCode.LOOSER
-        if self.count(Change.STRICTER):
-            return ExitCode.FOUND
-        return ExitCode.OK
+        """3 if looser, else 2 on input errors or anything unprovable, 1 if stricter, else 0
+        (`migrate.exitcodes.exit_code`)."""
+        return exit_code(
+            looser=self.count(Change.LOOSER) > 0,
+            unproven=not self.proven,
+            found=self.count(Change.STRICTER) > 0,
+        )
 
 
 def with_facts(

@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from migrate.findings import Finding, Severity, sort_findings
 from migrate.load.documents import Document, PathKey
+from migrate.memo import IdentityMemo
 from migrate.validate import webhook
 from migrate.validate.webhook import Issue
 
@@ -327,15 +328,16 @@ def _field_issues(data: Mapping[str, Any], kind_file: str) -> list[Issue]:
     return issues
 
 
-_FLAT: dict[int, tuple[Mapping[str, Any], list[_Schema]]] = {}
+_FLAT: IdentityMemo[list[_Schema]] = IdentityMemo(1 << 20)
 
 
 def _flatten(schema: _Schema) -> list[_Schema]:
     """The schema and everything it includes through `$ref` and `allOf`, memoized: schema
     contents live as long as the process, and each belongs to a single file."""
-    cached = _FLAT.get(id(schema.contents))
-    if cached is not None:
-        return cached[1]
+    return _FLAT.get((schema.contents,), lambda: _flattened(schema))
+
+
+def _flattened(schema: _Schema) -> list[_Schema]:
     found = [schema]
     ref = schema.contents.get("$ref")
     if isinstance(ref, str):
@@ -343,7 +345,6 @@ def _flatten(schema: _Schema) -> list[_Schema]:
         found += _flatten(_Schema(resolved.contents, resolved.resolver))
     for part in schema.contents.get("allOf", ()):
         found += _flatten(_Schema(part, schema.resolver))
-    _FLAT[id(schema.contents)] = (schema.contents, found)  # keeps the key's object alive
     return found
 
 
