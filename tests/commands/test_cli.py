@@ -10,6 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from manifests import STRICT_POLICY
 from typer.testing import CliRunner
 
 from migrate.cli import app
@@ -17,16 +18,7 @@ from migrate.cli import app
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 runner = CliRunner()
 
-POLICY = """\
-apiVersion: authentication.istio.io/v1alpha1
-kind: Policy
-metadata:
-  name: default
-  namespace: foo
-spec:
-  peers:
-  - mtls: {}
-"""
+POLICY = STRICT_POLICY
 
 
 def test_scan_exits_1_when_alpha_policies_exist(in_tmp: Path) -> None:

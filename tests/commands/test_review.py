@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from manifests import deployment, service
 from repo_kit import git
 
 from migrate.commands.review import FailOn, review
@@ -16,37 +17,9 @@ from migrate.semantics.equivalence import Change
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
-APP = """\
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: 8080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: admin, namespace: shop}
-spec:
-  selector: {app: admin}
-  ports: [{name: http, port: 80, targetPort: 8080}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, ports: [{containerPort: 8080}]}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: admin, namespace: shop}
-spec:
-  template:
-    metadata: {labels: {app: admin}}
-    spec: {containers: [{name: admin, ports: [{containerPort: 8080}]}]}
-"""
+APP = "---\n".join(
+    [service("shop"), service("shop", "admin"), deployment("shop"), deployment("shop", "admin")]
+)
 ALPHA = """\
 apiVersion: authentication.istio.io/v1alpha1
 kind: Policy

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from manifests import service
 from ruamel.yaml.main import YAML
 
 from migrate.commands.convert import convert_paths
@@ -20,14 +21,7 @@ metadata: {name: default, namespace: shop}
 spec:
   peers: [{mtls: {}}]
 """
-SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: 8080}]
-"""
+SERVICE = service("shop")
 
 
 def _crd(fields: int) -> str:

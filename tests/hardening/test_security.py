@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from manifests import service
 from repo_kit import BOOT, EXAMPLES, ROOT
 from typer.testing import CliRunner
 
@@ -69,14 +70,7 @@ metadata: {name: other, namespace: elsewhere}
 spec:
   jwtRules: [{issuer: https://b.example, jwksUri: 'http://169.254.169.254/latest/meta-data'}]
 """
-SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: 8080}]
-"""
+SERVICE = service("shop")
 KUSTOMIZATION = """\
 resources: [policy.yaml, service.yaml]
 generators: [generator.yaml]

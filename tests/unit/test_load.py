@@ -7,21 +7,13 @@ from pathlib import Path
 
 import pytest
 from conftest import parse
+from manifests import STRICT_POLICY
 
 from migrate.findings import Severity
 from migrate.load.documents import load_paths, parse_text
 from migrate.load.sourcefile import decode
 
-POLICY = """\
-apiVersion: authentication.istio.io/v1alpha1
-kind: Policy
-metadata:
-  name: default
-  namespace: foo
-spec:
-  peers:
-  - mtls: {}
-"""
+POLICY = STRICT_POLICY
 
 
 def test_documents_keep_index_line_and_column() -> None:
