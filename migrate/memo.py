@@ -7,6 +7,7 @@ cache clears itself when it grows past its limit.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -26,7 +27,7 @@ class IdentityMemo(Generic[V]):
         """The value for these very objects (and `extra`), made once."""
         key = (*map(id, objects), extra)
         entry = self._entries.get(key)
-        if entry is None or any(a is not b for a, b in zip(entry[0], objects, strict=True)):
+        if entry is None or not all(map(operator.is_, entry[0], objects)):
             if len(self._entries) > self._limit:
                 self._entries.clear()
             entry = self._entries[key] = (objects, make())

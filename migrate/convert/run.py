@@ -8,6 +8,7 @@ For each scope (mesh, namespace, or each target's pods) the concerns run in orde
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 from migrate.convert import jwt as jwt_module
@@ -35,6 +36,24 @@ from migrate.semantics.side import Settings, Side
 from migrate.workspace import PolicyEntry, Workspace
 
 
+class _ByIssuer:
+    """Alpha policies by the issuers of their origins, to find the ones that verify an
+    issuer without going through every policy."""
+
+    def __init__(self, policies: list[AlphaPolicy]) -> None:
+        self._by: dict[str, list[AlphaPolicy]] = {}
+        for policy in policies:
+            for issuer in dict.fromkeys(o.issuer for o in policy.origins):
+                self._by.setdefault(issuer, []).append(policy)
+
+    def get_many(self, issuers: Iterable[str]) -> list[AlphaPolicy]:
+        """Policies with an origin for any of `issuers`, each once, in index order."""
+        found: dict[int, AlphaPolicy] = {}
+        for issuer in issuers:
+            found.update((id(p), p) for p in self._by.get(issuer, ()))
+        return list(found.values())
+
+
 class _Context:
     """What every conversion step needs: options, the Istio it must hold on, inventory,
     precedence, names, output."""
@@ -59,6 +78,7 @@ class _Context:
         ] = {}
         """What each policy merged into a workload PeerAuthentication asked for."""
         self.existing_peers = [r for r in workspace.beta if isinstance(r, PeerAuthentication)]
+        self.issuers = _ByIssuer(self.side.alpha)
         self.twins: dict[tuple[str, str, str], list[NewResource]] = {}
         """What the first of several identical definitions became, for the others."""
         self.moot: dict[str, str] = {}
@@ -421,25 +441,31 @@ def _check_merge(context: _Context, policy: AlphaPolicy) -> None:
         for o in policy.origins
         if not jwt_module.keyless(policy, o)
     }
-    for other in context.side.alpha:
+    if not mine:
+        return
+    for other in context.issuers.get_many(mine):
         if other is policy:
+            continue
+        clashes = [
+            o
+            for o in other.origins
+            if o.issuer in mine and mine[o.issuer] != jwt_module.jwt_rule(o)
+        ]
+        if not clashes:
             continue
         if policy.scope is Scope.SERVICE:
             if not _shares_workloads(context, policy, other):
                 continue
         elif not _narrower(other, policy):
             continue
-        for origin in other.origins:
-            rule = mine.get(origin.issuer)
-            if rule is not None and rule != jwt_module.jwt_rule(origin):
-                raise NotExpressible(
-                    f"{other.ref} also accepts tokens of {origin.issuer!r}, with other keys, "
-                    "token places or audiences, on pods this policy's RequestAuthentication "
-                    "would select; v1beta1 merges every RequestAuthentication that applies to "
-                    f"a pod, so this policy's rule would accept tokens there that {other.ref} "
-                    "refused (make the two rules alike"
-                    + (", or use --expand-scopes)" if policy.scope is not Scope.SERVICE else ")")
-                )
+        raise NotExpressible(
+            f"{other.ref} also accepts tokens of {clashes[0].issuer!r}, with other keys, "
+            "token places or audiences, on pods this policy's RequestAuthentication "
+            "would select; v1beta1 merges every RequestAuthentication that applies to "
+            f"a pod, so this policy's rule would accept tokens there that {other.ref} "
+            "refused (make the two rules alike"
+            + (", or use --expand-scopes)" if policy.scope is not Scope.SERVICE else ")")
+        )
 
 
 def _narrower(other: AlphaPolicy, policy: AlphaPolicy) -> bool:

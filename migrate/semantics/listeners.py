@@ -42,6 +42,8 @@ class Chain:
     port: ServicePort | None
     http: bool
     condition: str = ""
+    sniffed: bool = False
+    """HTTP only because sniffing found HTTP on a port that also serves TCP."""
 
 
 def target_number(port: ServicePort, workload: Workload | None) -> int | None:
@@ -102,7 +104,15 @@ def chains(
                     variants.append(Chain(service, port, False, condition))
                 if kind is Protocol.HTTP or (kind is Protocol.UNKNOWN and sniffing is not False):
                     sniffed = SNIFFED if kind is Protocol.UNKNOWN and sniffing is None else ""
-                    variants.append(Chain(service, port, True, _join(condition, sniffed)))
+                    variants.append(
+                        Chain(
+                            service,
+                            port,
+                            True,
+                            _join(condition, sniffed),
+                            sniffed=kind is Protocol.UNKNOWN,
+                        )
+                    )
         found[number] = list(
             {(id(c.service), c.port, c.http, c.condition): c for c in variants}.values()
         )
@@ -113,7 +123,7 @@ def passthrough(sniffing: bool | None) -> list[Chain]:
     """The chains of a port no Service declares: TCP, and HTTP when sniffing may be on."""
     found = [Chain(None, None, False)]
     if sniffing is not False:
-        found.append(Chain(None, None, True, SNIFFED if sniffing is None else ""))
+        found.append(Chain(None, None, True, SNIFFED if sniffing is None else "", sniffed=True))
     return found
 
 

@@ -12,6 +12,7 @@ from migrate.model.inventory import Inventory
 from migrate.model.releases import Release
 from migrate.semantics.arrangements import TooManyArrangements, arrangements
 from migrate.semantics.authz import Unmodelled, check_supported
+from migrate.semantics.decide import Applicable
 from migrate.semantics.environment import Environment, environment_of
 from migrate.semantics.equivalence import Cause, Change, compare, merge_causes, world_label
 from migrate.semantics.side import Settings, Side
@@ -288,10 +289,25 @@ def classes(
         for destination in destinations(site, inventory, spare, environment):
             first = applicable(before, site, destination)
             second = applicable(after, site, destination)
+            if destination.sniffed and tcp_alike(first) and tcp_alike(second):
+                continue  # decided as its port's TCP destination, which is compared too
             key = class_key(destination, first, second)
             group = groups.setdefault(key, DestinationClass(destination, first, second))
             group.sites.append(site)
     return list(groups.values())
+
+
+def tcp_alike(applicable: Applicable) -> bool:
+    """True when an HTTP request gets what a TCP connection gets: no RequestAuthentication or
+    AuthorizationPolicy applies, and an alpha policy (if any) has no origins to check, does
+    not bind the principal to one and does not let peers of another trust domain through
+    (§A.7). Then only the transport decides."""
+    alpha = applicable.alpha
+    if applicable.request_auths or applicable.authz:
+        return False
+    return alpha is None or (
+        not alpha.origins and alpha.principal_binding == "USE_PEER" and not alpha.peer_is_optional
+    )
 
 
 def _namespaces(side: Side) -> set[str]:

@@ -123,6 +123,9 @@ class Destination:
     service_port: int | None = None
     service_port_name: str = ""
     condition: str = ""
+    sniffed: bool = False
+    """HTTP only because sniffing found HTTP on a port that also serves TCP (the TCP
+    destination of the same port is compared too)."""
 
     def __str__(self) -> str:
         via = (

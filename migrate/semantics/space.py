@@ -197,7 +197,9 @@ def destinations(
             Destination(namespace, name, http_port, True, site.service, 80, "http"),
             Destination(namespace, name, tcp_port, False, site.service, 81, "tcp"),
             *(
-                Destination(namespace, name, other_port, c.http, condition=c.condition)
+                Destination(
+                    namespace, name, other_port, c.http, condition=c.condition, sniffed=c.sniffed
+                )
                 for c in passing
             ),
         ]
@@ -215,6 +217,7 @@ def destinations(
             chain.port.port if chain.port else None,
             chain.port.name if chain.port else "",
             chain.condition,
+            chain.sniffed,
         )
         for number, variants in served.items()
         for chain in variants
@@ -223,7 +226,7 @@ def destinations(
         sorted({p.number for p in workload.ports if p.number} - set(served)) if workload else []
     )
     found += [
-        Destination(namespace, name, port, c.http, condition=c.condition)
+        Destination(namespace, name, port, c.http, condition=c.condition, sniffed=c.sniffed)
         for port in [*declared, other_port]
         for c in passing
     ]
