@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from itertools import combinations, product
 
 from migrate.findings import Location
+from migrate.memo import IdentityMemo
 from migrate.model.beta import AuthorizationPolicy, BetaResource, Operation, Rule, Source
-from migrate.model.inventory import Inventory, Service, Workload
+from migrate.model.inventory import Inventory, Service, Workload, data_key
 from migrate.semantics.decide import Applicable, as_pattern
 from migrate.semantics.environment import Environment
 from migrate.semantics.jwt import DEFAULT_LOCATIONS, Provider, TokenPlace, alpha_providers
@@ -284,9 +285,31 @@ def class_key(
 
 
 def unchanged(group: DestinationClass) -> bool:
-    """True when both configurations apply the very same resources to the class: no request
-    can be decided differently, so the class needs no evaluation."""
-    return _identity(group.before) == _identity(group.after)
+    """True when both configurations apply the same resources to the class, the very same
+    objects or definitions that say the same in the same namespace (two trees read apart,
+    as `review` reads the base and the work tree): no request can be decided differently, so
+    the class needs no evaluation."""
+    before, after = group.before, group.after
+    return _identity(before) == _identity(after) or _content(before) == _content(after)
+
+
+_CONTENT: IdentityMemo[str] = IdentityMemo(1 << 20)
+
+
+def _content(applicable: Applicable) -> tuple[object, ...]:
+    """What decides the class, by what the resources say rather than which objects they are."""
+    peer = applicable.peer
+    alpha = applicable.alpha
+    return (
+        None if alpha is None else _said(alpha, alpha.namespace, alpha.document.data),
+        None if peer is None else (peer.mode, peer.decided_by),
+        tuple(_said(r, r.meta.namespace, r.meta.document.data) for r in applicable.request_auths),
+        tuple(_said(r, r.meta.namespace, r.meta.document.data) for r in applicable.authz),
+    )
+
+
+def _said(resource: object, namespace: str, data: object) -> str:
+    return _CONTENT.get((resource,), lambda: namespace + "\n" + data_key(data))
 
 
 def _identity(applicable: Applicable) -> tuple[object, ...]:
