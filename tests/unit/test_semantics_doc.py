@@ -9,7 +9,9 @@ an en dash (every number in between is cited)."""
 
 from __future__ import annotations
 
+import ast
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -108,6 +110,39 @@ def test_numbers_are_declared_once() -> None:
     """No section number is declared by two headings."""
     declared = [m[2] for m in HEADING.finditer(DOCUMENT.read_text(encoding="utf-8"))]
     assert sorted(n for n in set(declared) if declared.count(n) > 1) == []
+
+
+def _messages(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, text) of every string in a module that is not a docstring (of a module, class,
+    function or attribute): what people read."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+        ):
+            yield node.lineno, node.value
+
+
+def test_messages_cite_the_document_by_its_path() -> None:
+    """A message people read cites `docs/semantics.md §X`; docstrings and comments may say
+    `§X`; nothing cites the research notes the engine was first built on."""
+    offenders = []
+    for path in sorted((ROOT / "migrate").rglob("*.py")):
+        where = path.relative_to(ROOT)
+        for line, text in _messages(path):
+            if "§" in text and "docs/semantics.md §" not in text.split("§", 1)[0] + "§":
+                offenders.append(f"{where}:{line}: {text}")
+        for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if "reference §" in text:
+                offenders.append(f"{where}:{number}: {text}")
+    assert not offenders, "\n".join(offenders)
 
 
 @pytest.mark.parametrize(
