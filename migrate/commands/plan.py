@@ -1,6 +1,6 @@
 """`plan`: a staged, per-namespace rollout in which no stage is looser than the start.
 
-Istio 1.5 runs both APIs (reference §C): a PeerAuthentication on a workload overrides its
+Istio 1.5 runs both APIs (§C): a PeerAuthentication on a workload overrides its
 alpha mTLS (a mesh-level one overrides every workload at once) and a RequestAuthentication
 switches its alpha JWT off. So each stage's state — every alpha policy still applied plus the
 beta resources of the stages so far — is proven against the start with the verify engine,
@@ -172,7 +172,7 @@ class _Planner:
         cause = next(c for c in report.causes if c.change is Change.LOOSER)
         why = (
             " A mesh-level PeerAuthentication overrides the alpha mTLS of every workload "
-            "at once (§C): it must wait until every namespace has its own."
+            "at once (docs/semantics.md §C): it must wait until every namespace has its own."
             if name == MESH
             else ""
         )

@@ -1,5 +1,5 @@
 """JWT: a RequestAuthentication per scope, and the DENY AuthorizationPolicy that keeps the
-paths alpha protected closed to requests without a valid token (reference §D.5, §D.6, §D.9).
+paths alpha protected closed to requests without a valid token (§D.5, §D.6, §D.9).
 
     origins: [{jwt: {issuer: i, jwksUri: u, jwtHeaders: [x-token],
                      triggerRules: [{excludedPaths: [{exact: /health}],
@@ -219,7 +219,7 @@ def _path(
     ):
         raise NotExpressible(
             f"path {match} starts or ends with '*', which AuthorizationPolicy "
-            "reads as a wildcard (§D.6)"
+            "reads as a wildcard (docs/semantics.md §D.6)"
         )
     return {"exact": value, "prefix": value + "*", "suffix": "*" + value}.get(how)
 

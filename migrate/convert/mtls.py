@@ -1,4 +1,4 @@
-"""mTLS: PeerAuthentication from the alpha peers (reference §A.3, §D.2-§D.4).
+"""mTLS: PeerAuthentication from the alpha peers (§A.3, §D.2-§D.4).
 
     Policy ns/default: peers: [{mtls: {}}]        ->  PeerAuthentication ns/default, STRICT
     Policy ns/p: targets [{name: web}], no peers  ->  PeerAuthentication with web's selector,

@@ -125,7 +125,7 @@ def convert_workspace(
         if not made and not _merged(context, entry):
             why = (
                 f"its mTLS gives way to {context.moot[entry.ref]}, which applies to its pods "
-                "(a PeerAuthentication overrides v1alpha1 mTLS, §C)"
+                "(a PeerAuthentication overrides v1alpha1 mTLS, docs/semantics.md §C)"
                 if entry.ref in context.moot
                 else "it governs no port of the Services it names"
             )
@@ -163,8 +163,8 @@ def convert_workspace(
                     "AM405",
                     Severity.NOTE,
                     "peerIsOptional has no v1beta1 equivalent; the mode is kept as it was (it only "
-                    "mattered for peers of another trust domain, §D.12; PERMISSIVE would admit "
-                    "plaintext)",
+                    "mattered for peers of another trust domain, docs/semantics.md §D.12; "
+                    "PERMISSIVE would admit plaintext)",
                     entry.document.origin.location,
                     resource=entry.ref,
                 )
@@ -351,7 +351,7 @@ def _keep_narrower_in_force(context: _Context) -> None:
                 f"{entry.ref} not converted: {', '.join(kept)} in its scope is left "
                 "unconverted, and in Istio 1.5 the new resources would replace its mTLS and "
                 "JWT requirement there (a PeerAuthentication or RequestAuthentication "
-                "overrides v1alpha1, §C); convert that policy first",
+                "overrides v1alpha1, docs/semantics.md §C); convert that policy first",
                 Severity.ERROR,
             )
             left.add(entry.ref)
@@ -520,8 +520,8 @@ def _convert_service(
     if policy.namespace == context.root:
         raise NotExpressible(
             f"Istio ignores a PeerAuthentication with a selector in the root namespace "
-            f"{context.root!r} (§B.2), and a RequestAuthentication or AuthorizationPolicy there "
-            "would apply to matching pods of every namespace"
+            f"{context.root!r} (docs/semantics.md §B.2), and a RequestAuthentication or "
+            "AuthorizationPolicy there would apply to matching pods of every namespace"
         )
     for target in policy.targets:
         service = context.inventory.service(policy.namespace, target.name)

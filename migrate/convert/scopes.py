@@ -1,5 +1,5 @@
 """Where a converted resource applies: the alpha policy's scope as a beta namespace and
-selector, and which container ports each alpha policy really governs (reference §A.5, §D.1).
+selector, and which container ports each alpha policy really governs (§A.5, §D.1).
 
     MeshPolicy default                 ->  root namespace, no selector
     Policy ns/default (no targets)     ->  namespace ns, no selector

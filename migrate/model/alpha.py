@@ -1,7 +1,8 @@
 """The v1alpha1 model: Policy and MeshPolicy in one canonical spelling, with source locations.
 
-Semantics follow reference §A: the server mTLS mode comes from the first `mtls` peer (null or
-empty means STRICT, no mtls peer means DISABLE), targets name Services and *service* ports.
+Semantics follow docs/semantics.md §A: the server mTLS mode comes from the first `mtls` peer
+(null or empty means STRICT, no mtls peer means DISABLE), targets name Services and *service*
+ports.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The protocol Istio gives a Service port (reference §F).
+"""The protocol Istio gives a Service port (§F).
 
 From its name prefix (`http-web`: HTTP; `tcp-db`, `https`, `mongo`...: TCP), or from
 `appProtocol` from 1.6 (earlier releases ignore it). A port whose protocol neither says is

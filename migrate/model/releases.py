@@ -103,7 +103,8 @@ def parse_releases(text: str) -> tuple[Release, ...]:
     releases = tuple(sorted(found.values()))
     if len({r.port_precedence for r in releases}) > 1:
         raise UnknownRelease(
-            "1.4 and later releases choose among alpha policies differently (§A.5); "
+            "1.4 and later releases choose among alpha policies differently "
+            "(docs/semantics.md §A.5); "
             "prove them in separate runs"
         )
     return releases

@@ -1,5 +1,5 @@
 """Resolving alpha targets: Service short names and service ports to workloads and container
-ports (reference §A.5, §D.1)."""
+ports (§A.5, §D.1)."""
 
 from __future__ import annotations
 

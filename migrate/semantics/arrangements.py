@@ -1,5 +1,5 @@
 """Arrangements: which definition is in force where the inputs define one object in several
-files and leave the apply order open (reference §F, duplicate documents).
+files and leave the apply order open (§F, duplicate documents).
 
 Each arrangement picks one candidate per open object; the proof runs in every arrangement and
 reports the worst. An object open on both sides with the same candidates is arranged alike

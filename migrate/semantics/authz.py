@@ -1,4 +1,4 @@
-"""AuthorizationPolicy evaluation (reference §B.4): DENY first, then ALLOW.
+"""AuthorizationPolicy evaluation (§B.4): DENY first, then ALLOW.
 
 A rule is an OR over `from`, AND an OR over `to`, AND every `when`; within a source or an
 operation the fields are ANDed, each an OR over its values, and a `not*` field negates. On a

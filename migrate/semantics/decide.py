@@ -1,6 +1,6 @@
 """The decision function: what one configuration does with one request.
 
-Written as Istio 1.5 runs a workload with both APIs (reference §C): the inbound filter chain
+Written as Istio 1.5 runs a workload with both APIs (§C): the inbound filter chain
 (mTLS mode), then jwt_authn, then istio_authn (peer and origin authentication, §A.7), then
 the RBAC filters (§B.4). With only alpha or only beta resources it reduces to §A or §B.
 """

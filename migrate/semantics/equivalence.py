@@ -147,13 +147,13 @@ def _inherent(after: Outcome, request: Request) -> str:
     if request.peer.foreign and after.reason == PEER_FAILED:
         return (
             "peerIsOptional let a peer of another trust domain through; v1beta1 has no such "
-            "setting (reference §D.12)"
+            "setting (docs/semantics.md §D.12)"
         )
     if after.reason in JWT_REJECTIONS:
         return (
             "a RequestAuthentication rejects a bad token on every path and HTTP port of the "
             "workloads it selects; v1alpha1 ignored it where no origin was triggered "
-            "(reference §D.7, §D.10)"
+            "(docs/semantics.md §D.7, §D.10)"
         )
     return ""
 

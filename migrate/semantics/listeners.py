@@ -1,5 +1,5 @@
 """Inbound listeners: which Service port builds each container port's listener, and whether
-its filter chain is HTTP (reference §F).
+its filter chain is HTTP (§F).
 
 Istio builds one inbound listener per container port of a workload. The first service
 instance on that port builds it; a later Service port delivering to the same container port

@@ -63,7 +63,7 @@ class Claims:
 
     @property
     def principal(self) -> str:
-        """`iss/sub` as Istio builds it; empty without `sub` (reference §A.7)."""
+        """`iss/sub` as Istio builds it; empty without `sub` (§A.7)."""
         return f"{self.issuer}/subject" if self.has_sub else ""
 
 
@@ -154,7 +154,7 @@ class Request:
 
     @property
     def is_cors_preflight(self) -> bool:
-        """OPTIONS with non-empty Origin and Access-Control-Request-Method (reference §A.7)."""
+        """OPTIONS with non-empty Origin and Access-Control-Request-Method (§A.7)."""
         return (
             self.method == "OPTIONS"
             and bool(self.header("origin"))

@@ -1,6 +1,6 @@
 """One side of a comparison: the alpha and beta resources in force, indexed for lookups.
 
-Selection rules cite reference §A.5 (alpha: narrowest wins, oldest among equals, version-
+Selection rules follow §A.5 (alpha: narrowest wins, oldest among equals, version-
 dependent port precedence) and §B.1-B.4 (beta: root namespace, selectors, oldest wins).
 """
 

@@ -442,7 +442,7 @@ def key_subsets(sources: list[str]) -> list[frozenset[str]]:
 
 def raw_query_paths(settings: Settings) -> bool:
     """Before proxy 1.4.4, alpha trigger rules saw the raw :path, query string included
-    (reference §A.7, CVE-2020-8595); AuthorizationPolicy paths never do (§B.4)."""
+    (§A.7, CVE-2020-8595); AuthorizationPolicy paths never do (§B.4)."""
     return not settings.release.strip_query
 
 

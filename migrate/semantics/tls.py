@@ -1,5 +1,5 @@
 """TLS modes: the mTLS conflicts that break traffic, computed statically as Istio 1.4's
-`istioctl authn tls-check` did (reference §E.1), for every client namespace and service port.
+`istioctl authn tls-check` did (§E.1), for every client namespace and service port.
 
 The server mode comes from the policy that applies to the service port (alpha, or beta when a
 PeerAuthentication applies, §C); the client mode from the DestinationRule the client's proxy

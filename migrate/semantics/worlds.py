@@ -2,7 +2,7 @@
 
 Both sides run on the same release wherever both take effect on it; a release only one side
 runs on (1.6 for a finished migration, 1.4 when given for the old one) is paired with the
-releases the other side runs on, in upgrade order (reference §C).
+releases the other side runs on, in upgrade order (§C).
 """
 
 from __future__ import annotations

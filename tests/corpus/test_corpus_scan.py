@@ -94,7 +94,7 @@ EXPECTED_POLICIES = {
     "61-kiali-hack-bookinfo-per-service-mtls": 2,
 }
 
-# 2: input Kubernetes or Istio's webhook would refuse (reference §A.4, duplicate keys, wrong
+# 2: input Kubernetes or Istio's webhook would refuse (§A.4, duplicate keys, wrong
 # types, invalid names); 1: policies and nothing refused; 0: no policy (skipped templates).
 EXPECTED_EXIT = {
     "01-salesforce-sam-meshpolicy-peer-is-optional": 1,
