@@ -51,7 +51,7 @@ def decide(applicable: Applicable, request: Request, settings: Settings) -> Outc
     (alpha policies are not enforced where it has no v1alpha1, beta resources where it has no
     v1beta1)."""
     applicable = in_force(applicable, settings)
-    refused = _transport(applicable, request)
+    refused = _transport(applicable, request, settings)
     if refused is not None:
         return refused
     identity = Identity(_peer_principal(request), None)
@@ -78,9 +78,12 @@ def in_force(applicable: Applicable, settings: Settings) -> Applicable:
     return applicable
 
 
-def mtls_mode(applicable: Applicable) -> tuple[MtlsMode, tuple[str, ...]]:
+def mtls_mode(
+    applicable: Applicable, settings: Settings | None = None
+) -> tuple[MtlsMode, tuple[str, ...]]:
     """Server mode: beta if any PeerAuthentication applies, else the alpha policy's, else
-    PERMISSIVE (§C); the alpha policy is None on the passthrough chain."""
+    PERMISSIVE (§C); the alpha policy is None on the passthrough chain. Before 1.5 a port no
+    alpha policy governs had no TLS chain at all (DISABLE, §A.3)."""
     if applicable.peer is not None:
         mode = applicable.peer.mode
         if mode is PeerMode.STRICT:
@@ -90,11 +93,13 @@ def mtls_mode(applicable: Applicable) -> tuple[MtlsMode, tuple[str, ...]]:
         return MtlsMode.PERMISSIVE, applicable.peer.decided_by
     if applicable.alpha is not None:
         return applicable.alpha.mtls_mode, (applicable.alpha.ref,)
+    if settings is not None and not settings.release.beta:
+        return MtlsMode.DISABLE, ()
     return MtlsMode.PERMISSIVE, ()
 
 
-def _transport(applicable: Applicable, request: Request) -> Outcome | None:
-    mode, by = mtls_mode(applicable)
+def _transport(applicable: Applicable, request: Request, settings: Settings) -> Outcome | None:
+    mode, by = mtls_mode(applicable, settings)
     mtls = request.peer.transport is Transport.MTLS
     if mode is MtlsMode.STRICT and not mtls:
         return Outcome(Verdict.REFUSED, "", None, by)

@@ -43,9 +43,10 @@ class PeerSetting:
     decided_by: tuple[str, ...]
 
 
-def _age(meta: Meta) -> tuple[str, str, str]:
-    """Oldest first: creationTimestamp, then name, then namespace (§B.2)."""
-    return meta.creation_timestamp, meta.name, meta.namespace
+def _age(meta: Meta) -> tuple[str, str]:
+    """Oldest first: creationTimestamp, then the string `name.namespace` (Istio's
+    sortConfigByCreationTime, §B.2): `default-strict` sorts before `default`."""
+    return meta.creation_timestamp, f"{meta.name}.{meta.namespace}"
 
 
 @dataclass(slots=True)

@@ -234,6 +234,21 @@ MTLS_CASES = [
         Verdict.MISMATCH,
         id="B.2-disable-refuses-any-mtls",
     ),
+    pytest.param(
+        beta(
+            "PeerAuthentication",
+            "default",
+            "  selector: {matchLabels: {app: web}}\n  mtls: {mode: PERMISSIVE}\n",
+        )
+        + beta(
+            "PeerAuthentication",
+            "default-strict",
+            "  selector: {matchLabels: {app: web}}\n  mtls: {mode: STRICT}\n",
+        ),
+        PLAIN,
+        Verdict.REFUSED,
+        id="B.2-ties-broken-by-name-dot-namespace",
+    ),
 ]
 
 
@@ -241,6 +256,19 @@ MTLS_CASES = [
 def test_mtls_rules(config: str, peer: object, verdict: Verdict) -> None:
     """Each mTLS precedence rule decides the transport outcome as the reference says."""
     assert outcome(config, request(peer=peer)).verdict is verdict  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("release", "verdict"),
+    [
+        pytest.param("1.4.4-1.4.10", Verdict.MISMATCH, id="A.3-no-policy-is-plaintext-only-on-1.4"),
+        pytest.param("1.5.0", Verdict.ALLOW, id="C-no-policy-is-permissive-from-1.5"),
+    ],
+)
+def test_no_policy_at_all_depends_on_release(release: str, verdict: Verdict) -> None:
+    """Where no policy of either API applies, 1.4 built no TLS chain; 1.5 accepts both."""
+    settings = Settings(release=BY_NAME[release])
+    assert outcome("", request(peer=MTLS), settings=settings).verdict is verdict
 
 
 def test_port_precedence_depends_on_version() -> None:
