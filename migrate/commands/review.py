@@ -18,6 +18,7 @@ from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.beta import BetaResource, PeerAuthentication
 from migrate.model.inventory import Inventory, Workload
 from migrate.semantics.equivalence import Change
+from migrate.semantics.impact import affected_namespaces, scope_note
 from migrate.semantics.proof import (
     VerifyOptions,
     VerifyReport,
@@ -105,13 +106,17 @@ def review(
     options, facts = with_facts(options, [before.inventory])
     settings = side_settings(options, head.root_namespace)
     inventory = merge_inventories(before.inventory, head.inventory)
+    # only the namespaces the change can reach are compared (everything after a mesh-wide one)
+    scope = None if not options.incremental else affected_namespaces(before, head)
     report = verify_sides(
         Side.build(settings, before.alpha, before.beta),
         Side.build(settings, head.alpha, head.beta),
         inventory,
         options,
         findings=[*_input_errors(before, head), *facts],
+        namespaces=scope,
     )
+    report.notes += scope_note(scope, inventory, head.root_namespace)
     report.settle()
     removed = _removed(before, head)
     added = _added(before, head)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from migrate.semantics.impact import affected_namespaces, scope_note
 from migrate.semantics.proof import (
     VerifyOptions,
     VerifyReport,
@@ -31,13 +32,18 @@ def verify_paths(
     # what the inputs say of the Istio running them narrows what the command line left open
     options, facts = with_facts(options, [first.inventory, second.inventory])
     settings = side_settings(options, second.root_namespace)
+    inventory = merge_inventories(first.inventory, second.inventory)
+    # only the namespaces the change can reach are compared (everything after a mesh-wide one)
+    scope = None if not options.incremental else affected_namespaces(first, second)
     report = verify_sides(
         Side.build(settings, first.alpha, first.beta),
         Side.build(settings, second.alpha, second.beta),
-        merge_inventories(first.inventory, second.inventory),
+        inventory,
         options,
         findings=[*first.findings, *second.findings, *facts],
+        namespaces=scope,
     )
+    report.notes += scope_note(scope, inventory, second.root_namespace)
     report.locations = workspace_locations(first, second)
     report.settle()
     return report

@@ -41,6 +41,9 @@ class VerifyOptions:
     accept: tuple[str, ...] = ()
     every: bool = False
     """Keep every differing request (for `--all`), not only each cause's witness and count."""
+    incremental: bool = True
+    """Compare only the namespaces a change between two trees can affect (`review`, `verify
+    BEFORE AFTER`); off, every namespace is compared (the same verdict, more work)."""
 
 
 @dataclass(slots=True)
