@@ -28,7 +28,7 @@ from migrate.semantics.request import (
     Verdict,
 )
 from migrate.semantics.side import Settings
-from migrate.semantics.space import DestinationClass, requests, unchanged
+from migrate.semantics.space import DestinationClass, rename, requests, shape_key, unchanged
 from migrate.semantics.worlds import World
 
 JWT_REJECTIONS = frozenset(
@@ -170,36 +170,44 @@ def compare(
     every: bool = False,
     label: str = "",
     all_worlds: Sequence[str] = (),
+    share_shapes: bool = True,
 ) -> tuple[list[Cause], int]:
     """Every difference between the two sides in any of `worlds`, grouped by cause; and the
     requests evaluated (`every`: each cause keeps all its differing requests, not only its
     witness; `label`: a condition that holds for the whole comparison, such as which of two
     duplicate documents is in force; `all_worlds`: every world label of the run, so a cause
-    seen in all of them carries none). Classes whose two sides apply the same resources are
-    skipped; on large inputs the rest are compared in parallel, with the result of a single
+    seen in all of them carries none).
+
+    Classes whose two sides apply the same resources are skipped. Classes of one shape (the
+    same port and chain, and resources that say the same, whatever their names and
+    namespaces: thousands of workloads repeat a few policies) are evaluated once, and each
+    of them gets that evaluation's differences with its own destination and resource names.
+    On large inputs the shapes are compared in parallel, with the result of a single
     process."""
     changed = [g for g in groups if not (unchanged(g) and _alike_everywhere(g, worlds))]
-    progress.phase("comparing destination classes", len(changed))
+    shapes: dict[tuple[object, ...], list[DestinationClass]] = {}
+    for index, group in enumerate(changed):
+        shapes.setdefault(shape_key(group) if share_shapes else (index,), []).append(group)
+    members = list(shapes.values())
+    progress.phase("comparing destination classes", len(members))
     parts = map_chunks(
         functools.partial(
-            _compare, worlds=tuple(worlds), root=root_namespace, every=every, label=label
+            _tally, worlds=tuple(worlds), root=root_namespace, every=every, label=label
         ),
-        changed,
+        [m[0] for m in members],
         min_items=MIN_PARALLEL_CLASSES,
     )
     everywhere = set(all_worlds or (world_label(w, label) for w in worlds))
     causes: dict[tuple[object, ...], Cause] = {}
-    for part, _ in parts:
-        for key, cause in part.items():
-            if set(cause.worlds) >= everywhere:
-                cause.worlds = ()
-            known = causes.get(key)
-            if known is None:
-                causes[key] = cause
-            else:
-                known.requests += cause.requests
-                known.workloads |= cause.workloads
-                known.differences += cause.differences
+    tallies = [t for part, _ in parts for t in part]
+    for tally, same in zip(tallies, members, strict=True):
+        for group in same:
+            names = rename(same[0], group)
+            for found in tally.values():
+                _record(causes, found, group, names, every=every)
+    for cause in causes.values():
+        if set(cause.worlds) >= everywhere:
+            cause.worlds = ()
     return sorted(causes.values(), key=_order), sum(count for _, count in parts)
 
 
@@ -281,20 +289,33 @@ def _alike_everywhere(group: DestinationClass, worlds: Sequence[World]) -> bool:
     return all(keys[w.before] == keys[w.after] for w in upgrades)
 
 
-def _compare(
+@dataclass(slots=True)
+class _Found:
+    """Differences of one class that would make one cause: the first, how many, all of them
+    (with `every`), and the worlds they show in."""
+
+    first: Difference
+    worlds: tuple[str, ...]
+    count: int = 0
+    all: list[Difference] = field(default_factory=list)
+
+
+def _tally(
     groups: Sequence[DestinationClass],
     worlds: tuple[World, ...],
     root: str,
     *,
     every: bool,
     label: str,
-) -> tuple[dict[tuple[object, ...], Cause], int]:
-    causes: dict[tuple[object, ...], Cause] = {}
+) -> tuple[list[dict[tuple[object, ...], _Found]], int]:
+    """For each class, its differences by cause (run in workers on large inputs)."""
+    tallies = []
     evaluated = 0
     before_releases = sorted({w.before for w in worlds})
     after_releases = sorted({w.after for w in worlds})
     raw = any(not r.strip_query for r in before_releases)
     for group in groups:
+        tally: dict[tuple[object, ...], _Found] = {}
         paths = _has_trigger_rules(group.before.alpha) or _has_trigger_rules(group.after.alpha)
         old_keys = _variants(group.before, before_releases, alpha_paths=paths)
         new_keys = _variants(group.after, after_releases, alpha_paths=paths)
@@ -303,6 +324,7 @@ def _compare(
         pairs: dict[tuple[tuple[object, ...], tuple[object, ...]], list[World]] = {}
         for world in worlds:
             pairs.setdefault((old_keys[world.before], new_keys[world.after]), []).append(world)
+        labels = {w: world_label(w, label) for w in worlds}
         for request in requests(group, raw=raw):
             evaluated += 1
             old = {k: decide(group.before, request, s) for k, s in old_settings.items()}
@@ -325,9 +347,16 @@ def _compare(
                 entry = found.setdefault(key, (difference, []))
                 entry[1].extend(seen)
             for difference, seen in found.values():
-                labels = tuple(sorted({world_label(w, label) for w in seen}))
-                _record(causes, difference, group, labels, every=every)
-    return causes, evaluated
+                shown = tuple(sorted({labels[w] for w in seen}))
+                cause = _cause_key_of(difference, shown)
+                one = tally.get(cause)
+                if one is None:
+                    one = tally[cause] = _Found(difference, shown)
+                one.count += 1
+                if every:
+                    one.all.append(difference)
+        tallies.append(tally)
+    return tallies, evaluated
 
 
 def _has_trigger_rules(policy: object) -> bool:
@@ -335,16 +364,9 @@ def _has_trigger_rules(policy: object) -> bool:
     return any(o.trigger_rules for o in origins)
 
 
-def _record(
-    causes: dict[tuple[object, ...], Cause],
-    difference: Difference,
-    group: DestinationClass,
-    worlds: tuple[str, ...],
-    *,
-    every: bool,
-) -> None:
+def _cause_key_of(difference: Difference, worlds: tuple[str, ...]) -> tuple[object, ...]:
     before, after = difference.before, difference.after
-    key = (
+    return (
         difference.change,
         (before.verdict, before.reason, before.decided_by),
         (after.verdict, after.reason, after.decided_by),
@@ -353,21 +375,70 @@ def _record(
         features(difference.request),
         worlds,
     )
+
+
+def _record(
+    causes: dict[tuple[object, ...], Cause],
+    found: _Found,
+    group: DestinationClass,
+    names: dict[str, str],
+    *,
+    every: bool,
+) -> None:
+    """Add a class's differences of one cause, in that class's names (`names`: from the
+    class of its shape that was evaluated to this one's resources)."""
+    first = _renamed(found.first, group, names)
+    key = _cause_key_of(first, found.worlds)
     cause = causes.get(key)
     if cause is None:
         cause = causes[key] = Cause(
-            difference.change,
-            difference.before,
-            difference.after,
-            difference.inherent,
-            difference.request,
-            twin=difference.twin,
-            worlds=worlds,
+            first.change,
+            first.before,
+            first.after,
+            first.inherent,
+            first.request,
+            twin=first.twin,
+            worlds=found.worlds,
         )
-    cause.requests += 1
+    cause.requests += found.count
     cause.workloads.update((s.namespace, s.name) for s in group.sites)
-    if every or not cause.differences:
-        cause.differences.append(difference)
+    if every:
+        cause.differences += [_renamed(d, group, names) for d in found.all]
+    elif not cause.differences:
+        cause.differences.append(first)
+
+
+def _renamed(difference: Difference, group: DestinationClass, names: dict[str, str]) -> Difference:
+    """The difference as the class `group` has it: its destination, its resources' names."""
+    if not names and difference.request.destination is group.destination:
+        return difference
+    request = difference.request
+    return Difference(
+        Request(
+            group.destination,
+            request.peer,
+            request.token,
+            request.path,
+            request.method,
+            request.headers,
+        ),
+        _outcome_renamed(difference.before, names),
+        _outcome_renamed(difference.after, names),
+        difference.change,
+        difference.inherent,
+        None if difference.twin is None else _outcome_renamed(difference.twin, names),
+    )
+
+
+def _outcome_renamed(outcome: Outcome, names: dict[str, str]) -> Outcome:
+    if not names or not outcome.decided_by:
+        return outcome
+    return Outcome(
+        outcome.verdict,
+        outcome.reason,
+        outcome.token_forwarded,
+        tuple(names.get(ref, ref) for ref in outcome.decided_by),
+    )
 
 
 def features(request: Request) -> tuple[object, ...]:

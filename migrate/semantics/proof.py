@@ -44,6 +44,8 @@ class VerifyOptions:
     incremental: bool = True
     """Compare only the namespaces a change between two trees can affect (`review`, `verify
     BEFORE AFTER`); off, every namespace is compared (the same verdict, more work)."""
+    share_shapes: bool = True
+    """Evaluate classes of one shape once (off: each class; the same verdict, more work)."""
 
 
 @dataclass(slots=True)
@@ -233,6 +235,7 @@ def verify_sides(
                     every=options.every,
                     label=arrangement.label,
                     all_worlds=everywhere,
+                    share_shapes=options.share_shapes,
                 )
                 parts.append(part)
                 evaluated += count

@@ -312,6 +312,69 @@ def _said(resource: object, namespace: str, data: object) -> str:
     return _CONTENT.get((resource,), lambda: namespace + "\n" + data_key(data))
 
 
+def shape_key(group: DestinationClass) -> tuple[object, ...]:
+    """Classes with equal keys decide every request alike, up to the names of the resources
+    that decide it: the same port, protocol, chain and condition, and resources whose specs
+    say the same on each side (names and namespaces aside), named in the same pattern."""
+    destination = group.destination
+    return (
+        destination.port,
+        destination.http,
+        destination.condition,
+        destination.service is None,
+        _shape(group.before),
+        _shape(group.after),
+        _pattern(_refs(group)),
+    )
+
+
+def rename(model: DestinationClass, group: DestinationClass) -> dict[str, str]:
+    """From the names of the resources deciding `model` to those deciding `group`, a class of
+    the same shape (only the names that differ)."""
+    return {a: b for a, b in zip(_refs(model), _refs(group), strict=True) if a != b}
+
+
+def _shape(applicable: Applicable) -> tuple[object, ...]:
+    alpha = applicable.alpha
+    peer = applicable.peer
+    return (
+        None if alpha is None else (alpha.kind, _spec(alpha, alpha.document.data)),
+        None if peer is None else peer.mode,
+        tuple(_spec(r, r.meta.document.data) for r in applicable.request_auths),
+        tuple(_spec(r, r.meta.document.data) for r in applicable.authz),
+    )
+
+
+def _spec(resource: object, data: dict[str, object]) -> str:
+    """What a resource's spec says once it applies: not where (its targets or selector)."""
+    return _CONTENT.get((resource,), lambda: data_key(_decisive(data.get("spec"))), "spec")
+
+
+def _decisive(spec: object) -> object:
+    if not isinstance(spec, dict):
+        return spec
+    return {k: v for k, v in spec.items() if k not in ("targets", "selector")}
+
+
+def _refs(group: DestinationClass) -> list[str]:
+    """Every name that can appear in an outcome's `decided_by`, in a fixed order."""
+    found: list[str] = []
+    for side in (group.before, group.after):
+        if side.alpha is not None:
+            found.append(side.alpha.ref)
+        if side.peer is not None:
+            found += side.peer.decided_by
+        found += [r.meta.ref for r in side.request_auths]
+        found += [r.meta.ref for r in side.authz]
+    return found
+
+
+def _pattern(refs: list[str]) -> tuple[int, ...]:
+    """Which positions name the same resource (each name by its first position)."""
+    first: dict[str, int] = {}
+    return tuple(first.setdefault(ref, index) for index, ref in enumerate(refs))
+
+
 def _identity(applicable: Applicable) -> tuple[object, ...]:
     peer = applicable.peer
     return (

@@ -1,9 +1,10 @@
-"""Proving only what a change can affect gives the verdict of proving everything.
+"""Proving only what a change can affect, and each shape once, gives the verdict of proving
+everything class by class.
 
 `verify BEFORE AFTER` and `review` compare only the namespaces of the resources that differ
-(every namespace when one of them is mesh-wide). For generated pairs of trees, where the second
-converts some namespaces of the first or rewrites policies at random, the verdict and every
-cause are the same with and without that narrowing."""
+(every namespace when one of them is mesh-wide), and evaluate classes of one shape once. For
+generated pairs of trees, where the second converts some namespaces of the first or rewrites
+policies at random, the verdict and every cause are the same with and without both."""
 
 from __future__ import annotations
 
@@ -36,7 +37,17 @@ def _tree(root: Path, files: dict[str, str]) -> None:
 
 def _causes(report: object) -> list[tuple[object, ...]]:
     return sorted(
-        (c.change.value, str(c.before), str(c.after), c.worlds, c.requests)  # type: ignore[attr-defined]
+        (
+            c.change.value,
+            str(c.before),
+            c.before.decided_by,
+            str(c.after),
+            c.after.decided_by,
+            c.worlds,
+            c.requests,
+            str(c.witness),
+            sorted(c.workloads),
+        )
         for c in report.causes  # type: ignore[attr-defined]
     )
 
@@ -70,7 +81,8 @@ def test_narrowed_proof_agrees_with_the_whole_one(
             for change in result.changes:
                 if change.new is not None:
                     change.path.write_text(change.new)
-        whole = verify_paths([str(before)], [str(after)], options=VerifyOptions(incremental=False))
+        plain = VerifyOptions(incremental=False, share_shapes=False)
+        whole = verify_paths([str(before)], [str(after)], options=plain)
         narrow = verify_paths([str(before)], [str(after)])
         assert narrow.exit_code == whole.exit_code
         assert _causes(narrow) == _causes(whole)
