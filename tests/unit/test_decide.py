@@ -271,6 +271,51 @@ def test_no_policy_at_all_depends_on_release(release: str, verdict: Verdict) -> 
     assert outcome("", request(peer=MTLS), settings=settings).verdict is verdict
 
 
+@pytest.mark.parametrize(
+    ("release", "path", "verdict"),
+    [
+        pytest.param(
+            "1.4.4-1.4.10", "/ip?a?b", Verdict.DENY_401, id="A.7-query-dropped-from-1.4.4"
+        ),
+        pytest.param("1.5.1-1.5.10", "/ip?x", Verdict.DENY_401, id="A.7-query-dropped-on-1.5"),
+        pytest.param("1.4.1-1.4.3", "/ip?x", Verdict.ALLOW, id="A.7-raw-path-before-1.4.4"),
+    ],
+)
+def test_trigger_rules_see_the_query_only_before_1_4_4(
+    release: str, path: str, verdict: Verdict
+) -> None:
+    """An exact trigger path requires the token with a query string added from 1.4.4 (the
+    CVE-2020-8595 fix); before it, the raw path did not match and the request passed."""
+    config = policy(
+        "default",
+        JWT.replace(
+            "      jwksUri", "      triggerRules: [{includedPaths: [{exact: /ip}]}]\n      jwksUri"
+        ),
+    )
+    settings = Settings(release=BY_NAME[release])
+    assert outcome(config, request(path=path), settings=settings).verdict is verdict
+
+
+def test_a_request_authentication_binds_the_principal_to_the_token() -> None:
+    """§C: with a RequestAuthentication, request.auth.principal is the token's iss/sub (an
+    ALLOW on requestPrincipals admits it), not the mTLS peer's identity."""
+    allow = beta(
+        "AuthorizationPolicy",
+        "allow",
+        "  action: ALLOW\n  rules:\n  - from: [{source: {requestPrincipals: [iss/subject]}}]\n",
+    )
+    req = request(peer=MTLS, tok=token(aud="aud"))
+    assert outcome(RA + allow, req).verdict is Verdict.ALLOW
+    assert outcome(RA + allow, request(peer=MTLS)).verdict is Verdict.DENY_403
+
+
+def test_a_peer_jwt_method_never_succeeds() -> None:
+    """§A.2: peer `jwt` methods were never available; a policy with only such a peer refuses
+    every request at peer authentication (and has no TLS chain, DISABLE)."""
+    config = policy("default", "  peers:\n  - jwt: {issuer: iss}\n")
+    assert outcome(config, request(peer=PLAIN)).verdict is Verdict.DENY_401
+
+
 def test_port_precedence_depends_on_version() -> None:
     """§A.5: an older port-less entry wins in 1.4.x; the port-specific one wins from 1.5."""
     config = policy(
