@@ -18,7 +18,7 @@ from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.beta import BetaResource, PeerAuthentication
 from migrate.model.inventory import Inventory, Workload
 from migrate.semantics.equivalence import Change
-from migrate.semantics.impact import affected_namespaces, scope_note
+from migrate.semantics.impact import affected_namespaces
 from migrate.semantics.proof import (
     VerifyOptions,
     VerifyReport,
@@ -116,7 +116,6 @@ def review(
         findings=[*_input_errors(before, head), *facts],
         namespaces=scope,
     )
-    report.notes += scope_note(scope, inventory, head.root_namespace)
     report.settle()
     removed = _removed(before, head)
     added = _added(before, head)

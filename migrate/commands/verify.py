@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from migrate.semantics.impact import affected_namespaces, scope_note
+from migrate.semantics.impact import affected_namespaces
 from migrate.semantics.proof import (
     VerifyOptions,
     VerifyReport,
@@ -43,7 +43,6 @@ def verify_paths(
         findings=[*first.findings, *second.findings, *facts],
         namespaces=scope,
     )
-    report.notes += scope_note(scope, inventory, second.root_namespace)
     report.locations = workspace_locations(first, second)
     report.settle()
     return report

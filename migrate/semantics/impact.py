@@ -13,9 +13,12 @@ trees are all a change can affect, unless one of them is mesh-wide: then it is e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from migrate.model.inventory import Inventory, data_key
+from migrate.model.releases import Release
+from migrate.semantics.side import Side
+from migrate.semantics.worlds import World
 from migrate.workspace import Workspace
 
 
@@ -35,6 +38,42 @@ def affected_namespaces(before: Workspace, after: Workspace) -> set[str] | None:
             return None
         found.add(namespace)
     return found
+
+
+def across_upgrades(
+    scope: set[str] | None, pairs: Sequence[World], sides: Sequence[Side], root: str
+) -> set[str] | None:
+    """`scope` widened for the worlds in which the old configuration runs on one release and
+    the new on a later one: there a resource both sides hold unchanged may decide otherwise
+    (1.6 drops v1alpha1, 1.4.4 stops matching trigger rules against the query, 1.5.1
+    discovers the keys of a jwtRule that has none), so its namespace is compared too; and
+    after 1.4 even a namespace without any policy changes (no policy is plaintext-only on
+    1.4, PERMISSIVE from 1.5), as does everything after a mesh-wide resource moves."""
+    if scope is None:
+        return None
+    upgrades = [w for w in pairs if w.before != w.after]
+    if any(w.before.beta != w.after.beta for w in upgrades):
+        return None
+    alpha_moves = any(_alpha_flags(w.before) != _alpha_flags(w.after) for w in upgrades)
+    beta_moves = any(_beta_flags(w.before) != _beta_flags(w.after) for w in upgrades)
+    widened = set(scope)
+    for side in sides:
+        namespaces = [p.namespace for p in side.alpha] if alpha_moves else []
+        if alpha_moves and any(p.kind == "MeshPolicy" for p in side.alpha):
+            return None
+        namespaces += [r.meta.namespace for r in side.beta] if beta_moves else []
+        if any(not n or n == root for n in namespaces):
+            return None
+        widened.update(namespaces)
+    return widened
+
+
+def _alpha_flags(release: Release) -> tuple[bool, ...]:
+    return (release.alpha, release.port_precedence, release.cors_bypass, release.strip_query)
+
+
+def _beta_flags(release: Release) -> tuple[bool, ...]:
+    return (release.beta, release.beta_discovery)
 
 
 def _definitions(workspace: Workspace) -> Iterator[tuple[tuple[str, str, str], tuple[str, ...]]]:

@@ -15,6 +15,7 @@ from migrate.semantics.authz import Unmodelled, check_supported
 from migrate.semantics.decide import Applicable
 from migrate.semantics.environment import Environment, environment_of
 from migrate.semantics.equivalence import Cause, Change, compare, merge_causes, world_label
+from migrate.semantics.impact import across_upgrades, scope_note
 from migrate.semantics.side import Settings, Side
 from migrate.semantics.space import (
     DestinationClass,
@@ -192,15 +193,18 @@ def verify_sides(
     environment = options.environment
     findings = list(findings or [])
     findings += _unmodelled(before, after)
-    unseen = unseen_sites(inventory, [before, after])
-    if namespaces is not None:
-        unseen = [s for s in unseen if s.namespace in namespaces]
-    findings += _incomplete(unseen)
     pairs, notes = worlds(
         environment.releases,
         before=(bool(before.alpha), bool(before.beta)),
         after=(bool(after.alpha), bool(after.beta)),
     )
+    root = before.settings.root_namespace
+    namespaces = across_upgrades(namespaces, pairs, (before, after), root)
+    notes += scope_note(namespaces, inventory, root)
+    unseen = unseen_sites(inventory, [before, after])
+    if namespaces is not None:
+        unseen = [s for s in unseen if s.namespace in namespaces]
+    findings += _incomplete(unseen)
     try:
         arranged = arrangements(before, after, inventory)
     except TooManyArrangements as exc:
