@@ -10,7 +10,7 @@ from migrate.convert.model import Conversion, ConvertOptions
 from migrate.convert.prove import proof, states
 from migrate.convert.run import convert_workspace
 from migrate.exitcodes import ExitCode, exit_code
-from migrate.findings import Finding, Severity, sort_findings
+from migrate.findings import Finding, Severity, has_errors, sort_findings
 from migrate.rewrite.files import FileChange
 from migrate.semantics.equivalence import Change
 from migrate.semantics.proof import VerifyOptions, VerifyReport, with_facts
@@ -43,7 +43,8 @@ class ConvertResult:
         return exit_code(
             looser=self.report.count(Change.LOOSER) > 0,
             unproven=not self.report.proven
-            or any(f.severity is Severity.ERROR for f in self.findings),
+            or has_errors(self.report.findings)
+            or has_errors(self.findings),
             found=check and bool(self.changes),
         )
 
