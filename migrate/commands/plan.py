@@ -10,7 +10,7 @@ and an order that would open a hole is never emitted.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from migrate import progress
@@ -106,6 +106,8 @@ class _Planner:
         self.sources: dict[str, list[PolicyEntry]] = defaultdict(list)
         for entry in self.conversion.converted:
             self.sources[stage_of(entry)].append(entry)
+            if replace:  # a stage to delete it, even with nothing to apply
+                self.groups.setdefault(stage_of(entry), [])
         self.settings = side_settings(options, workspace.root_namespace)
         self.start = Side.build(self.settings, workspace.alpha, workspace.beta)
         security = [r for r in self.conversion.resources if r.data["kind"] in KINDS]
@@ -214,7 +216,7 @@ class _Planner:
                 self.waiting.add(name)  # stays looser until a mesh-wide stage goes
         return None, None
 
-    def why_looser(self, name: str) -> str:
+    def looser_example(self, name: str) -> str:
         """Why stage `name` waits: a request the state after it would let through."""
         cause = next(
             c
@@ -227,13 +229,14 @@ class _Planner:
             if name == MESH
             else ""
         )
-        return (
-            f"the state after it would be looser than the start, e.g. {cause.witness}: "
-            f"before {cause.before}, after {cause.after}.{why}"
-        )
+        twin = f" (the same request in plaintext: {cause.twin})" if cause.twin else ""
+        return f"e.g. {cause.witness}: before {cause.before}{twin}, after {cause.after}.{why}"
 
     def _refusal(self, name: str) -> str:
-        return f"stage {name} cannot go here: {self.why_looser(name)}"
+        return (
+            f"stage {name} cannot go here: the state after it would be looser than the "
+            f"start, {self.looser_example(name)}"
+        )
 
     def state(
         self,
@@ -322,19 +325,19 @@ def proven_stages(
     workspace: Workspace,
     conversion: Conversion,
     options: VerifyOptions,
-    held: Mapping[str, str] | None = None,
+    held: Collection[str] = (),
 ) -> tuple[list[Stage], dict[str, str]]:
     """The stages of `conversion` that can replace their alpha policies (the state `convert
     --write` leaves, Istio 1.5 running both APIs), in the planner's order: each that makes a
     state no looser than the start, the mesh-wide one only once every namespace it would
-    override is converted; and why each other stage is left (`held`: stage names already
-    left, with the reason). `options` are the conversion's, with the facts of the inputs."""
+    override is converted (`held`: stages left out from the start). And for each other stage,
+    a request the state after it would let through. `options` are the conversion's, with the
+    facts of the inputs."""
     planner = _Planner(workspace, options, conversion, replace=True)
-    held = held or {}
     result = Plan([], conversion)
     pending = [n for n in _order(workspace, planner.groups, (), ()) if n not in held]
     planner.stages(result, pending, notes=False)
-    return result.stages, {**held, **{name: planner.why_looser(name) for name in pending}}
+    return result.stages, {name: planner.looser_example(name) for name in pending}
 
 
 def _groups(conversion: Conversion) -> dict[str, list[NewResource]]:
