@@ -403,7 +403,9 @@ def convert_command(
     write: Annotated[
         bool,
         typer.Option(
-            "--write", help="Rewrite the files in place, atomically, once everything is proven."
+            "--write",
+            help="Rewrite the files in place, atomically: every conversion, or the largest part "
+            "proven not looser (the rest left as it is, with the reason).",
         ),
     ] = False,
     check: Annotated[
@@ -458,6 +460,14 @@ def convert_command(
             "it in the kustomization that listed the original.",
         ),
     ] = False,
+    all_or_nothing: Annotated[
+        bool,
+        typer.Option(
+            "--all-or-nothing",
+            help="Write every conversion or none: nothing when any would be looser or a file "
+            "cannot be rewritten (policies that cannot be converted are still left as they are).",
+        ),
+    ] = False,
     api_version: Annotated[
         str | None,
         typer.Option(
@@ -477,9 +487,13 @@ def convert_command(
 ) -> None:
     """Convert every v1alpha1 policy, prove the result, and show, check or write it.
 
-    Nothing is written when the new configuration would allow a request the old one denied.
+    Nothing is written that would allow a request the old configuration denied: when a
+    conversion would, or a file cannot be rewritten, the namespaces that can go are converted
+    (each proven, then all together) and the rest left as they are, with the reason (AM411).
     Exit status: 0 done (or nothing to do), 1 with --check when files would change, 2 input
-    errors or policies that could not be converted, 3 looser (nothing written).
+    errors, policies that could not be converted or files that cannot be rewritten, 3 a
+    conversion would be looser (it is left out, the rest written; with --all-or-nothing,
+    nothing is).
     """
     from migrate.commands.convert import convert_paths
     from migrate.convert.model import ConvertOptions
@@ -514,6 +528,7 @@ def convert_command(
         ),
         _verify_options(config),
         split=split or bool(config.get("split")),
+        all_or_nothing=all_or_nothing or bool(config.get("all-or-nothing")),
     )
     code = result.exit_code(check=check)  # a suppression hides messages, never a failure
     result.report.settle()
@@ -533,6 +548,12 @@ def _write(result: Any, paths: list[str], out_dir: Path | None, err: Console) ->
     if result.blocked:
         err.print(
             "nothing written: the proof did not succeed, or a file cannot be rewritten (see above)",
+            style="bold red",
+        )
+        return
+    if result.whole is not None and not result.changes:
+        err.print(
+            "nothing written: no conversion was proven not looser than the start (AM411 above)",
             style="bold red",
         )
         return

@@ -205,8 +205,16 @@ CODES: dict[str, Code] = {
         Code(
             "AM410",
             "file cannot be rewritten in place",
-            "Nothing is written, since the proven result would be half written: fix the input "
-            "errors of the file, or stream the new resources with -o yaml and edit it by hand.",
+            "Its policies, and the rest of their namespace, are left as they are (with "
+            "--all-or-nothing, nothing is written): fix the input errors of the file, or stream "
+            "the new resources with -o yaml and edit it by hand.",
+        ),
+        Code(
+            "AM411",
+            "conversion left out of the write",
+            "The rest was written without it, proven not looser: the message shows the request "
+            "its namespace's conversion would let through (fix it, or --accept it after review), "
+            "or names the file that cannot be rewritten. Run convert again once that is done.",
         ),
         Code(
             "AM501",

@@ -82,6 +82,7 @@ KEYS: Mapping[str, _Key] = types.MappingProxyType(
         "expand-scopes": _Key("boolean", False),
         "faithful-disable": _Key("boolean", False),
         "split": _Key("boolean", False),
+        "all-or-nothing": _Key("boolean", False),
     }
 )
 

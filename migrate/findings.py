@@ -56,6 +56,14 @@ class Finding:
         """True for an error that keeps the engine from an exact proof (AM3xx)."""
         return self.severity is Severity.ERROR and self.category is Category.PROOF
 
+    @property
+    def leaves_unproven(self) -> bool:
+        """True for an error that leaves a comparison incomplete: an input not read or
+        validated, a configuration not modelled. A policy `convert` leaves as it is (AM4xx)
+        stays in force on both sides and is compared like the rest: its error fails the
+        command, not the proof."""
+        return self.severity is Severity.ERROR and self.category is not Category.CONVERSION
+
 
 def sort_findings(findings: list[Finding] | tuple[Finding, ...]) -> list[Finding]:
     """Findings in reading order: by file, line, column, then code."""

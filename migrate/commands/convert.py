@@ -1,21 +1,31 @@
-"""The `convert` job as a library call: convert, prove, plan the file changes."""
+"""The `convert` job as a library call: convert, prove, plan the file changes.
+
+When the conversion as a whole cannot be written (a conversion is looser, or a file cannot be
+rewritten), the part that can is: the plan engine's per-namespace stages, each replacing its
+alpha policies, in its order (`migrate.commands.plan.proven_stages`), and the state they leave
+together, with every policy left in force (Istio 1.5 runs both APIs, docs/semantics.md §C),
+proven once more as a whole against the start."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from migrate.commands.plan import proven_stages, stage_of
 from migrate.convert.changes import plan_changes
 from migrate.convert.model import Conversion, ConvertOptions
 from migrate.convert.prove import proof, states
 from migrate.convert.run import convert_workspace
 from migrate.exitcodes import ExitCode, exit_code
-from migrate.findings import Finding, Severity, sort_findings
+from migrate.findings import Finding, Severity, has_errors, sort_findings
 from migrate.rewrite.files import FileChange
 from migrate.semantics.equivalence import Change
 from migrate.semantics.proof import VerifyOptions, VerifyReport, with_facts
 from migrate.semantics.tls import tls_regressions
-from migrate.workspace import Workspace, WorkspaceOptions, open_workspace
+from migrate.workspace import PolicyEntry, Workspace, WorkspaceOptions, open_workspace
+
+LEFT_CODES = ("AM401", "AM402", "AM411")
+"""Findings that say why a policy was left as it is."""
 
 
 @dataclass(slots=True)
@@ -24,9 +34,14 @@ class ConvertResult:
 
     workspace: Workspace
     conversion: Conversion
+    """What is written: every conversion, or the part proven when the whole cannot be."""
     report: VerifyReport
+    """The proof of the state `conversion` leaves, with every policy left in force."""
     changes: list[FileChange]
     findings: list[Finding] = field(default_factory=list)
+    whole: VerifyReport | None = None
+    """When only part is written: the proof of converting every policy, whose looser causes
+    are why the rest was left (AM411)."""
 
     @property
     def blocked(self) -> bool:
@@ -34,16 +49,39 @@ class ConvertResult:
         file of the proven result that cannot be rewritten (writing the others would leave a
         state that was never proven)."""
         proof_failed = any(f.blocks_proof for f in self.report.findings)
-        unwritable = any(f.severity is Severity.ERROR and f.code == "AM410" for f in self.findings)
+        conversion = self.conversion
+        mine = {e.document.origin.path for e in [*conversion.converted, *conversion.removed]}
+        unwritable = any(
+            f.severity is Severity.ERROR and f.code == "AM410" and f.location.path in mine
+            for f in self.findings
+        )
         return proof_failed or unwritable or self.report.count(Change.LOOSER) > 0
 
+    @property
+    def proven(self) -> bool:
+        """True when the state the changes leave was compared in full and is not looser than
+        the start (policies left as they are stay in force in it)."""
+        return self.report.proven and self.report.count(Change.LOOSER) == 0
+
+    @property
+    def left(self) -> dict[str, str]:
+        """Every policy left as it is, by reference, with the code saying why."""
+        return {
+            f.resource: f.code
+            for f in sort_findings(self.report.findings)
+            if f.code in LEFT_CODES and f.resource
+        }
+
     def exit_code(self, *, check: bool = False) -> ExitCode:
-        """3 if looser, 2 on input errors or refused policies, 1 with --check when files
-        would change, else 0 (`exit_code`)."""
+        """3 if converting every policy would be looser (even when the rest is written), 2 on
+        input errors, refused policies or files that cannot be rewritten, 1 with --check when
+        files would change, else 0 (`exit_code`)."""
+        whole = self.whole or self.report
         return exit_code(
-            looser=self.report.count(Change.LOOSER) > 0,
+            looser=whole.count(Change.LOOSER) > 0,
             unproven=not self.report.proven
-            or any(f.severity is Severity.ERROR for f in self.findings),
+            or has_errors(self.report.findings)
+            or has_errors(self.findings),
             found=check and bool(self.changes),
         )
 
@@ -56,20 +94,92 @@ def convert_paths(
     *,
     stdin: bytes | None = None,
     split: bool = False,
+    all_or_nothing: bool = False,
 ) -> ConvertResult:
     """Convert every alpha policy under `paths`, prove the result, and plan the rewrite
-    (`split`: new resources in files of their own)."""
+    (`split`: new resources in files of their own). When the whole cannot be written, the
+    part proven not looser is, the rest left with the reason (AM411); `all_or_nothing`: then
+    nothing is."""
     workspace = open_workspace(paths, workspace_options, stdin=stdin)
     # the Istio the result must hold on: given, else what the repository says, else every
     # release and sniffing setting; the conversion and its proof assume the same
     verify_options, facts = with_facts(verify_options, [workspace.inventory])
     conversion = convert_workspace(workspace, options, verify_options.environment)
-    before, after = states(workspace, conversion, verify_options)
-    report = proof(before, after, workspace, conversion, verify_options)
     # what could not be read, parsed or validated: shown, and exit 2 (README, exit codes)
     problems = [f for f in workspace.findings if f.severity is not Severity.NOTE]
-    report.findings = sort_findings(list(dict.fromkeys([*problems, *facts, *report.findings])))
+    shown = [*problems, *facts]
+    result = _proven(workspace, conversion, verify_options, shown, split=split)
+    if all_or_nothing or not result.blocked or any(f.blocks_proof for f in result.report.findings):
+        return result
+    return _part(result, verify_options, shown, split=split)
+
+
+def _proven(
+    workspace: Workspace,
+    conversion: Conversion,
+    options: VerifyOptions,
+    shown: list[Finding],
+    *,
+    split: bool,
+) -> ConvertResult:
+    """The conversion, the proof of the state it leaves, and its file changes."""
+    before, after = states(workspace, conversion, options)
+    report = proof(before, after, workspace, conversion, options)
+    report.findings = sort_findings(list(dict.fromkeys([*shown, *report.findings])))
     changes, findings = plan_changes(workspace, conversion, split=split)
     # client/server pairs the conversion turns from OK to CONFLICT (§E)
     findings += tls_regressions(workspace, workspace, before_side=before, after_side=after)
     return ConvertResult(workspace, conversion, report, changes, findings)
+
+
+def _part(
+    whole: ConvertResult, options: VerifyOptions, shown: list[Finding], *, split: bool
+) -> ConvertResult:
+    """The largest part of the conversion proven writable, stage by stage as `plan` proves
+    them (a namespace's stage goes whole or not at all; the mesh-wide one once nothing it
+    would override stays alpha), then proven again as one state. Its result, or the whole
+    (which writes nothing) if that last proof fails."""
+    conversion = whole.conversion
+    unwritable = {
+        f.location.path: f
+        for f in whole.findings
+        if f.code == "AM410" and f.severity is Severity.ERROR
+    }
+    held = {
+        stage_of(e): e.document.origin.path
+        for e in [*conversion.converted, *conversion.removed]
+        if e.document.origin.path in unwritable
+    }
+    stages, looser = proven_stages(whole.workspace, conversion, options, held)
+    going = {s.namespace for s in stages}
+    left = [e for e in conversion.converted if stage_of(e) not in going]
+    part = conversion.without(left)
+    # what the conversion of a policy left as it is did (AM403-AM409) is moot: AM411 says why
+    gone = {e.ref for e in left}
+    part.findings = [f for f in part.findings if f.resource not in gone]
+    part.findings += [_left_out(e, held, looser) for e in left]
+    result = _proven(whole.workspace, part, options, shown, split=split)
+    if result.blocked:
+        return whole
+    result.findings = list(dict.fromkeys([*unwritable.values(), *result.findings]))
+    result.whole = whole.report
+    return result
+
+
+def _left_out(entry: PolicyEntry, held: dict[str, str], looser: dict[str, str]) -> Finding:
+    """AM411: why a policy that converts was left as it is."""
+    stage = stage_of(entry)
+    subject = f"namespace {entry.namespace}" if stage == entry.namespace else "the MeshPolicy"
+    why = (
+        f"{held[stage]} cannot be rewritten in place (AM410), and {subject} is converted "
+        "whole or not at all"
+        if stage in held
+        else f"converting {subject} now would make a state looser than the start, " + looser[stage]
+    )
+    return Finding(
+        "AM411",
+        Severity.ERROR,
+        f"{entry.ref} left as it is, and the rest written without it: {why}",
+        entry.document.origin.location,
+        resource=entry.ref,
+    )

@@ -10,7 +10,7 @@ and an order that would open a hole is never emitted.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from migrate import progress
@@ -86,11 +86,28 @@ def plan(
 class _Planner:
     """Proves candidate states against the start while it orders the stages."""
 
-    def __init__(self, workspace: Workspace, options: VerifyOptions) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        options: VerifyOptions,
+        conversion: Conversion | None = None,
+        *,
+        replace: bool = False,
+    ) -> None:
         self.workspace = workspace
         self.options = options
-        self.conversion = convert_workspace(workspace, environment=options.environment)
+        if conversion is None:
+            conversion = convert_workspace(workspace, environment=options.environment)
+        self.conversion = conversion
+        self.replace = replace
+        """Each stage also deletes the alpha policies it converts (the state `convert
+        --write` leaves), instead of keeping them in force until the cleanup."""
         self.groups = _groups(self.conversion)
+        self.sources: dict[str, list[PolicyEntry]] = defaultdict(list)
+        for entry in self.conversion.converted:
+            self.sources[stage_of(entry)].append(entry)
+            if replace:  # a stage to delete it, even with nothing to apply
+                self.groups.setdefault(stage_of(entry), [])
         self.settings = side_settings(options, workspace.root_namespace)
         self.start = Side.build(self.settings, workspace.alpha, workspace.beta)
         security = [r for r in self.conversion.resources if r.data["kind"] in KINDS]
@@ -104,6 +121,9 @@ class _Planner:
         self.waiting: set[str] = set()
         """Stages found looser: a stage confined to its namespace stays so until a stage
         that reaches every namespace is applied (the others leave its destinations alone)."""
+        self.looser: dict[str, VerifyReport] = {}
+        """The latest proof of each stage found looser: the state it would make is still
+        the same while it waits (the stages applied since leave its namespace alone)."""
         self.models: dict[int, BetaResource] = dict(
             zip((id(r) for r in security), models, strict=True)
         )
@@ -118,30 +138,10 @@ class _Planner:
         result = Plan([], self.conversion)
         pending = _order(self.workspace, self.groups, order, only)
         total = len(pending) + 1
-        applied: list[NewResource] = []
-        while pending:
-            progress.label(f"plan stage {len(result.stages) + 1} of {total}")
-            name, report = self._next_safe(pending, applied, strict=bool(order))
-            if name is None or report is None:
-                result.refused = self._refusal(pending[0], applied)
-                return result
-            if name != pending[0]:
-                result.notes.append(
-                    f"{pending[0]} waits: applying it now would be looser "
-                    f"than the start; {name} goes first"
-                )
-            pending.remove(name)
-            applied += self.groups[name]
-            stage = Stage(
-                len(result.stages) + 1,
-                "mesh-wide" if name == MESH else name,
-                name,
-                list(self.groups[name]),
-            )
-            stage.report = report
-            stage.notes = self.conflicts(applied, [], name)
-            stage.proven_in = ",".join(sorted(self._scope(name, []) or ()))
-            result.stages.append(stage)
+        applied, _ = self.stages(result, pending, strict=bool(order))
+        if pending:
+            result.refused = self._refusal(pending[0])
+            return result
         progress.label(f"plan stage {total} of {total} (cleanup)")
         cleanup = Stage(len(result.stages) + 1, "cleanup", "", [], list(self.conversion.converted))
         cleanup.report = self.prove(applied, self.conversion.converted)
@@ -150,35 +150,92 @@ class _Planner:
         result.stages.append(cleanup)
         return result
 
+    def stages(
+        self, result: Plan, pending: list[str], *, strict: bool = False, notes: bool = True
+    ) -> tuple[list[NewResource], list[PolicyEntry]]:
+        """Move the pending stages into `result` in a safe order, each with the proof of the
+        state after it (and, with `notes`, the client conflicts it creates), until none can
+        go: those stay in `pending`. With `strict`, only in the order given. The resources
+        applied and the policies deleted by the stages that went."""
+        applied: list[NewResource] = []
+        deleted: list[PolicyEntry] = []
+        while pending:
+            total = len(result.stages) + len(pending) + 1
+            progress.label(f"plan stage {len(result.stages) + 1} of {total}")
+            name, report = self._next_safe(pending, applied, deleted, strict=strict)
+            if name is None or report is None:
+                break
+            if name != pending[0]:
+                result.notes.append(
+                    f"{pending[0]} waits: applying it now would be looser "
+                    f"than the start; {name} goes first"
+                )
+            pending.remove(name)
+            applied += self.groups[name]
+            deleted += self._deleting(name)
+            stage = Stage(
+                len(result.stages) + 1,
+                "mesh-wide" if name == MESH else name,
+                name,
+                list(self.groups[name]),
+                self._deleting(name),
+            )
+            stage.report = report
+            if notes:
+                stage.notes = self.conflicts(applied, deleted, name)
+            stage.proven_in = ",".join(sorted(self._scope(name, deleted) or ()))
+            result.stages.append(stage)
+        return applied, deleted
+
+    def _deleting(self, name: str) -> list[PolicyEntry]:
+        """The alpha policies stage `name` deletes: those it converts, with `replace`."""
+        return list(self.sources.get(name, ())) if self.replace else []
+
     def _next_safe(
-        self, pending: list[str], applied: list[NewResource], *, strict: bool
+        self,
+        pending: list[str],
+        applied: list[NewResource],
+        deleted: list[PolicyEntry],
+        *,
+        strict: bool,
     ) -> tuple[str | None, VerifyReport | None]:
         """The first pending stage whose state is no looser, with its proof; with a user
         order, only the next one may go."""
         for name in pending[:1] if strict else pending:
             if name in self.waiting:
                 continue
-            report = self.prove([*applied, *self.groups[name]], [], name)
+            report = self.prove(
+                [*applied, *self.groups[name]], [*deleted, *self._deleting(name)], name
+            )
             if report.count(Change.LOOSER) == 0:
-                if self._scope(name, []) is None:
+                if self._scope(name, deleted) is None:
                     self.waiting.clear()  # a mesh-wide change: the others may go now
                 return name, report
-            if self._scope(name, []) is not None:
+            self.looser[name] = report
+            if self._scope(name, deleted) is not None:
                 self.waiting.add(name)  # stays looser until a mesh-wide stage goes
         return None, None
 
-    def _refusal(self, name: str, applied: list[NewResource]) -> str:
-        report = self.prove([*applied, *self.groups[name]], [], name)
-        cause = next(c for c in report.causes if c.change is Change.LOOSER)
+    def looser_example(self, name: str) -> str:
+        """Why stage `name` waits: a request the state after it would let through."""
+        cause = next(
+            c
+            for c in self.looser[name].causes
+            if c.change is Change.LOOSER and not self.looser[name].is_accepted(c)
+        )
         why = (
             " A mesh-level PeerAuthentication overrides the alpha mTLS of every workload "
             "at once (docs/semantics.md §C): it must wait until every namespace has its own."
             if name == MESH
             else ""
         )
+        twin = f" (the same request in plaintext: {cause.twin})" if cause.twin else ""
+        return f"e.g. {cause.witness}: before {cause.before}{twin}, after {cause.after}.{why}"
+
+    def _refusal(self, name: str) -> str:
         return (
             f"stage {name} cannot go here: the state after it would be looser than the "
-            f"start, e.g. {cause.witness}: before {cause.before}, after {cause.after}.{why}"
+            f"start, {self.looser_example(name)}"
         )
 
     def state(
@@ -249,9 +306,38 @@ class _Planner:
         return self._last[1]
 
     def _scope(self, stage: str, deleted: Sequence[PolicyEntry]) -> set[str] | None:
-        if deleted or stage in (MESH, self.workspace.root_namespace):
+        """The namespace a stage's proof is confined to: its own, when the stage changes no
+        other (with `replace`, the policies it deletes are its namespace's); None for the
+        mesh-wide stage, the root namespace and the cleanup."""
+        if (deleted and not self.replace) or stage in (MESH, self.workspace.root_namespace):
             return None
         return {stage}
+
+
+def stage_of(entry: PolicyEntry) -> str:
+    """The stage that converts a policy: the mesh-wide one for the MeshPolicy, else its
+    namespace's."""
+    mesh = entry.policy.scope is Scope.MESH if entry.policy else entry.document.kind == "MeshPolicy"
+    return MESH if mesh else entry.namespace
+
+
+def proven_stages(
+    workspace: Workspace,
+    conversion: Conversion,
+    options: VerifyOptions,
+    held: Collection[str] = (),
+) -> tuple[list[Stage], dict[str, str]]:
+    """The stages of `conversion` that can replace their alpha policies (the state `convert
+    --write` leaves, Istio 1.5 running both APIs), in the planner's order: each that makes a
+    state no looser than the start, the mesh-wide one only once every namespace it would
+    override is converted (`held`: stages left out from the start). And for each other stage,
+    a request the state after it would let through. `options` are the conversion's, with the
+    facts of the inputs."""
+    planner = _Planner(workspace, options, conversion, replace=True)
+    result = Plan([], conversion)
+    pending = [n for n in _order(workspace, planner.groups, (), ()) if n not in held]
+    planner.stages(result, pending, notes=False)
+    return result.stages, {name: planner.looser_example(name) for name in pending}
 
 
 def _groups(conversion: Conversion) -> dict[str, list[NewResource]]:

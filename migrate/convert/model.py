@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,3 +53,21 @@ class Conversion:
     removed: list[PolicyEntry] = field(default_factory=list)
     """Earlier definitions a converted policy replaced in its own file: never applied, they
     go with the conversion."""
+
+    def without(self, entries: Iterable[PolicyEntry]) -> Conversion:
+        """The conversion with `entries` left as they are: their new resources, the earlier
+        definitions they replaced (AM408) and the notes saying so go too."""
+        gone = {id(e) for e in entries}
+        refs = {e.ref for e in self.converted if id(e) in gone}
+        kept = {identity(e) for e in self.converted if id(e) in gone}
+        return Conversion(
+            resources=[r for r in self.resources if id(r.source) not in gone],
+            converted=[e for e in self.converted if id(e) not in gone],
+            findings=[f for f in self.findings if not (f.code == "AM408" and f.resource in refs)],
+            removed=[e for e in self.removed if identity(e) not in kept],
+        )
+
+
+def identity(entry: PolicyEntry) -> tuple[str, str, str]:
+    """Kind, namespace and name: what makes two definitions one object."""
+    return entry.document.kind, entry.namespace, entry.document.name

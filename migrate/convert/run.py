@@ -15,7 +15,13 @@ from migrate.convert import jwt as jwt_module
 from migrate.convert import mtls
 from migrate.convert.jwt import NotExpressible, PortScope, trigger_rule_traps
 from migrate.convert.metadata import metadata, resource
-from migrate.convert.model import PROVENANCE, Conversion, ConvertOptions, NewResource
+from migrate.convert.model import (
+    PROVENANCE,
+    Conversion,
+    ConvertOptions,
+    NewResource,
+    identity,
+)
 from migrate.convert.names import NameBook, dns_label
 from migrate.convert.scopes import (
     Governed,
@@ -113,7 +119,7 @@ def convert_workspace(
                 Severity.ERROR,
             )
             continue
-        twin = context.twins.get(_identity(entry)) if entry.twins else None
+        twin = context.twins.get(identity(entry)) if entry.twins else None
         if twin is not None:
             _convert_alike(context, workspace, entry, twin)
             continue
@@ -139,7 +145,7 @@ def convert_workspace(
             continue
         context.conversion.resources.extend(made)
         context.conversion.converted.append(entry)
-        context.twins[_identity(entry)] = made
+        context.twins[identity(entry)] = made
         _remove_shadowed(context, workspace, entry)
         context.conversion.findings.extend(trigger_rule_traps(entry.policy))
         context.conversion.findings.extend(
@@ -183,10 +189,6 @@ def convert_workspace(
             )
     _keep_narrower_in_force(context)
     return context.conversion
-
-
-def _identity(entry: PolicyEntry) -> tuple[str, str, str]:
-    return entry.document.kind, entry.namespace, entry.document.name
 
 
 def _convert_alike(
@@ -336,14 +338,7 @@ def _keep_narrower_in_force(context: _Context) -> None:
             )
             if not kept:
                 continue
-            conversion.converted = [e for e in conversion.converted if e is not entry]
-            conversion.resources = [r for r in conversion.resources if r.source is not entry]
-            conversion.removed = [e for e in conversion.removed if _identity(e) != _identity(entry)]
-            conversion.findings = [
-                f
-                for f in conversion.findings
-                if not (f.code == "AM408" and f.resource == entry.ref)
-            ]
+            context.conversion = conversion = conversion.without([entry])
             _refuse(
                 context,
                 entry,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from migrate.codes import CODES
 from migrate.render.table import finding_text
 from migrate.render.verify import render_text
 
@@ -14,14 +15,26 @@ if TYPE_CHECKING:
 
 
 def render_summary(result: ConvertResult, console: Console) -> None:
-    """The conversion's findings, the proof, and what changes."""
+    """The conversion's findings, the proof, what changes, and what is left and why."""
     conversion = result.conversion
     for finding in result.findings:
         console.print(finding_text(finding), soft_wrap=True)
     render_text(result.report, console)
+    left = result.left
     console.print(
         f"{len(conversion.converted)} polic{'y' if len(conversion.converted) == 1 else 'ies'} "
         f"converted into {len(conversion.resources)} resource(s) in {len(result.changes)} "
-        "file(s)",
+        "file(s)"
+        + (f"; {len(left)} left as {'it is' if len(left) == 1 else 'they are'}:" if left else ""),
         style="bold",
+        soft_wrap=True,
     )
+    for ref, code in left.items():
+        console.print(f"  {ref} ({code}: {CODES[code].title})", soft_wrap=True, markup=False)
+    if left and result.proven and result.changes:
+        console.print(
+            "proven: the state these changes leave, with the policies left in force beside "
+            "them (Istio 1.5 runs both APIs), is not looser than the start",
+            style="bold",
+            soft_wrap=True,
+        )

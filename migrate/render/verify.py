@@ -26,9 +26,7 @@ def headline(report: VerifyReport) -> str:
     cover every input is never EQUIVALENT, whatever was hidden from the output."""
     counts = {c: sum(1 for x in report.causes if x.change is c) for c in Change}
     if not report.proven:
-        reasons = len(report.unproven) or sum(
-            1 for f in report.findings if f.severity.value == "error"
-        )
+        reasons = len(report.unproven) or sum(1 for f in report.findings if f.leaves_unproven)
         found = f" ({', '.join(f'{n} {c.value}' for c, n in counts.items() if n)} found)"
         return f"NOT PROVED: {reasons} input error(s) kept the engine from comparing everything" + (
             found if report.causes else ""

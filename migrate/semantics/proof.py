@@ -74,13 +74,13 @@ class VerifyReport:
     def settle(self) -> None:
         """Record the errors that leave the proof incomplete, apart from the findings shown:
         a suppression hides a message, never a reason the proof did not hold."""
-        found = [f"{f.code} at {f.location}" for f in self.findings if f.severity is Severity.ERROR]
+        found = [f"{f.code} at {f.location}" for f in self.findings if f.leaves_unproven]
         self.unproven = tuple(dict.fromkeys([*self.unproven, *found]))
 
     @property
     def proven(self) -> bool:
         """True when the engine compared everything it was given."""
-        return not self.unproven and not has_errors(self.findings)
+        return not self.unproven and not any(f.leaves_unproven for f in self.findings)
 
     def is_accepted(self, cause: Cause) -> bool:
         """True when the cause or its whole class was signed off with --accept."""

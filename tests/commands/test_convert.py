@@ -175,11 +175,16 @@ def test_namespace_jwt_stays_wide_by_default(tmp_path: Path) -> None:
 
 def test_expand_scopes_is_exact_for_known_pods_and_looser_for_unseen_ones(tmp_path: Path) -> None:
     """--expand-scopes covers exactly the Services the namespace policy governs; pods the
-    inputs do not show lose the requirement, which the proof reports as looser."""
+    inputs do not show lose the requirement, which the proof reports as looser, so the
+    namespace is left as it is unless that is accepted."""
     from migrate.convert.model import ConvertOptions
 
     (tmp_path / "a.yaml").write_text(OVERRIDE)
-    result = convert_paths([str(tmp_path)], options=ConvertOptions(expand_scopes=True))
+    options = ConvertOptions(expand_scopes=True)
+    left = convert_paths([str(tmp_path)], options=options)
+    assert left.changes == []
+    assert left.left == {"Policy ns/default": "AM411", "Policy ns/health": "AM411"}
+    result = convert_paths([str(tmp_path)], options=options, all_or_nothing=True)
     assert "(pods of Service health)" not in _workloads_of(result, Change.STRICTER)
     assert _workloads_of(result, Change.LOOSER) == {"(any workload the inputs do not show)"}
     kinds = sorted(
@@ -257,7 +262,7 @@ def test_principal_binding_names_the_policies_that_read_the_principal(tmp_path: 
         "metadata: {name: admins, namespace: foo}\nspec:\n  rules:\n"
         "  - from: [{source: {requestPrincipals: ['https://accounts.example.com/*']}}]\n"
     )
-    result = convert_paths([str(work)])
+    result = convert_paths([str(work)], all_or_nothing=True)
     (finding,) = [f for f in result.conversion.findings if f.code == "AM403"]
     assert finding.severity.value == "warning"
     assert "read by AuthorizationPolicy foo/admins" in finding.message
@@ -315,3 +320,164 @@ def test_an_origin_no_real_path_triggers_demands_no_token(tmp_path: Path) -> Non
     assert [rule["when"] for rule in deny["spec"]["rules"]] == [
         [{"key": "request.auth.claims[iss]", "notValues": ["iss-a"]}]
     ]
+
+
+# Writing what is proven: a policy that cannot be converted, or whose conversion is looser,
+# is left as it is and the rest written, proven as one state (issue 16, item 2).
+
+GHOST = """\
+# the Service ghost lives in another repository
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: p, namespace: foo}
+spec:
+  targets: [{name: ghost}]
+  peers: [{mtls: {}}]
+"""
+
+
+def _namespace_policy(namespace: str, peers: str) -> str:
+    """A Service and its pods in `namespace`, and the namespace's policy with `peers`."""
+    from manifests import app
+
+    return (
+        app(namespace)
+        + "---\napiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+        + f"metadata: {{name: default, namespace: {namespace}}}\nspec:\n  peers: {peers}\n"
+    )
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from migrate.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.output, result.output
+    return result.exit_code, result.output
+
+
+def _not_looser(original: Path, written: Path) -> None:
+    """An independent `verify ORIGINAL WRITTEN` proves the written tree not looser."""
+    from migrate.commands.verify import verify_paths
+
+    code, output = _cli("verify", str(original), str(written))
+    assert code in (0, 1), output
+    assert "LOOSER" not in output
+    assert "NOT PROVED" not in output
+    report = verify_paths([str(original)], [str(written)])
+    assert report.proven
+    assert report.count(Change.LOOSER) == 0
+
+
+def test_write_converts_the_rest_when_one_policy_cannot_be(tmp_path: Path) -> None:
+    """One policy whose Service is not in the inputs is left as it is, with the reason; the
+    three namespaces beside it are written, exit 2, and `verify` proves the written tree not
+    looser than the original; a second run changes nothing more."""
+    from repo_kit import snapshot
+
+    original, work = tmp_path / "original", tmp_path / "work"
+    original.mkdir()
+    (original / "foo.yaml").write_text(GHOST)
+    for namespace in ("one", "two", "three"):
+        (original / f"{namespace}.yaml").write_text(_namespace_policy(namespace, "[{mtls: {}}]"))
+    shutil.copytree(original, work)
+    code, output = _cli("convert", str(work), "--write")
+    assert code == 2, output
+    assert (
+        "error AM402: Policy foo/p not converted: Service foo/ghost is not in the inputs" in output
+    )
+    assert "3 policies converted into 3 resource(s) in 3 file(s); 1 left as it is:\n" in output
+    assert "\n  Policy foo/p (AM402: policy has no exact v1beta1 form)\n" in output
+    assert "proven: the state these changes leave, with the policies left in force" in output
+    assert "NOT PROVED" not in output
+    assert "rewrote 3 file(s)" in output
+    assert (work / "foo.yaml").read_text() == GHOST
+    for namespace in ("one", "two", "three"):
+        text = (work / f"{namespace}.yaml").read_text()
+        assert "kind: PeerAuthentication" in text
+        assert "authentication.istio.io/v1alpha1" not in text
+    _not_looser(original, work)
+    written = snapshot(work)
+    again, output = _cli("convert", str(work), "--write")
+    assert again == 2, output
+    assert snapshot(work) == written
+
+
+def _mesh_and_bank(root: Path) -> None:
+    """A STRICT MeshPolicy; bank's policy asks for a peer JWT, which Istio never honoured (it
+    refused every request), so its conversion is looser; one's PERMISSIVE policy converts."""
+    root.mkdir()
+    (root / "mesh.yaml").write_text(
+        "apiVersion: authentication.istio.io/v1alpha1\nkind: MeshPolicy\n"
+        "metadata: {name: default}\nspec:\n  peers: [{mtls: {}}]\n"
+    )
+    (root / "bank.yaml").write_text(_namespace_policy("bank", "[{jwt: {issuer: i}}]"))
+    (root / "one.yaml").write_text(_namespace_policy("one", "[{mtls: {mode: PERMISSIVE}}]"))
+
+
+def test_a_looser_conversion_is_left_out_and_the_mesh_waits_for_it(tmp_path: Path) -> None:
+    """bank's conversion is looser, so bank stays as it is; the MeshPolicy's conversion is
+    looser only together with that (a mesh-level PeerAuthentication would override bank's
+    alpha mTLS), so it waits too; one is written. Exit 3, the written tree is proven not
+    looser by `verify`, and a second run changes nothing more."""
+    from repo_kit import snapshot
+
+    original, work = tmp_path / "original", tmp_path / "work"
+    _mesh_and_bank(original)
+    shutil.copytree(original, work)
+    whole = convert_paths([str(work)], all_or_nothing=True)
+    looser = [c for c in whole.report.causes if c.change is Change.LOOSER]
+    assert looser
+    assert all(c.before.decided_by == ("Policy bank/default",) for c in looser)
+    code, diff = _cli("convert", str(work))  # the diff shows what --write writes
+    assert code == 3, diff
+    assert [line.rsplit("/", 1)[-1] for line in diff.splitlines() if line.startswith("+++ ")] == [
+        "one.yaml"
+    ]
+    code, output = _cli("convert", str(work), "--write")
+    assert code == 3, output
+    assert (
+        "error AM411: Policy bank/default left as it is, and the rest written without it: "
+        "converting namespace bank now would make a state looser than the start, e.g. GET /, "
+        "to web.bank:80" in output
+    )
+    assert (
+        "error AM411: MeshPolicy default left as it is, and the rest written without it: "
+        "converting the MeshPolicy now would make a state looser than the start" in output
+    )
+    assert "it must wait until every namespace has its own" in output
+    assert "1 policy converted into 1 resource(s) in 1 file(s); 2 left as they are:\n" in output
+    assert "  MeshPolicy default (AM411: conversion left out of the write)\n" in output
+    assert "proven: the state these changes leave" in output
+    assert "rewrote 1 file(s)" in output
+    for name in ("mesh.yaml", "bank.yaml"):
+        assert (work / name).read_bytes() == (original / name).read_bytes()
+    assert "kind: PeerAuthentication" in (work / "one.yaml").read_text()
+    _not_looser(original, work)
+    written = snapshot(work)
+    again, output = _cli("convert", str(work), "--write")
+    assert again == 3, output
+    assert "nothing written" in output
+    assert snapshot(work) == written
+
+
+def test_all_or_nothing_writes_nothing_when_a_conversion_is_looser(tmp_path: Path) -> None:
+    """--all-or-nothing (or `all-or-nothing: true` in the configuration) keeps the whole
+    conversion or nothing: with bank's looser conversion, nothing is written (exit 3)."""
+    from repo_kit import snapshot
+
+    work = tmp_path / "work"
+    _mesh_and_bank(work)
+    before = snapshot(work)
+    code, output = _cli("convert", str(work), "--write", "--all-or-nothing")
+    assert code == 3, output
+    assert "nothing written" in output
+    assert "AM411" not in output
+    assert snapshot(work) == before
+    (work / ".authn-migrate.yaml").write_text("all-or-nothing: true\n")
+    before = snapshot(work)
+    code, output = _cli("convert", str(work), "--write")
+    assert code == 3, output
+    assert "nothing written" in output
+    assert snapshot(work) == before

@@ -528,6 +528,7 @@ allow-stricter: true  # .authn-migrate.yaml
 expand-scopes: false  # default
 faithful-disable: false  # default
 split: true  # command line
+all-or-nothing: false  # default
 """
 
 
