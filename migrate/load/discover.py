@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from migrate.findings import Finding, Location, Severity
+from migrate.load.gitcmd import GitError, run_git
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -133,20 +133,14 @@ def _git_ignored(root: Path, files: list[Path]) -> set[Path]:
     """The files git ignores, when `root` is inside a work tree and git is installed."""
     if not files:
         return set()
-    payload = "\0".join(str(p.resolve()) for p in files) + "\0"
+    payload = b"\0".join(os.fsencode(p.resolve()) for p in files) + b"\0"
     try:
-        result = subprocess.run(
-            ["git", "-C", str(root), "check-ignore", "-z", "--stdin"],
-            input=payload.encode(),
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        result = run_git(root, "check-ignore", "-z", "--stdin", stdin=payload, timeout=30)
+    except GitError:
         return set()
     if result.returncode not in (0, 1):
         return set()
-    ignored = {Path(p) for p in result.stdout.decode(errors="replace").split("\0") if p}
+    ignored = {Path(os.fsdecode(p)) for p in result.stdout.split(b"\0") if p}
     return {p for p in files if p.resolve() in ignored}
 
 

@@ -1,0 +1,156 @@
+"""A pull request from anyone: everything in the reviewed tree is hostile input — its files,
+their names, its configuration file, its `.git/` and any journal it ships. Each fixture is
+built here, in a throwaway folder, by the hostile party's means: files, names and git
+configuration, never by patching the tool."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from repo_kit import ROOT, WEB_JWT_POLICY, WEB_SERVICE, git
+from typer.testing import CliRunner
+
+from migrate.cli import app
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+def _committed_repo(root: Path) -> Path:
+    """A git repository whose one commit holds a Service and a JWT policy."""
+    repo = root / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "app.yaml").write_text(WEB_SERVICE)
+    (repo / "authn.yaml").write_text(WEB_JWT_POLICY)
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "base")
+    return repo
+
+
+# --- item 4: no code from the repository's git configuration ---------------------------------
+
+
+def _canary(folder: Path, name: str) -> str:
+    """A script that leaves FIRED-<name> in `folder` when anything runs it."""
+    script = folder / f"{name}.sh"
+    script.write_text(f"#!/bin/sh\ntouch '{folder}/FIRED-{name}'\ncat >/dev/null 2>&1\nexit 0\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+HOOKS = ("pre-commit", "post-checkout", "post-index-change", "reference-transaction", "pre-push")
+
+
+def _arm(repo: Path, canaries: Path, what: str) -> None:
+    """Set, in the repository's own .git/config and .gitattributes, a program git would run."""
+    if what == "fsmonitor":
+        git(repo, "config", "core.fsmonitor", _canary(canaries, "fsmonitor"))
+    elif what == "hooksPath":
+        hooks = canaries / "hooks"
+        hooks.mkdir()
+        for hook in HOOKS:
+            shutil.copy(_canary(canaries, "hook"), hooks / hook)
+        git(repo, "config", "core.hooksPath", str(hooks))
+    elif what == "filter":
+        command = _canary(canaries, "filter")
+        for key in ("clean", "smudge", "process"):
+            git(repo, "config", f"filter.evil.{key}", command)
+        git(repo, "config", "filter.evil.required", "true")
+        (repo / ".gitattributes").write_text("* filter=evil\n")
+    elif what == "textconv":
+        git(repo, "config", "diff.evil.textconv", _canary(canaries, "textconv"))
+        git(repo, "config", "diff.evil.cachetextconv", "false")
+        (repo / ".gitattributes").write_text("* diff=evil\n")
+    elif what == "diff-driver":
+        git(repo, "config", "diff.evil.command", _canary(canaries, "diff-driver"))
+        git(repo, "config", "diff.external", _canary(canaries, "diff-external"))
+        (repo / ".gitattributes").write_text("* diff=evil\n")
+    elif what == "pager":
+        git(repo, "config", "core.pager", _canary(canaries, "pager"))
+        git(repo, "config", "pager.ls-tree", _canary(canaries, "pager-ls-tree"))
+    elif what == "lazy-fetch":
+        # a partial clone whose promisor remote is a command: reading a missing object runs it
+        for name in ("app.yaml", "authn.yaml"):
+            blob = subprocess.run(
+                ["git", "-C", str(repo), "rev-parse", f"HEAD:{name}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+        fire = _canary(canaries, "lazy-fetch")
+        git(repo, "config", "core.repositoryformatversion", "1")
+        git(repo, "config", "extensions.partialClone", "origin")
+        git(repo, "config", "remote.origin.promisor", "true")
+        git(repo, "config", "remote.origin.url", f"ext::{fire}")
+        git(repo, "config", "protocol.ext.allow", "always")
+
+
+ARMED = ["fsmonitor", "hooksPath", "filter", "textconv", "diff-driver", "pager", "lazy-fetch"]
+READERS = [
+    pytest.param(["scan", "."], id="scan"),
+    pytest.param(["verify", "."], id="verify"),
+    pytest.param(["convert", "--check", "."], id="convert-check"),
+    pytest.param(["review", "--base", "HEAD", "-o", "json"], id="review"),
+]
+
+
+@needs_git
+@pytest.mark.parametrize("command", READERS)
+@pytest.mark.parametrize("what", ARMED)
+def test_programs_named_by_the_repository_git_config_never_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str, command: list[str]
+) -> None:
+    """An fsmonitor hook, a hooks folder, filters, textconv and diff drivers, a pager and a
+    lazy-fetch transport set in the repository's own git configuration: no command that
+    reads the repository (and so runs git on it) starts any of them."""
+    repo = _committed_repo(tmp_path)
+    canaries = tmp_path / "canaries"
+    canaries.mkdir()
+    _arm(repo, canaries, what)
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code != 4, result.output
+    assert sorted(p.name for p in canaries.glob("FIRED-*")) == []
+
+
+def test_only_the_git_helper_starts_processes() -> None:
+    """Every git call goes through migrate/load/gitcmd.py: no other module imports
+    subprocess, so none can start git without its safeguards."""
+    importers = []
+    for path in sorted((ROOT / "migrate").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            if "subprocess" in names:
+                importers.append(path.relative_to(ROOT).as_posix())
+    assert importers == ["migrate/load/gitcmd.py"]
+
+
+def test_the_git_command_line_switches_the_repository_programs_off(tmp_path: Path) -> None:
+    """The helper's command line and environment carry every safeguard, and a diffing
+    subcommand gets --no-ext-diff and --no-textconv."""
+    from migrate.load.gitcmd import git_command, git_environment
+
+    command = git_command(tmp_path, "diff", "HEAD")
+    for setting in (
+        "core.fsmonitor=false",
+        "core.hooksPath=/dev/null",
+        "protocol.allow=never",
+        "safe.bareRepository=explicit",
+    ):
+        assert setting in command
+    assert command[:2] == ["git", "--no-pager"]
+    assert command[-4:] == ["diff", "--no-ext-diff", "--no-textconv", "HEAD"]
+    environment = git_environment({"GIT_EXTERNAL_DIFF": "evil", "HOME": "/home/x"})
+    assert environment["GIT_CONFIG_NOSYSTEM"] == "1"
+    assert environment["GIT_ALLOW_PROTOCOL"] == ""
+    assert "GIT_EXTERNAL_DIFF" not in environment
+    assert environment["HOME"] == "/home/x"
