@@ -33,6 +33,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 
 from migrate.codes import CODES
 from migrate.errors import MigrateError
+from migrate.escape import terminal
 from migrate.findings import Finding
 from migrate.load.discover import display_path
 from migrate.load.yamlio import make_yaml
@@ -170,14 +171,17 @@ def render_config(config: Config) -> str:
     Paths are shown relative to the working directory when below it.
     """
     lines = ["# authn-migrate configuration (default < config file < command line)"]
-    lines.append(f"# config file: {display_path(config.file) if config.file else 'none found'}")
-    lines += [f"# note: {note}" for note in config.notes]
+    shown = display_path(config.file) if config.file else "none found"
+    lines.append(terminal(f"# config file: {shown}"))
+    lines += [terminal(f"# note: {note}") for note in config.notes]
     for name in KEYS:
         value = config.values.get(name)
         if name == "inventory" and value:
             value = [display_path(Path(p)) for p in value]
-        elif isinstance(value, tuple):
-            value = list(value)
+        if isinstance(value, (list, tuple)):
+            value = [terminal(item) for item in value]
+        elif isinstance(value, str):
+            value = terminal(value)
         text = yaml.safe_dump(
             {name: value},
             sort_keys=False,
@@ -189,7 +193,7 @@ def render_config(config: Config) -> str:
         source = config.sources.get(name, DEFAULT_SOURCE)
         if value is None and name in _OPEN_DEFAULTS:
             source += f": {_OPEN_DEFAULTS[name]}"
-        lines.append(f"{first}  # {source}")
+        lines.append(f"{first}  # {terminal(source)}")
         lines += rest.splitlines()
     return "\n".join(lines) + "\n"
 

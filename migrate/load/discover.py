@@ -34,11 +34,14 @@ class Discovery:
 
 
 def display_path(path: Path) -> str:
-    """A path as messages show it: relative to the working directory when below it."""
+    """A path as messages show it: relative to the working directory when below it, led by
+    `./` when it would start with a colon (a line of output must not start like a CI
+    runner's `::command::`)."""
     try:
-        return path.relative_to(Path.cwd()).as_posix() or "."
+        shown = path.relative_to(Path.cwd()).as_posix() or "."
     except ValueError:
-        return path.as_posix()
+        shown = path.as_posix()
+    return f"./{shown}" if shown.startswith(":") else shown
 
 
 def discover(paths: Sequence[str]) -> Discovery:

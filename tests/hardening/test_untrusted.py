@@ -154,3 +154,178 @@ def test_the_git_command_line_switches_the_repository_programs_off(tmp_path: Pat
     assert environment["GIT_ALLOW_PROTOCOL"] == ""
     assert "GIT_EXTERNAL_DIFF" not in environment
     assert environment["HOME"] == "/home/x"
+
+
+# --- item 2: reports cannot be hijacked -------------------------------------------------------
+
+ESC = "\x1b"
+MARKUP = "[link=https://e.x]c[/link]"
+NEWLINE_NAME = "x\n::error file=authn.yaml::pwned\n::stop-commands::tok.yaml"
+HOSTILE_ISSUER = (
+    r"https://id.example/\e]8;;https://evil.example/osc8\e\\click\e]8;;\e\\\e[2J"
+    f"`</details><img src=https://evil.example/i.png>@octocat{MARKUP}"
+)
+HOSTILE_PATH = (
+    f"/`</details><img src=x onerror=alert(1)>@octocat [x](https://evil.example/l){MARKUP}"
+)
+HOSTILE_POLICY = f"""\
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {{name: web-jwt, namespace: shop}}
+spec:
+  targets: [{{name: web}}]
+  origins:
+  - jwt:
+      issuer: "{HOSTILE_ISSUER}"
+      jwksUri: https://id.example/keys
+      triggerRules: [{{includedPaths: [{{exact: "{HOSTILE_PATH}"}}]}}]
+  principalBinding: USE_ORIGIN
+"""
+HOSTILE_NAMES = (NEWLINE_NAME, "::stop-commands::tok2.yaml", f"{ESC}[31mred{ESC}]8;;x.yaml")
+
+
+NAMESPACE_POLICY = """\
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: default, namespace: other%d}
+spec:
+  peers: [{mtls: {}}]
+"""
+
+
+def _hostile_tree(root: Path, *, pull_request: bool = False) -> Path:
+    """A committed repository whose files, names and values try to act on every output;
+    with `pull_request`, its work tree removes the JWT policy (a looser change to review)."""
+    repo = _committed_repo(root)
+    (repo / "authn.yaml").write_text(HOSTILE_POLICY)
+    for number, name in enumerate(HOSTILE_NAMES):
+        (repo / name).write_text(NAMESPACE_POLICY % number)
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "hostile")
+    if pull_request:
+        (repo / "authn.yaml").unlink()
+    return repo
+
+
+def _lines_acting_on_a_runner(text: str) -> list[str]:
+    """Lines a terminal or a GitHub runner would act on: escape sequences, or a line that
+    starts (after spaces) with a workflow command."""
+    return [
+        line
+        for line in text.splitlines()
+        if line.lstrip().startswith("::") or any(0x80 <= ord(c) <= 0x9F or c == ESC for c in line)
+    ]
+
+
+TEXT_COMMANDS = [
+    pytest.param(["scan", "."], id="scan-table"),
+    pytest.param(["verify", "."], id="verify-text"),
+    pytest.param(["convert", "."], id="convert-diff"),
+    pytest.param(["convert", "--check", "."], id="convert-check"),
+    pytest.param(["review", "--base", "HEAD"], id="review-text"),
+    pytest.param(["tls-check", "."], id="tls-check"),
+]
+
+
+@needs_git
+@pytest.mark.parametrize("command", TEXT_COMMANDS)
+def test_terminal_output_shows_values_from_the_tree_as_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """File names with newlines, escape sequences in an issuer and rich markup in a name are
+    printed as visible text: no escape sequence reaches the terminal, no line starts a
+    workflow command, markup is neither interpreted nor a crash."""
+    repo = _hostile_tree(tmp_path, pull_request=command[0] == "review")
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code in (0, 1, 2, 3), result.output
+    assert "Traceback" not in result.output
+    assert _lines_acting_on_a_runner(result.output) == []
+    if command[0] in ("scan", "convert"):
+        assert "\\n::error file=authn.yaml::pwned\\n" in result.output
+    if command[0] in ("scan", "verify", "review"):
+        assert "[link=" in result.output
+
+
+def _outside_code(html: str) -> str:
+    """The HTML with every <code> element's content removed: what GitHub could still turn
+    into a link, a mention or markup."""
+    import re
+
+    return re.sub(r"<code>.*?</code>", "<code></code>", html, flags=re.S)
+
+
+@needs_git
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["review", "--base", "HEAD", "-o", "markdown"], id="review"),
+        pytest.param(["verify", ".", "-o", "markdown"], id="verify"),
+        pytest.param(["tls-check", ".", "-o", "markdown"], id="tls-check"),
+    ],
+)
+def test_markdown_keeps_every_value_from_the_tree_in_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """Rendered as GitHub would, the report's links, images, mentions and HTML are all its
+    own: every value from the tree sits in a code span no backtick in it can close."""
+    from markdown_it import MarkdownIt
+
+    repo = _hostile_tree(tmp_path, pull_request=command[0] == "review")
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code in (0, 1, 2, 3), result.output
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(result.stdout)
+    outside = _outside_code(html)
+    for marker in ("evil.example", "@octocat", "<img", "onerror", ESC, "\n::"):
+        assert marker not in outside, marker
+    assert outside.count("<details>") == outside.count("</details>")
+    if command[0] != "tls-check":
+        assert "@octocat" in html
+
+
+@needs_git
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["review", "--base", "HEAD", "-o", "json"], id="review-json"),
+        pytest.param(["review", "--base", "HEAD", "-o", "sarif"], id="review-sarif"),
+        pytest.param(["review", "--base", "HEAD", "-o", "gitlab"], id="review-gitlab"),
+        pytest.param(["scan", ".", "-o", "json"], id="scan-json"),
+        pytest.param(["verify", ".", "-o", "sarif"], id="verify-sarif"),
+    ],
+)
+def test_machine_output_is_valid_json_for_any_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """JSON, SARIF and GitLab reports of the hostile tree parse, and carry its values."""
+    import json
+
+    repo = _hostile_tree(tmp_path, pull_request=command[0] == "review")
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code in (0, 1, 2, 3), result.output
+    assert "octocat" in json.dumps(json.loads(result.stdout))
+
+
+@needs_git
+def test_github_annotations_and_step_summary_stay_inside_their_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-o github writes one workflow command per finding, each a single line of ours; the
+    job summary it appends keeps the tree's values in code."""
+    repo = _hostile_tree(tmp_path, pull_request=True)
+    summary = tmp_path / "summary.md"
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = CliRunner().invoke(app, ["review", "--base", "HEAD", "-o", "github"])
+    from markdown_it import MarkdownIt
+
+    assert result.exit_code == 3, result.output
+    lines = result.stdout.splitlines()
+    assert lines
+    assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines)
+    assert all(line.count("::") == 2 for line in lines)
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(summary.read_text())
+    assert "@octocat" in html
+    assert "<img" not in _outside_code(html)
