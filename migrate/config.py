@@ -36,6 +36,7 @@ from migrate.errors import MigrateError
 from migrate.escape import terminal
 from migrate.findings import Finding
 from migrate.load.discover import display_path
+from migrate.load.namespaces import NAMESPACE_RULE, is_namespace_name
 from migrate.load.yamlio import make_yaml
 from migrate.model.releases import UnknownRelease, parse_releases
 
@@ -60,7 +61,7 @@ API_VERSIONS = ("security.istio.io/v1beta1", "security.istio.io/v1")
 class _Key:
     """A configuration key: the kind of value it takes and its built-in default."""
 
-    kind: str  # "string", "boolean", "strings", "choice", "version" or "suppress"
+    kind: str  # "string", "namespace", "boolean", "strings", "choice", "version", "suppress"
     default: Any
     choices: tuple[str, ...] = ()
 
@@ -68,8 +69,8 @@ class _Key:
 # In the order --show-config lists them. A default of None means "unset": the command decides.
 KEYS: Mapping[str, _Key] = types.MappingProxyType(
     {
-        "root-namespace": _Key("string", None),
-        "namespace": _Key("string", None),
+        "root-namespace": _Key("namespace", None),
+        "namespace": _Key("namespace", None),
         "inventory": _Key("strings", ()),
         "istio-version": _Key("version", None),
         "inbound-sniffing": _Key("choice", None, SNIFFING),
@@ -464,6 +465,8 @@ def _check(name: str, raw: str, value: Any, origin: _Origin) -> Any:
             parse_releases(text)
         except UnknownRelease as exc:
             raise origin.error(raw, None, f"{raw!r}: {exc}") from None
+    if key.kind == "namespace" and not is_namespace_name(text):
+        raise origin.error(raw, None, f"{raw!r}: {text!r} is not a namespace; {NAMESPACE_RULE}")
     if key.kind == "choice" and text not in key.choices:
         close = difflib.get_close_matches(text, key.choices, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""

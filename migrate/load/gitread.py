@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from migrate.load.discover import MANIFEST_SUFFIXES, Source
+from migrate.findings import Finding, Location, Severity
+from migrate.load.discover import MANIFEST_SUFFIXES, Discovery, Source, is_utf8_name
 from migrate.load.gitcmd import GitError, git_output
 
 __all__ = ["GitError", "repository_root", "sources_at"]
@@ -14,12 +16,13 @@ __all__ = ["GitError", "repository_root", "sources_at"]
 def repository_root(start: Path) -> Path:
     """The top of the work tree that holds `start`."""
     out = git_output(start if start.is_dir() else start.parent, "rev-parse", "--show-toplevel")
-    return Path(out.decode().strip())
+    return Path(os.fsdecode(out.strip()))
 
 
-def sources_at(revision: str, paths: Sequence[str], *, cwd: Path | None = None) -> list[Source]:
+def sources_at(revision: str, paths: Sequence[str], *, cwd: Path | None = None) -> Discovery:
     """The manifests under `paths` (files or directories, relative to `cwd`) as they are at
-    `revision`, named by the same display paths as in the work tree."""
+    `revision`, named by the same display paths as in the work tree; a name that is not
+    UTF-8 is a finding instead."""
     cwd = (cwd or Path.cwd()).resolve()
     root = repository_root(cwd)
     try:
@@ -29,18 +32,27 @@ def sources_at(revision: str, paths: Sequence[str], *, cwd: Path | None = None) 
     prefixes = [_in_repo(Path(p), cwd, root) for p in paths or ["."]]
     listed = git_output(root, "ls-tree", "-r", "-z", revision, "--", *[p or "." for p in prefixes])
     blobs = {}
-    for entry in listed.decode().split("\0"):
-        meta, _, name = entry.partition("\t")
-        if name and meta.split(" ")[1:2] == ["blob"] and _is_manifest(name, prefixes):
-            blobs[name] = meta.split(" ")[2]
+    findings = []
+    for entry in listed.split(b"\0"):
+        meta, _, raw = entry.partition(b"\t")
+        name = os.fsdecode(raw)
+        if not (name and meta.split(b" ")[1:2] == [b"blob"] and _is_manifest(name, prefixes)):
+            continue
+        if is_utf8_name(name):
+            blobs[name] = meta.split(b" ")[2].decode()
+        else:
+            where = Location(f"{_display(root / name, cwd)} at {revision}")
+            message = "file name is not valid UTF-8; not read"
+            findings.append(Finding("AM015", Severity.ERROR, message, where))
     names = sorted(blobs)
     contents = _blobs(root, [blobs[n] for n in names])
     # `path` names where the file sits in the work tree, so kustomizations resolve; the bytes
     # come from the revision
-    return [
+    sources = [
         Source(display=_display(root / n, cwd), path=root / n, root=root, content=content)
         for n, content in zip(names, contents, strict=True)
     ]
+    return Discovery(tuple(sources), tuple(findings))
 
 
 def _blobs(root: Path, ids: list[str]) -> list[bytes]:

@@ -329,3 +329,163 @@ def test_github_annotations_and_step_summary_stay_inside_their_commands(
     html = MarkdownIt("commonmark", {"html": True}).enable("table").render(summary.read_text())
     assert "@octocat" in html
     assert "<img" not in _outside_code(html)
+
+
+# --- item 6: no internal error from input ------------------------------------------------------
+
+SURROGATE_JSON = (
+    '{"apiVersion": "authentication.istio.io/v1alpha1", "kind": "Policy",\n'
+    ' "metadata": {"name": "default", "namespace": "shop"},\n'
+    ' "spec": {"origins": [{"jwt": {"issuer": "a\\ud800b"}}]}}\n'
+)
+LONG_NUMBER = "9" * 5_000
+MESH_CONFIG = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    rootNamespace: "Not A Namespace"
+"""
+
+
+def _files(root: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root
+
+
+BAD_INPUTS = [
+    pytest.param(
+        {"p.json": SURROGATE_JSON},
+        "p.json:3:44: error AM016: string escape \\ud800 is half of a UTF-16 pair",
+        id="lone-surrogate-in-json",
+    ),
+    pytest.param(
+        {"svc.yaml": WEB_SERVICE.replace("port: 80,", f"port: {LONG_NUMBER},")},
+        "svc.yaml:6:30: error AM017: integer of 5,000 digits is out of range",
+        id="long-integer-in-yaml",
+    ),
+    pytest.param(
+        {"p.json": SURROGATE_JSON.replace('"a\\ud800b"', LONG_NUMBER)},
+        "p.json:3:42: error AM017: integer of 5,000 digits is out of range",
+        id="long-integer-in-json",
+    ),
+    pytest.param(
+        {
+            "svc.yaml": WEB_SERVICE.replace("targetPort: 8080", 'targetPort: "²"')
+            + "---\n"
+            + WEB_SERVICE.replace("name: web", "name: api").replace(
+                "targetPort: 8080", f'targetPort: "{LONG_NUMBER}"'
+            ),
+            "authn.yaml": WEB_JWT_POLICY,
+        },
+        "",
+        id="digit-like-target-ports",
+    ),
+    pytest.param(
+        {
+            "kustomization.yaml": 'namespace: "ns[/bad]"\nresources: [p.yaml]\n',
+            "p.yaml": "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+            "metadata: {name: default}\nspec:\n  peers: [{mtls: {}}]\n",
+        },
+        "kustomization.yaml:1:12: error AM018: kustomization namespace 'ns[/bad]' is ignored",
+        id="kustomization-namespace-markup",
+    ),
+    pytest.param(
+        {
+            "kustomization.yaml": "namespace: [a, b]\nresources: [p.yaml]\n",
+            "p.yaml": "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+            "metadata: {name: default}\nspec:\n  peers: [{mtls: {}}]\n",
+        },
+        "kustomization.yaml:1:12: error AM018: kustomization namespace ['a', 'b'] is ignored",
+        id="kustomization-namespace-list",
+    ),
+    pytest.param(
+        {"mesh.yaml": MESH_CONFIG, "authn.yaml": WEB_JWT_POLICY},
+        "mesh.yaml:5:9: error AM018: mesh config rootNamespace 'Not A Namespace' is ignored",
+        id="mesh-root-namespace",
+    ),
+]
+
+
+@pytest.mark.parametrize(("files", "expected"), BAD_INPUTS)
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["scan", "."], id="scan"),
+        pytest.param(["convert", "."], id="convert"),
+        pytest.param(["verify", ".", "-o", "json"], id="verify-json"),
+        pytest.param(["verify", ".", "-o", "sarif"], id="verify-sarif"),
+        pytest.param(["verify", ".", "-o", "markdown"], id="verify-markdown"),
+    ],
+)
+def test_bad_input_is_a_located_finding_never_an_internal_error(
+    in_tmp: Path, files: dict[str, str], expected: str, command: list[str]
+) -> None:
+    """Lone surrogates, integers too long to convert, digits int() cannot read and names that
+    are not namespaces end in a finding at the file, line and column (exit 2), in every
+    output format."""
+    import json
+
+    _files(in_tmp, files)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code != 4, result.output
+    assert "internal error" not in result.output
+    if command[-1] in ("json", "sarif"):
+        json.loads(result.stdout)
+    if expected and command == ["scan", "."]:
+        assert result.exit_code == 2
+        assert expected in result.output
+
+
+def test_a_file_name_that_is_not_utf8_is_a_finding(tmp_path: Path) -> None:
+    """A manifest whose name is not UTF-8, found in a folder or named on the command line,
+    is not read; the finding shows the byte escaped, in text and in JSON and SARIF."""
+    import json
+    import os
+
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    (folder / "app.yaml").write_text(WEB_SERVICE)
+    bad = os.fsdecode(b"bad\xff.yaml")
+    (folder / bad).write_text(WEB_JWT_POLICY)
+    for args in (["scan", str(folder)], ["scan", str(folder / bad)]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "bad\\xff.yaml: error AM015: file name is not valid UTF-8; not read" in result.output
+    for output in ("json", "sarif"):
+        result = CliRunner().invoke(app, ["scan", str(folder), "-o", output])
+        assert result.exit_code == 2, result.output
+        assert "bad\\\\xff.yaml" in result.stdout or "bad%FF.yaml" in result.stdout
+        json.loads(result.stdout)
+
+
+@needs_git
+def test_a_base_revision_git_does_not_know_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """review --base with an unknown revision: one line naming it, exit 2."""
+    repo = _committed_repo(tmp_path)
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(app, ["review", "--base", "no-such-branch"])
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines() == [
+        "authn-migrate: --base no-such-branch: unknown revision 'no-such-branch' in repo"
+    ]
+
+
+@pytest.mark.parametrize("option", ["--namespace", "--root-namespace"])
+def test_a_namespace_option_that_is_not_a_namespace_is_a_usage_error(
+    in_tmp: Path, option: str
+) -> None:
+    """A namespace given on the command line is checked like one in a file: exit 2."""
+    (in_tmp / "authn.yaml").write_text(WEB_JWT_POLICY)
+    result = CliRunner().invoke(app, ["convert", ".", option, "Bad[/ns]"])
+    assert result.exit_code == 2, result.output
+    assert "is not a namespace" in result.output
