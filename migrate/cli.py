@@ -12,15 +12,17 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from migrate import __version__, progress
 from migrate.commands.scan import scan
+from migrate.escape import code_span, terminal
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding
+from migrate.render.console import terminal_console
 from migrate.render.data import dump_json, dump_yaml, scan_data
 from migrate.render.table import render_scan_table
 from migrate.workspace import WorkspaceOptions
@@ -78,20 +80,24 @@ def _display(*, quiet: bool) -> progress.Display | None:
 
 
 def _internal_error(exc: Exception) -> None:
-    err = Console(stderr=True)
+    err = terminal_console(stderr=True)
     err.print(
-        f"authn-migrate: internal error: {type(exc).__name__}: {exc}",
+        terminal(f"authn-migrate: internal error: {type(exc).__name__}: {exc}"),
         style="bold red",
-        markup=False,
         highlight=False,
     )
     err.print(
         "This is a bug in authn-migrate, not in your input. Please report it with the "
         "details below.",
-        markup=False,
         highlight=False,
     )
-    err.print("".join(traceback.format_exception(exc)), markup=False, highlight=False, style="dim")
+    lines = "".join(traceback.format_exception(exc)).splitlines()
+    err.print("\n".join(terminal(line) for line in lines), highlight=False, style="dim")
+
+
+def _say(text: str, *, style: str | None = None) -> None:
+    """A line on standard error; what it quotes from the inputs is shown escaped."""
+    terminal_console(stderr=True, soft_wrap=True).print(terminal(text), style=style)
 
 
 def _version(value: bool) -> None:
@@ -204,13 +210,10 @@ def _configured(paths: list[str], show: bool, **given: Any) -> Config:
     try:
         config = load_config(config_start(paths), given)
     except ConfigError as exc:
-        Console(stderr=True, soft_wrap=True).print(
-            f"authn-migrate: {exc}", style="bold red", markup=False
-        )
+        _say(f"authn-migrate: {exc}", style="bold red")
         raise typer.Exit(ExitCode.INPUT_ERROR) from None
-    err = Console(stderr=True)
     for note in config.notes:
-        err.print(f"note: {note}", markup=False)
+        _say(f"note: {note}")
     if show:
         sys.stdout.write(render_config(config))
         sys.stdout.write(_environment_in_force(config, paths))
@@ -265,7 +268,7 @@ def _suppressed(config: Config, extra: list[str] | None, findings: list[Finding]
 
     kept, hidden = suppressions(config, extra or ()).apply(findings)
     if hidden:
-        Console(stderr=True).print(f"{hidden} finding(s) suppressed", markup=False)
+        _say(f"{hidden} finding(s) suppressed")
     return kept
 
 
@@ -296,7 +299,7 @@ def scan_command(
         report, findings=tuple(_suppressed(config, suppress, list(report.findings)))
     )
     if output is ScanFormat.table:
-        render_scan_table(report, Console(soft_wrap=False, width=_width()))
+        render_scan_table(report, terminal_console(soft_wrap=False, width=_width()))
     elif output is ScanFormat.json:
         sys.stdout.write(dump_json(scan_data(report)))
     elif output is ScanFormat.yaml:
@@ -372,7 +375,7 @@ def verify_command(
     code = report.exit_code  # a suppression hides messages, never a failure
     report.findings = _suppressed(config, suppress, report.findings)
     if output is VerifyFormat.text:
-        render_text(report, Console(soft_wrap=True, width=_width()), every=every)
+        render_text(report, terminal_console(soft_wrap=True, width=_width()), every=every)
     elif output is VerifyFormat.json:
         sys.stdout.write(dump_json(verify_data(report)))
     elif output is VerifyFormat.markdown:
@@ -533,7 +536,7 @@ def convert_command(
     code = result.exit_code(check=check)  # a suppression hides messages, never a failure
     result.report.settle()
     result.report.findings = _suppressed(config, suppress, result.report.findings)
-    err = Console(stderr=True, soft_wrap=True, width=_width())
+    err = terminal_console(stderr=True, soft_wrap=True, width=_width())
     if output is ConvertFormat.yaml:
         sys.stdout.write(render_documents([r.data for r in result.conversion.resources]))
     elif not (write or out_dir):
@@ -621,6 +624,7 @@ def review_command(
     chooses which differences fail.
     """
     from migrate.commands.review import FailOn, review
+    from migrate.load.gitcmd import GitError
     from migrate.render.review import render_review_text
 
     config = _configured(
@@ -638,15 +642,24 @@ def review_command(
         failing = FailOn(config.get("fail-on") or "looser")
     except ValueError:
         raise typer.BadParameter("use looser, stricter, any or never") from None
-    report = review(base, paths or [], _workspace_options(config), _verify_options(config))
+    try:
+        report = review(base, paths or [], _workspace_options(config), _verify_options(config))
+    except GitError as exc:
+        _usage_error(f"--base {base}: {exc}")
     code = report.exit_code(failing)  # a suppression hides messages, never a failure
     report.findings = _suppressed(config, suppress, report.findings)
     report.verify.findings = _suppressed(config, suppress, report.verify.findings)
     if output is ReviewFormat.text and output_file is None:
-        render_review_text(report, Console(soft_wrap=True, width=_width()))
+        render_review_text(report, terminal_console(soft_wrap=True, width=_width()))
     else:
         _emit(_review_output(report, output), output_file)
     raise typer.Exit(code)
+
+
+def _usage_error(message: str) -> NoReturn:
+    """One line on standard error, and exit 2: a mistake in the command, not a bug."""
+    _say(f"authn-migrate: {message}", style="bold red")
+    raise typer.Exit(ExitCode.INPUT_ERROR)
 
 
 def _review_output(report: ReviewReport, output: ReviewFormat) -> str:
@@ -673,7 +686,7 @@ def _review_output(report: ReviewReport, output: ReviewFormat) -> str:
         return ci.to_github(findings, root=root)
     if output is ReviewFormat.gitlab:
         return dump_json(ci.to_gitlab(findings, root=root))
-    console = Console(record=True, width=200, file=io.StringIO())
+    console = terminal_console(record=True, width=200, file=io.StringIO())
     render_review_text(report, console)
     return str(console.export_text())
 
@@ -779,18 +792,18 @@ def plan_command(
         result = plan(workspace, order=split, only=subset, options=_verify_options(config))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    err = Console(stderr=True, soft_wrap=True)
+    err = terminal_console(stderr=True, soft_wrap=True)
     if result.refused:
-        err.print(f"authn-migrate: {result.refused}", style="bold red", markup=False)
+        _say(f"authn-migrate: {result.refused}", style="bold red")
         raise typer.Exit(ExitCode.LOOSER)
     if sync_waves:
         _sync_waves(result, workspace, paths, err)
     else:
         write_plan(result, out)
     for note in result.notes:
-        err.print(f"note: {note}", markup=False)
+        _say(f"note: {note}")
     if not sync_waves:
-        err.print(f"{len(result.stages)} stage(s) written to {out}", markup=False)
+        _say(f"{len(result.stages)} stage(s) written to {out}")
     raise typer.Exit(ExitCode.OK)
 
 
@@ -802,10 +815,10 @@ def _refuse_input_errors(findings: list[Finding], what: str) -> None:
 
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if errors:
-        err = Console(stderr=True, soft_wrap=True)
+        err = terminal_console(stderr=True, soft_wrap=True)
         for finding in errors:
             err.print(finding_text(finding))
-        err.print(f"{what}: fix the input errors above", style="bold red", markup=False)
+        err.print(f"{what}: fix the input errors above", style="bold red")
         raise typer.Exit(ExitCode.INPUT_ERROR)
 
 
@@ -818,9 +831,11 @@ def _sync_waves(result: Any, workspace: Any, paths: list[str], err: Console) -> 
             new.data["metadata"].setdefault("annotations", {})["argocd.argoproj.io/sync-wave"] = (
                 str(stage.number)
             )
+    from migrate.render.table import finding_text
+
     changes, findings = plan_changes(workspace, result.conversion)
     for finding in findings:
-        err.print(str(finding), markup=False)
+        err.print(finding_text(finding))
     _write_files(changes, paths, err, " with sync waves")
 
 
@@ -829,10 +844,10 @@ def _plan_status(workspace: Any, config: Config) -> None:
     from migrate.render.verify import render_text
 
     found = status(workspace, _verify_options(config))
-    console = Console(soft_wrap=True, width=_width())
+    console = terminal_console(soft_wrap=True, width=_width())
     for index, name in enumerate(found.stages, start=1):
         mark = "applied" if name in found.applied else "pending"
-        console.print(f"{index:02d}-{name}: {mark}", markup=False)
+        console.print(terminal(f"{index:02d}-{name}: {mark}"))
     console.print(
         f"at stage {found.at} of {len(found.stages)}; the current state is "
         + (
@@ -840,7 +855,6 @@ def _plan_status(workspace: Any, config: Config) -> None:
             if found.proven
             else "LOOSER than before the migration"
         ),
-        markup=False,
     )
     if not found.proven:
         render_text(found.report, console)
@@ -942,25 +956,23 @@ def tls_check_command(
             "| --- " * (len(columns) + 1) + "|",
         ]
         lines += [
-            f"| {r.client} | {r.host.replace('|', chr(92) + '|')}:{r.port} | {r.status} | "
-            f"{r.server} | {r.client_mode} | {r.policy} | {r.rule} |"
+            f"| {code_span(r.client, in_table=True)} | "
+            f"{code_span(f'{r.host}:{r.port}', in_table=True)} | {r.status} | {r.server} | "
+            f"{r.client_mode} | {code_span(r.policy, in_table=True)} | "
+            f"{code_span(r.rule, in_table=True)} |"
             for r in rows
         ]
         sys.stdout.write("\n".join(lines) + "\n")
     else:
-        console = Console(soft_wrap=True, width=_width())
+        console = terminal_console(soft_wrap=True, width=_width())
         for name in sorted({r.client for r in rows}):
-            table = Table(title=f"clients in {name}", title_justify="left")
+            table = Table(title=terminal(f"clients in {name}"), title_justify="left")
             for column in columns:
                 table.add_column(column, no_wrap=True)
             for r in (r for r in rows if r.client == name):
+                cells = (f"{r.host}:{r.port}", r.status, r.server, r.client_mode, r.policy, r.rule)
                 table.add_row(
-                    f"{r.host}:{r.port}",
-                    r.status,
-                    r.server,
-                    r.client_mode,
-                    r.policy,
-                    r.rule,
+                    *(terminal(cell) for cell in cells),
                     style="bold red" if r.status == "CONFLICT" else None,
                 )
             console.print(table)
@@ -973,7 +985,7 @@ def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool
     from migrate.render.table import finding_text
 
     changes, findings = fix(workspace, auto_mtls=auto)
-    err = Console(stderr=True, soft_wrap=True)
+    err = terminal_console(stderr=True, soft_wrap=True)
     for finding in findings:
         err.print(finding_text(finding))
     if not write:
@@ -988,7 +1000,7 @@ def _finish_interrupted(paths: list[str]) -> None:
     from migrate.rewrite.journal import finish_interrupted
 
     for note in finish_interrupted([Path(p) for p in paths if p != "-"]):
-        Console(stderr=True, soft_wrap=True).print(f"note: {note}", markup=False)
+        _say(f"note: {note}")
 
 
 def _write_files(changes: list[Any], paths: list[str], err: Console, what: str = "") -> None:
@@ -999,9 +1011,9 @@ def _write_files(changes: list[Any], paths: list[str], err: Console, what: str =
     try:
         write_atomically(changes, [Path(p) for p in paths if p != "-"])
     except WriteFailed as exc:
-        err.print(f"authn-migrate: nothing written: {exc}", style="bold red", markup=False)
+        err.print(terminal(f"authn-migrate: nothing written: {exc}"), style="bold red")
         raise typer.Exit(ExitCode.INPUT_ERROR) from None
-    err.print(f"rewrote {len(changes)} file(s){what}", markup=False)
+    err.print(terminal(f"rewrote {len(changes)} file(s){what}"))
 
 
 def _width() -> int | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from migrate.convert.model import PROVENANCE
 from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Location, Severity, has_errors, sort_findings
-from migrate.load.documents import load_sources
+from migrate.load.documents import load_found
 from migrate.load.gitread import sources_at
 from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.beta import BetaResource, PeerAuthentication
@@ -100,7 +100,7 @@ def review(
 ) -> ReviewReport:
     """Compare `paths` at git revision `base` with the work tree."""
     head = open_workspace(list(paths) or ["."], workspace_options)
-    before = workspace_of(load_sources(sources_at(base, list(paths), cwd=cwd)), workspace_options)
+    before = workspace_of(load_found(sources_at(base, list(paths), cwd=cwd)), workspace_options)
     # the base revision is trusted, the head under review is not: only the base's facts
     # (an IstioOperator, istiod's image) narrow the releases and sniffing considered
     options, facts = with_facts(options, [before.inventory])

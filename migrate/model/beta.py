@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from migrate.findings import Location
 from migrate.load.documents import Document
 from migrate.model.fields import Cursor, labels, root
+from migrate.model.inventory import is_port_text
 
 GROUP = "security.istio.io"
 KINDS = ("PeerAuthentication", "RequestAuthentication", "AuthorizationPolicy")
@@ -186,7 +187,7 @@ def _peer_authentication(meta: Meta, spec: Cursor) -> PeerAuthentication:
         sorted(
             (int(port), _mode(Cursor(spec.doc, (), value)))
             for port, value in (ports.items() if isinstance(ports, dict) else ())
-            if str(port).isdigit()
+            if is_port_text(str(port))
         )
     )
     return PeerAuthentication(meta, _mode(spec.field("mtls")), port_level)

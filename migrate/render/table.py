@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from migrate.commands.scan import PolicyScan, ScanReport
+from migrate.escape import terminal
 from migrate.findings import Finding, Severity
 from migrate.model.alpha import AlphaPolicy
 
@@ -24,12 +25,13 @@ def render_scan_table(report: ScanReport, console: Console) -> None:
 
 
 def finding_text(finding: Finding) -> Text:
-    """`path:line:col: severity CODE: message (hint)`, coloured by severity."""
-    text = Text(f"{finding.location}: ")
+    """`path:line:col: severity CODE: message (hint)`, coloured by severity; what it quotes
+    from the inputs is shown escaped."""
+    text = Text(terminal(f"{finding.location}: "))
     text.append(f"{finding.severity.value} {finding.code}", style=_STYLES[finding.severity])
-    text.append(f": {finding.message}")
+    text.append(terminal(f": {finding.message}"))
     if finding.hint:
-        text.append(f" ({finding.hint})", style="dim")
+        text.append(terminal(f" ({finding.hint})"), style="dim")
     return text
 
 
@@ -40,7 +42,7 @@ def _policy_table(report: ScanReport) -> Table:
     for column in ("JWT", "AFFECTS", "PROBLEMS"):
         table.add_column(column, overflow="fold")
     for scanned in report.policies:
-        table.add_row(*_row(scanned))
+        table.add_row(*(terminal(cell) for cell in _row(scanned)))
     return table
 
 

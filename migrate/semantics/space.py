@@ -17,7 +17,7 @@ from itertools import combinations, product
 from migrate.findings import Location
 from migrate.memo import IdentityMemo
 from migrate.model.beta import AuthorizationPolicy, BetaResource, Operation, Rule, Source
-from migrate.model.inventory import Inventory, Service, Workload, data_key
+from migrate.model.inventory import Inventory, Service, Workload, data_key, is_port_text
 from migrate.semantics.decide import Applicable, as_pattern
 from migrate.semantics.environment import Environment
 from migrate.semantics.jwt import DEFAULT_LOCATIONS, Provider, TokenPlace, alpha_providers
@@ -618,7 +618,7 @@ def _ports_named(resource: BetaResource) -> set[int]:
             for op in rule.operations or ():
                 for name, values in op.fields:
                     if name in ("ports", "notPorts"):
-                        ports |= {int(v) for v in values if v.isdigit()}
+                        ports |= {int(v) for v in values if is_port_text(v)}
     return ports
 
 
