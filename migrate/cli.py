@@ -555,6 +555,7 @@ def convert_command(
         dataclasses.replace(_verify_options(config), every=every),
         split=split or bool(config.get("split")),
         all_or_nothing=all_or_nothing or bool(config.get("all-or-nothing")),
+        rewrite=bool(write or out_dir) or output is not ConvertFormat.yaml,
     )
     code = result.exit_code(check=check)  # a suppression hides messages, never a failure
     result.report.settle()

@@ -83,3 +83,45 @@ def test_write_and_check_together_is_a_usage_error(tmp_path: Path) -> None:
         "authn-migrate: --check only reports what would change; drop it, or --write"
     ]
     assert {p: p.read_bytes() for p in (tmp_path / "repo").rglob("*") if p.is_file()} == before
+
+
+LIST = """\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: authentication.istio.io/v1alpha1
+  kind: Policy
+  metadata: {name: default, namespace: ns}
+  spec:
+    peers: [{mtls: {}}]
+"""
+
+
+def test_yaml_output_is_not_held_back_by_a_file_that_cannot_be_rewritten(tmp_path: Path) -> None:
+    """AM410 is about rewriting in place; `-o yaml` rewrites nothing, and is what AM410's
+    hint recommends."""
+    (tmp_path / "list.yaml").write_text(LIST)
+    streamed = runner.invoke(app, ["convert", str(tmp_path), "-o", "yaml"])
+    assert streamed.exit_code == 0, streamed.stderr
+    assert "AM410" not in streamed.stderr
+    assert "kind: PeerAuthentication" in streamed.stdout
+    diffed = runner.invoke(app, ["convert", str(tmp_path)])
+    assert diffed.exit_code == 2
+    assert "error AM410: cannot rewrite in place: Policy ns/default is an item of a kind: List" in (
+        diffed.stderr
+    )
+
+
+def test_an_unclosed_quote_is_reported_where_it_opens(tmp_path: Path) -> None:
+    (tmp_path / "svc.yaml").write_text(
+        'apiVersion: v1\nkind: Service\nmetadata:\n  name: "web\n  namespace: x\nspec: {}\n'
+    )
+    (tmp_path / "flow.yaml").write_text("a: {x: 1\n")
+    result = runner.invoke(app, ["scan", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'svc.yaml'}:4:9: error AM001: found unexpected end of stream" in (
+        result.output
+    )
+    assert f"{tmp_path / 'flow.yaml'}:1:4: error AM001: did not find expected ',' or '}}'" in (
+        result.output
+    )
