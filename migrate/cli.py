@@ -1065,4 +1065,28 @@ def main() -> None:
     The loaded documents form a large heap without reference cycles; collecting less often
     saves about a third of the run time on large repositories (measured in benchmarks/)."""
     gc.set_threshold(100_000, 50, 100)
-    app()
+    sys.exit(run(sys.argv[1:]))
+
+
+def run(args: list[str]) -> int:
+    """Run the command line `args`; its exit status. A mistake in the command line is one
+    line naming it, then where help is (as git and kubectl say it), exit 2."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args, prog_name="authn-migrate", standalone_mode=False)
+    except Exception as exc:  # the CLI library's own errors, known by name across versions
+        kinds = {kind.__name__ for kind in type(exc).__mro__}
+        if "NoArgsIsHelpError" in kinds:
+            return ExitCode.INPUT_ERROR  # the help is already printed
+        if "ClickException" not in kinds:
+            raise
+        context = getattr(exc, "ctx", None)
+        where = context.command_path if context is not None else "authn-migrate"
+        sys.stderr.write(terminal(f"{where}: error: {exc.format_message()}") + "\n")  # type: ignore[attr-defined]
+        if context is not None:
+            sys.stderr.write(terminal(f"Try '{where} -h' for help.") + "\n")
+        return int(getattr(exc, "exit_code", ExitCode.INPUT_ERROR))
+    except typer.Abort:
+        sys.stderr.write("Aborted!\n")
+        return 1
+    return code if isinstance(code, int) else 0

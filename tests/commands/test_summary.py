@@ -8,10 +8,11 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from repo_kit import EXAMPLES
 from typer.testing import CliRunner
 
-from migrate.cli import app
+from migrate.cli import app, run
 
 runner = CliRunner()
 HTTPBIN = EXAMPLES / "httpbin-jwt"
@@ -124,4 +125,19 @@ def test_an_unclosed_quote_is_reported_where_it_opens(tmp_path: Path) -> None:
     )
     assert f"{tmp_path / 'flow.yaml'}:1:4: error AM001: did not find expected ',' or '}}'" in (
         result.output
+    )
+
+
+def test_a_command_line_mistake_is_one_line_then_where_help_is(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """As git and kubectl say it: the error first, no usage block or box before it."""
+    assert run(["convert", str(HTTPBIN), "--bogus"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "authn-migrate convert: error: No such option: --bogus",
+        "Try 'authn-migrate convert -h' for help.",
+    ]
+    assert run(["frob"]) == 2
+    assert (
+        capsys.readouterr().err.splitlines()[0] == "authn-migrate: error: No such command 'frob'."
     )
