@@ -193,6 +193,20 @@ SuppressOpt = Annotated[
         "CODE:FILE-GLOB. Adds to the config file's list. Repeatable.",
     ),
 ]
+EveryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all", help="Every cause of every policy, and every differing request of each cause."
+    ),
+]
+MaxCausesOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-causes",
+        min=0,
+        help="Causes shown per policy after the summary lines (-o json lists every one).",
+    ),
+]
 ShowConfigOpt = Annotated[
     bool,
     typer.Option(
@@ -338,9 +352,8 @@ def verify_command(
     istio_version: IstioVersionOpt = None,
     inbound_sniffing: SniffingOpt = None,
     accept: AcceptOpt = None,
-    every: Annotated[
-        bool, typer.Option("--all", help="List every differing request, not one per cause.")
-    ] = False,
+    every: EveryOpt = False,
+    max_causes: MaxCausesOpt = 3,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
@@ -375,7 +388,12 @@ def verify_command(
     code = report.exit_code  # a suppression hides messages, never a failure
     report.findings = _suppressed(config, suppress, report.findings)
     if output is VerifyFormat.text:
-        render_text(report, terminal_console(soft_wrap=True, width=_width()), every=every)
+        render_text(
+            report,
+            terminal_console(soft_wrap=True, width=_width()),
+            every=every,
+            max_causes=max_causes,
+        )
     elif output is VerifyFormat.json:
         sys.stdout.write(dump_json(verify_data(report)))
     elif output is VerifyFormat.markdown:
@@ -485,6 +503,8 @@ def convert_command(
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
     suppress: SuppressOpt = None,
+    every: EveryOpt = False,
+    max_causes: MaxCausesOpt = 3,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
@@ -503,6 +523,9 @@ def convert_command(
     from migrate.render.convert import render_summary
     from migrate.rewrite.documents import render_documents
 
+    if check and (write or out_dir):
+        given = "--write" if write else "--out-dir"
+        _usage_error(f"--check only reports what would change; drop it, or {given}")
     if api_version not in (None, "security.istio.io/v1beta1", "security.istio.io/v1"):
         raise typer.BadParameter("use security.istio.io/v1beta1 or security.istio.io/v1")
     config = _configured(
@@ -529,9 +552,10 @@ def convert_command(
             expand_scopes=expand_scopes or bool(config.get("expand-scopes")),
             faithful_disable=faithful_disable or bool(config.get("faithful-disable")),
         ),
-        _verify_options(config),
+        dataclasses.replace(_verify_options(config), every=every),
         split=split or bool(config.get("split")),
         all_or_nothing=all_or_nothing or bool(config.get("all-or-nothing")),
+        rewrite=bool(write or out_dir) or output is not ConvertFormat.yaml,
     )
     code = result.exit_code(check=check)  # a suppression hides messages, never a failure
     result.report.settle()
@@ -541,7 +565,7 @@ def convert_command(
         sys.stdout.write(render_documents([r.data for r in result.conversion.resources]))
     elif not (write or out_dir):
         sys.stdout.write("".join(change.diff() for change in result.changes))
-    render_summary(result, err)
+    render_summary(result, err, every=every, max_causes=max_causes)
     if (write or out_dir) and not check:
         _write(result, paths, out_dir, err)
     raise typer.Exit(code)
@@ -614,6 +638,8 @@ def review_command(
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
     suppress: SuppressOpt = None,
+    every: EveryOpt = False,
+    max_causes: MaxCausesOpt = 3,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
@@ -643,16 +669,26 @@ def review_command(
     except ValueError:
         raise typer.BadParameter("use looser, stricter, any or never") from None
     try:
-        report = review(base, paths or [], _workspace_options(config), _verify_options(config))
+        report = review(
+            base,
+            paths or [],
+            _workspace_options(config),
+            dataclasses.replace(_verify_options(config), every=every),
+        )
     except GitError as exc:
         _usage_error(f"--base {base}: {exc}")
     code = report.exit_code(failing)  # a suppression hides messages, never a failure
     report.findings = _suppressed(config, suppress, report.findings)
     report.verify.findings = _suppressed(config, suppress, report.verify.findings)
     if output is ReviewFormat.text and output_file is None:
-        render_review_text(report, terminal_console(soft_wrap=True, width=_width()))
+        render_review_text(
+            report,
+            terminal_console(soft_wrap=True, width=_width()),
+            every=every,
+            max_causes=max_causes,
+        )
     else:
-        _emit(_review_output(report, output), output_file)
+        _emit(_review_output(report, output, every=every, max_causes=max_causes), output_file)
     raise typer.Exit(code)
 
 
@@ -662,7 +698,9 @@ def _usage_error(message: str) -> NoReturn:
     raise typer.Exit(ExitCode.INPUT_ERROR)
 
 
-def _review_output(report: ReviewReport, output: ReviewFormat) -> str:
+def _review_output(
+    report: ReviewReport, output: ReviewFormat, *, every: bool = False, max_causes: int = 3
+) -> str:
     from migrate.render import ci
     from migrate.render.review import render_review_text, review_data, review_markdown
 
@@ -687,7 +725,7 @@ def _review_output(report: ReviewReport, output: ReviewFormat) -> str:
     if output is ReviewFormat.gitlab:
         return dump_json(ci.to_gitlab(findings, root=root))
     console = terminal_console(record=True, width=200, file=io.StringIO())
-    render_review_text(report, console)
+    render_review_text(report, console, every=every, max_causes=max_causes)
     return str(console.export_text())
 
 
@@ -1027,4 +1065,28 @@ def main() -> None:
     The loaded documents form a large heap without reference cycles; collecting less often
     saves about a third of the run time on large repositories (measured in benchmarks/)."""
     gc.set_threshold(100_000, 50, 100)
-    app()
+    sys.exit(run(sys.argv[1:]))
+
+
+def run(args: list[str]) -> int:
+    """Run the command line `args`; its exit status. A mistake in the command line is one
+    line naming it, then where help is (as git and kubectl say it), exit 2."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args, prog_name="authn-migrate", standalone_mode=False)
+    except Exception as exc:  # the CLI library's own errors, known by name across versions
+        kinds = {kind.__name__ for kind in type(exc).__mro__}
+        if "NoArgsIsHelpError" in kinds:
+            return ExitCode.INPUT_ERROR  # the help is already printed
+        if "ClickException" not in kinds:
+            raise
+        context = getattr(exc, "ctx", None)
+        where = context.command_path if context is not None else "authn-migrate"
+        sys.stderr.write(terminal(f"{where}: error: {exc.format_message()}") + "\n")  # type: ignore[attr-defined]
+        if context is not None:
+            sys.stderr.write(terminal(f"Try '{where} -h' for help.") + "\n")
+        return int(getattr(exc, "exit_code", ExitCode.INPUT_ERROR))
+    except typer.Abort:
+        sys.stderr.write("Aborted!\n")
+        return 1
+    return code if isinstance(code, int) else 0

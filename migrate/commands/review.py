@@ -9,13 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migrate.convert.model import PROVENANCE
 from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Location, Severity, has_errors, sort_findings
 from migrate.load.documents import load_found
 from migrate.load.gitread import sources_at
 from migrate.model.alpha import AlphaPolicy, Scope
-from migrate.model.beta import BetaResource, PeerAuthentication
+from migrate.model.beta import PROVENANCE, BetaResource, PeerAuthentication
 from migrate.model.inventory import Inventory, Workload
 from migrate.semantics.equivalence import Change
 from migrate.semantics.impact import affected_namespaces
@@ -120,6 +119,9 @@ def review(
     removed = _removed(before, head)
     added = _added(before, head)
     pairings = _pairings(removed, added, head.root_namespace)
+    for pairing in pairings:  # the summary lists each cause under the policy it replaces
+        for ref in pairing.added:
+            report.origins.setdefault(ref, (pairing.removed.ref,))
     findings = _new_resource_findings(added, head, inventory, pairings)
     findings += tls_regressions(before, head)
     head_refs = {e.ref for e in head.policies} | {r.meta.ref for r in head.beta}

@@ -11,13 +11,21 @@ from migrate.commands.review import ReviewReport
 from migrate.escape import code_span, terminal
 from migrate.render.data import finding_data
 from migrate.render.table import finding_text
-from migrate.render.verify import headline, markdown_finding, render_text, verify_data
+from migrate.render.verify import (
+    MAX_CAUSES,
+    headline,
+    markdown_finding,
+    render_text,
+    verify_data,
+)
 
 COMMENT_LIMIT = 65_536
 """GitHub's limit on one comment, in characters."""
 
 
-def render_review_text(report: ReviewReport, console: Console) -> None:
+def render_review_text(
+    report: ReviewReport, console: Console, *, every: bool = False, max_causes: int = MAX_CAUSES
+) -> None:
     """Per namespace what was removed and added, the pairings, findings, then the proof."""
     console.print(Text(terminal(f"review against {report.base}"), style="bold"))
     for namespace, change in report.namespaces.items():
@@ -28,13 +36,14 @@ def render_review_text(report: ReviewReport, console: Console) -> None:
             ),
             soft_wrap=True,
         )
-    for pairing in report.pairings:
-        how = f" (paired by {pairing.how})" if pairing.how else " (no replacement found)"
-        added = ", ".join(pairing.added) or "nothing"
-        console.print(terminal(f"  {pairing.removed.ref} -> {added}{how}"), soft_wrap=True)
+    for pairing in report.pairings:  # the summary lines below say what each became
+        if not pairing.added:
+            console.print(
+                terminal(f"  {pairing.removed.ref}: no replacement found"), soft_wrap=True
+            )
     for finding in report.findings:
         console.print(finding_text(finding), soft_wrap=True)
-    render_text(report.verify, console)
+    render_text(report.verify, console, every=every, max_causes=max_causes)
 
 
 def review_markdown(report: ReviewReport, limit: int = COMMENT_LIMIT) -> str:

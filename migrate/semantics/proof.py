@@ -67,6 +67,10 @@ class VerifyReport:
     """What the proof assumed beyond the environment: releases left out, open apply orders."""
     worlds: tuple[str, ...] = ()
     """Every world compared (release pairs, with the arrangement of duplicates)."""
+    origins: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The v1alpha1 policies each compared resource was converted from (by its annotation)."""
+    policies: tuple[str, ...] = ()
+    """The v1alpha1 policies of the old configuration."""
     unproven: tuple[str, ...] = ()
     """Why the proof is incomplete (input errors, configurations the engine cannot model),
     fixed by `settle` so that hiding a finding changes nothing else."""
@@ -263,6 +267,13 @@ def verify_sides(
         environment=environment,
         notes=notes,
         worlds=everywhere,
+        origins={
+            r.meta.ref: r.meta.converted_from
+            for side in (before, after)
+            for r in side.beta
+            if r.meta.converted_from
+        },
+        policies=tuple(dict.fromkeys(p.ref for p in before.alpha)),
     )
 
 
