@@ -10,7 +10,7 @@ from rich.text import Text
 from migrate.commands.review import ReviewReport
 from migrate.escape import code_span, terminal
 from migrate.render.data import finding_data
-from migrate.render.table import finding_text
+from migrate.render.table import finding_lines
 from migrate.render.verify import (
     MAX_CAUSES,
     headline,
@@ -41,8 +41,8 @@ def render_review_text(
             console.print(
                 terminal(f"  {pairing.removed.ref}: no replacement found"), soft_wrap=True
             )
-    for finding in report.findings:
-        console.print(finding_text(finding), soft_wrap=True)
+    for line in finding_lines(report.findings):
+        console.print(line, soft_wrap=True)
     render_text(report.verify, console, every=every, max_causes=max_causes)
 
 
