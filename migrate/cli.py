@@ -1011,11 +1011,12 @@ def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool
     err = terminal_console(stderr=True, soft_wrap=True)
     for finding in findings:
         err.print(finding_text(finding))
+    # conflicts left to a person (AM601) keep the exit status at 1, written or not
     if not write:
         sys.stdout.write("".join(change.diff() for change in changes))
-        raise typer.Exit(ExitCode.FOUND if changes else ExitCode.OK)
+        raise typer.Exit(ExitCode.FOUND if changes or findings else ExitCode.OK)
     _write_files(changes, paths, err)
-    raise typer.Exit(ExitCode.OK)
+    raise typer.Exit(ExitCode.FOUND if findings else ExitCode.OK)
 
 
 def _finish_interrupted(paths: list[str]) -> None:

@@ -76,7 +76,8 @@ def finding_lines(findings: Iterable[Finding]) -> list[Text]:
 def finding_text(finding: Finding) -> Text:
     """`path:line:col: severity CODE: message (hint)`, coloured by severity; what it quotes
     from the inputs is shown escaped."""
-    text = Text(terminal(f"{finding.location}: "))
+    where = str(finding.location)
+    text = Text(terminal(f"{where}: ") if where else "")
     text.append(f"{finding.severity.value} {finding.code}", style=_STYLES[finding.severity])
     text.append(terminal(f": {finding.message}"))
     if finding.hint:

@@ -107,3 +107,35 @@ def test_review_annotates_each_policy_once(tmp_path: Path, monkeypatch: pytest.M
     assert len(lines) == 1, result.output
     assert lines[0].startswith("::warning file=")
     assert "title=AM502 stricter difference::Policy foo/jwt-example -> " in lines[0]
+
+
+WILDCARD = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}]}
+---
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: default, namespace: shop}
+spec:
+  peers: [{mtls: {}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: everything, namespace: shop}
+spec:
+  host: "*.local"
+  trafficPolicy: {tls: {mode: DISABLE}}
+"""
+
+
+def test_tls_fix_exits_1_while_a_conflict_it_cannot_fix_remains(tmp_path: Path) -> None:
+    (tmp_path / "all.yaml").write_text(WILDCARD)
+    for args in (["--fix"], ["--fix", "--write"]):
+        result = runner.invoke(app, ["tls-check", str(tmp_path), *args])
+        assert result.exit_code == 1, result.output
+        manual = [line for line in result.stderr.splitlines() if "AM601" in line]
+        assert manual
+        assert all(line.startswith("warning AM601: CONFLICT for ") for line in manual)
+    assert (tmp_path / "all.yaml").read_text() == WILDCARD
