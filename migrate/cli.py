@@ -19,9 +19,9 @@ from rich.console import Console
 
 from migrate import __version__, progress
 from migrate.commands.scan import scan
-from migrate.escape import code_span, terminal
+from migrate.escape import terminal
 from migrate.exitcodes import ExitCode
-from migrate.findings import Finding
+from migrate.findings import Finding, sort_findings
 from migrate.render.console import terminal_console
 from migrate.render.data import dump_json, dump_yaml, scan_data
 from migrate.render.table import render_scan_table
@@ -48,6 +48,7 @@ class ScanFormat(str, enum.Enum):
     """Output formats of `scan`."""
 
     table = "table"
+    wide = "wide"
     json = "json"
     yaml = "yaml"
     sarif = "sarif"
@@ -193,6 +194,9 @@ SuppressOpt = Annotated[
         "CODE:FILE-GLOB. Adds to the config file's list. Repeatable.",
     ),
 ]
+NoHeadersOpt = Annotated[
+    bool, typer.Option("--no-headers", help="Print the table without its header row.")
+]
 EveryOpt = Annotated[
     bool,
     typer.Option(
@@ -293,6 +297,7 @@ def scan_command(
     output: Annotated[ScanFormat, typer.Option("--output", "-o", help="Output format.")] = (
         ScanFormat.table
     ),
+    no_headers: NoHeadersOpt = False,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
@@ -312,8 +317,13 @@ def scan_command(
     report = dataclasses.replace(
         report, findings=tuple(_suppressed(config, suppress, list(report.findings)))
     )
-    if output is ScanFormat.table:
-        render_scan_table(report, terminal_console(soft_wrap=False, width=_width()))
+    if output in (ScanFormat.table, ScanFormat.wide):
+        render_scan_table(
+            report,
+            terminal_console(soft_wrap=False, width=_width()),
+            wide=output is ScanFormat.wide,
+            headers=not no_headers,
+        )
     elif output is ScanFormat.json:
         sys.stdout.write(dump_json(scan_data(report)))
     elif output is ScanFormat.yaml:
@@ -404,8 +414,12 @@ def verify_command(
         findings = [*report.findings, *difference_findings(report, report.locations)]
         if output is VerifyFormat.github:
             from migrate.render import ci
+            from migrate.render.annotations import github_findings, policy_findings
 
             ci.append_step_summary(render_markdown(report))
+            findings = github_findings(
+                [*report.findings, *policy_findings(report, report.locations)]
+            )
         sys.stdout.write(_ci_output(findings, output.value, "verify"))
     raise typer.Exit(code)
 
@@ -720,8 +734,12 @@ def _review_output(
             )
         )
     if output is ReviewFormat.github:
+        from migrate.render.annotations import github_findings, policy_findings
+
         ci.append_step_summary(review_markdown(report))
-        return ci.to_github(findings, root=root)
+        annotated = [*report.findings, *report.verify.findings]
+        annotated += policy_findings(report.verify, report.locations)
+        return ci.to_github(github_findings(sort_findings(annotated)), root=root)
     if output is ReviewFormat.gitlab:
         return dump_json(ci.to_gitlab(findings, root=root))
     console = terminal_console(record=True, width=200, file=io.StringIO())
@@ -744,7 +762,9 @@ def _ci_output(findings: list[Finding], output: str, command: str) -> str:
             )
         )
     if output == "github":
-        return ci.to_github(findings, root=root)
+        from migrate.render.annotations import github_findings
+
+        return ci.to_github(github_findings(findings), root=root)
     return dump_json(ci.to_gitlab(findings, root=root))
 
 
@@ -936,6 +956,10 @@ def tls_check_command(
         ),
     ] = False,
     write: Annotated[bool, typer.Option("--write", help="With --fix: rewrite the files.")] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every row, not only the conflicts.")
+    ] = False,
+    no_headers: NoHeadersOpt = False,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
@@ -948,8 +972,7 @@ def tls_check_command(
     (OK, CONFLICT, AUTO), SERVER and CLIENT modes, the policy and the rule that decided.
     Exit status: 0 no conflict, 1 conflicts, 2 input errors.
     """
-    from rich.table import Table
-
+    from migrate.render.tls import render_tls_table, tls_data, tls_markdown
     from migrate.semantics.tls import tls_check
     from migrate.workspace import open_workspace
 
@@ -969,51 +992,13 @@ def tls_check_command(
         clients=tuple(client or ()),
         hosts=tuple(host or ()),
     )
-    columns = ("HOST:PORT", "STATUS", "SERVER", "CLIENT", "AUTHN POLICY", "DESTINATION RULE")
     if output is TlsFormat.json:
-        sys.stdout.write(
-            dump_json(
-                [
-                    {
-                        "client": r.client,
-                        "host": r.host,
-                        "port": r.port,
-                        "status": r.status,
-                        "server": r.server,
-                        "clientMode": r.client_mode,
-                        "authnPolicy": r.policy,
-                        "destinationRule": r.rule,
-                    }
-                    for r in rows
-                ]
-            )
-        )
+        sys.stdout.write(dump_json(tls_data(rows)))
     elif output is TlsFormat.markdown:
-        lines = [
-            "| CLIENT NAMESPACE | " + " | ".join(columns) + " |",
-            "| --- " * (len(columns) + 1) + "|",
-        ]
-        lines += [
-            f"| {code_span(r.client, in_table=True)} | "
-            f"{code_span(f'{r.host}:{r.port}', in_table=True)} | {r.status} | {r.server} | "
-            f"{r.client_mode} | {code_span(r.policy, in_table=True)} | "
-            f"{code_span(r.rule, in_table=True)} |"
-            for r in rows
-        ]
-        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.write(tls_markdown(rows))
     else:
         console = terminal_console(soft_wrap=True, width=_width())
-        for name in sorted({r.client for r in rows}):
-            table = Table(title=terminal(f"clients in {name}"), title_justify="left")
-            for column in columns:
-                table.add_column(column, no_wrap=True)
-            for r in (r for r in rows if r.client == name):
-                cells = (f"{r.host}:{r.port}", r.status, r.server, r.client_mode, r.policy, r.rule)
-                table.add_row(
-                    *(terminal(cell) for cell in cells),
-                    style="bold red" if r.status == "CONFLICT" else None,
-                )
-            console.print(table)
+        render_tls_table(rows, console, every=every, headers=not no_headers)
     conflicts = sum(1 for r in rows if r.status == "CONFLICT")
     raise typer.Exit(ExitCode.FOUND if conflicts else ExitCode.OK)
 
@@ -1026,11 +1011,12 @@ def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool
     err = terminal_console(stderr=True, soft_wrap=True)
     for finding in findings:
         err.print(finding_text(finding))
+    # conflicts left to a person (AM601) keep the exit status at 1, written or not
     if not write:
         sys.stdout.write("".join(change.diff() for change in changes))
-        raise typer.Exit(ExitCode.FOUND if changes else ExitCode.OK)
+        raise typer.Exit(ExitCode.FOUND if changes or findings else ExitCode.OK)
     _write_files(changes, paths, err)
-    raise typer.Exit(ExitCode.OK)
+    raise typer.Exit(ExitCode.FOUND if findings else ExitCode.OK)
 
 
 def _finish_interrupted(paths: list[str]) -> None:

@@ -260,6 +260,12 @@ CODES: dict[str, Code] = {
             "A connection that failed only on a protocol mismatch now works.",
         ),
         Code(
+            "AM505",
+            "more annotations than shown",
+            "GitHub shows about ten annotations of a kind per step: the rest are in the job "
+            "summary, and every one in -o sarif and -o json.",
+        ),
+        Code(
             "AM511",
             "resource defined twice",
             "Keep one definition; applied in order, the later replaces the earlier.",

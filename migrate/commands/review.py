@@ -8,7 +8,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from migrate.commands.fields import ResourceEdit, resource_edits
 from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Location, Severity, has_errors, sort_findings
 from migrate.load.documents import load_found
@@ -64,6 +66,8 @@ class ReviewReport:
     """Where each resource is written: in the work tree, else at the base revision."""
     base_only: set[str] = field(default_factory=set)
     """Resources that exist only at the base revision (their locations are there)."""
+    edits: list[ResourceEdit] = field(default_factory=list)
+    """Resources both revisions define, with what changed in each, field by field."""
 
     def difference_findings(self) -> list[Finding]:
         """One finding per cause, at the resource that decided the new outcome."""
@@ -134,7 +138,15 @@ def review(
         findings,
         _locations(before, head),
         base_refs - head_refs,
+        resource_edits(_documents(before), _documents(head)),
     )
+
+
+def _documents(workspace: Workspace) -> dict[str, Any]:
+    """Every policy and beta resource by `Kind namespace/name`, as written."""
+    found: dict[str, Any] = {e.ref: e.document.data for e in workspace.policies}
+    found.update({r.meta.ref: r.meta.document.data for r in workspace.beta})
+    return found
 
 
 def _input_errors(before: Workspace, head: Workspace) -> list[Finding]:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from migrate.render.table import finding_text
+from migrate.render.table import finding_lines
 from migrate.render.verify import MAX_CAUSES, render_text
 
 if TYPE_CHECKING:
@@ -19,8 +19,8 @@ def render_summary(
     """The conversion's findings, the proof opening with one line per policy (what it became,
     or why it was left as it is), and what changes."""
     conversion = result.conversion
-    for finding in result.findings:
-        console.print(finding_text(finding), soft_wrap=True)
+    for line in finding_lines(result.findings):
+        console.print(line, soft_wrap=True)
     render_text(
         result.report, console, every=every, max_causes=max_causes, left=left_reasons(result)
     )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
+from migrate.commands.fields import FieldChange
 from migrate.commands.review import ReviewReport
 from migrate.escape import code_span, terminal
 from migrate.render.data import finding_data
-from migrate.render.table import finding_text
+from migrate.render.table import finding_lines
 from migrate.render.verify import (
     MAX_CAUSES,
     headline,
@@ -36,13 +38,17 @@ def render_review_text(
             ),
             soft_wrap=True,
         )
+    for edit in report.edits:
+        console.print(terminal(f"edited: {edit.ref}"), soft_wrap=True)
+        for field in edit.changes:
+            console.print(terminal(f"  {field_line(field)}"), soft_wrap=True)
     for pairing in report.pairings:  # the summary lines below say what each became
         if not pairing.added:
             console.print(
                 terminal(f"  {pairing.removed.ref}: no replacement found"), soft_wrap=True
             )
-    for finding in report.findings:
-        console.print(finding_text(finding), soft_wrap=True)
+    for line in finding_lines(report.findings):
+        console.print(line, soft_wrap=True)
     render_text(report.verify, console, every=every, max_causes=max_causes)
 
 
@@ -76,6 +82,12 @@ def review_markdown(report: ReviewReport, limit: int = COMMENT_LIMIT) -> str:
             f"{code_span(before, in_table=True)} | {code_span(after, in_table=True)} | "
             f"{cause.requests} |"
         )
+    if report.edits:
+        details += ["", "</details>", "", "<details><summary>Edited resources</summary>", ""]
+        details += [
+            f"- {code_span(edit.ref)}: " + "; ".join(code_span(field_line(c)) for c in edit.changes)
+            for edit in report.edits
+        ]
     details += ["", "</details>", "", "<details><summary>Findings</summary>", ""]
     details += [markdown_finding(f) for f in report.findings + report.verify.findings]
     details += ["", "</details>"]
@@ -138,4 +150,27 @@ def review_data(report: ReviewReport) -> dict[str, Any]:
         ],
         "verify": verify_data(report.verify),
         "findings": [finding_data(f) for f in report.findings],
+        "edits": [
+            {
+                "resource": edit.ref,
+                "changes": [
+                    {"path": c.path, "change": c.change, "before": c.before, "after": c.after}
+                    for c in edit.changes
+                ],
+            }
+            for edit in report.edits
+        ],
     }
+
+
+def field_line(change: FieldChange) -> str:
+    """`path: before -> after`, `path: added value`, `path: removed value` (values as JSON)."""
+    if change.change == "added":
+        return f"{change.path}: added {_value(change.after)}"
+    if change.change == "removed":
+        return f"{change.path}: removed {_value(change.before)}"
+    return f"{change.path}: {_value(change.before)} -> {_value(change.after)}"
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -12,7 +12,7 @@ from migrate.escape import code_span, terminal
 from migrate.findings import Finding
 from migrate.render.data import finding_data
 from migrate.render.summary import PolicySummary, by_policy
-from migrate.render.table import finding_text
+from migrate.render.table import finding_lines
 from migrate.semantics.equivalence import Cause, Change
 from migrate.semantics.proof import VerifyReport
 from migrate.semantics.request import Outcome, Request
@@ -71,8 +71,8 @@ def render_text(
             Text(terminal("accepted: " + ", ".join(sorted(report.accepted))), style="bold"),
             soft_wrap=True,
         )
-    for finding in report.findings:
-        console.print(finding_text(finding), soft_wrap=True)
+    for line in finding_lines(report.findings):
+        console.print(line, soft_wrap=True)
     minor: dict[tuple[str, str, str], int] = {}
     for policy in policies:
         shown = 0
@@ -113,8 +113,8 @@ def render_text(
         f"({report.classes:,} classes, {report.workloads:,} workloads)",
         soft_wrap=True,
     )
-    for line in assumptions(report):
-        console.print(Text(terminal(line), style="dim"), soft_wrap=True)
+    for assumed in assumptions(report):
+        console.print(Text(terminal(assumed), style="dim"), soft_wrap=True)
 
 
 def _policy_style(policy: PolicySummary) -> str:

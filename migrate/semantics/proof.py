@@ -122,7 +122,7 @@ def side_settings(options: VerifyOptions | None, root_namespace: str) -> Setting
     return Settings(release=releases[0], root_namespace=root_namespace)
 
 
-_CHANGE_CODES = {
+CHANGE_CODES = {
     Change.LOOSER: "AM501",
     Change.STRICTER: "AM502",
     Change.STATUS_ONLY: "AM503",
@@ -144,7 +144,7 @@ def difference_findings(report: VerifyReport, locations: dict[str, Location]) ->
         )
         found.append(
             Finding(
-                _CHANGE_CODES[cause.change],
+                CHANGE_CODES[cause.change],
                 Severity.NOTE if cause.inherent else severity,
                 f"{cause.change.value}: {cause.witness}: before {cause.before}, after "
                 f"{cause.after} ({cause.requests} request(s))",
