@@ -167,6 +167,9 @@ class Inventory:
     _selections: dict[tuple[str, tuple[tuple[str, str], ...]], list[Workload]] = field(
         default_factory=dict, repr=False
     )
+    _filed: dict[str, dict[tuple[str, str], list[tuple[int, Service]]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def service(self, namespace: str, name: str) -> Service | None:
         """The Service `name` in `namespace`."""
@@ -203,7 +206,28 @@ class Inventory:
             named = {(w.namespace, w.name): w for w in self.workloads}
             self._indexed = (size, (services, workloads, named))
             self._selections.clear()
+            self._filed.clear()
         return self._indexed[1]
+
+    def fronting(self, namespace: str, labels: dict[str, str]) -> list[Service]:
+        """Services in `namespace` whose (non-empty) selector the pod `labels` include, in
+        `services_in` order. Each Service is filed under one of its selector's labels, so a
+        pod looks only at the Services that could select it, not at its whole namespace."""
+        services = self.services_in(namespace)  # first: a rebuilt index clears the filing
+        filed = self._filed.get(namespace)
+        if filed is None:
+            filed = self._filed[namespace] = {}
+            for position, service in enumerate(services):
+                if service.selector:
+                    label = min(service.selector.items())
+                    filed.setdefault(label, []).append((position, service))
+        found = [
+            (position, service)
+            for label in labels.items()
+            for position, service in filed.get(label, ())
+            if all(labels.get(k) == v for k, v in (service.selector or {}).items())
+        ]
+        return [service for _, service in sorted(found, key=lambda pair: pair[0])]
 
     def selected(self, namespace: str, selector: dict[str, str]) -> list[Workload]:
         """Workloads in `namespace` whose pod labels include every selector label."""
