@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -92,6 +92,14 @@ def _internal_error(exc: Exception) -> None:
         highlight=False,
     )
     err.print("".join(traceback.format_exception(exc)), markup=False, highlight=False, style="dim")
+
+
+def _usage_error(message: str) -> NoReturn:
+    """One line on standard error and exit 2: the user's input, not a bug of ours."""
+    Console(stderr=True, soft_wrap=True).print(
+        f"authn-migrate: {message}", style="bold red", markup=False, highlight=False
+    )
+    raise typer.Exit(ExitCode.INPUT_ERROR)
 
 
 def _version(value: bool) -> None:
@@ -621,6 +629,7 @@ def review_command(
     chooses which differences fail.
     """
     from migrate.commands.review import FailOn, review
+    from migrate.load.gitread import GitError
     from migrate.render.review import render_review_text
 
     config = _configured(
@@ -638,7 +647,10 @@ def review_command(
         failing = FailOn(config.get("fail-on") or "looser")
     except ValueError:
         raise typer.BadParameter("use looser, stricter, any or never") from None
-    report = review(base, paths or [], _workspace_options(config), _verify_options(config))
+    try:
+        report = review(base, paths or [], _workspace_options(config), _verify_options(config))
+    except GitError as exc:
+        _usage_error(f"review: {exc}")
     code = report.exit_code(failing)  # a suppression hides messages, never a failure
     report.findings = _suppressed(config, suppress, report.findings)
     report.verify.findings = _suppressed(config, suppress, report.verify.findings)
