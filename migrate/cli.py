@@ -734,7 +734,10 @@ def plan_command(
     only: Annotated[
         str | None,
         typer.Option(
-            "--only", help="Comma-separated namespaces to plan (the mesh stage always follows)."
+            "--only",
+            help="Comma-separated namespaces to plan; the cleanup deletes only their alpha "
+            "policies, and the mesh-wide stage comes only when `mesh` or every namespace is "
+            "named.",
         ),
     ] = (None),
     istio_version: IstioVersionOpt = None,

@@ -260,3 +260,39 @@ def test_input_errors_stop_the_plan(tmp_path: Path) -> None:
     assert "p.yaml:5:" in result.output
     assert "no plan written" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_only_stays_inside_the_namespaces_named(tmp_path: Path) -> None:
+    """--only payments plans payments and a cleanup deleting payments' policies alone: no
+    mesh-wide stage, the alpha policies of api, legacy and the mesh stay in force, PLAN.md
+    says so, and --sync-waves rewrites payments' files only."""
+    import shutil
+
+    workspace = open_workspace([str(ROOT / "examples" / "rollout")])
+    result = plan(workspace, only=["payments"])
+    assert result.proven
+    assert [s.name for s in result.stages] == ["payments", "cleanup"]
+    assert {e.ref for e in result.stages[-1].delete} == {
+        "Policy payments/payments-api-plaintext-metrics",
+        "Policy payments/ledger-permissive",
+    }
+    assert {e.namespace for e in result.conversion.converted} == {"payments"}
+    text = plan_markdown(result)
+    assert "stay in force and are not deleted: MeshPolicy default, Policy api/orders-jwt" in text
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "rollout", repo)
+    outcome = CliRunner().invoke(app, ["plan", str(repo), "--only", "payments", "--sync-waves"])
+    assert outcome.exit_code == 0, outcome.output
+    for folder in ("api", "legacy", "istio-system"):
+        for path in (ROOT / "examples" / "rollout" / folder).iterdir():
+            assert (repo / folder / path.name).read_text() == path.read_text(), path.name
+    assert "authentication.istio.io" not in (repo / "payments" / "authn-policies.yaml").read_text()
+
+
+def test_only_every_namespace_is_the_whole_mesh() -> None:
+    """Naming every namespace covers the mesh: the mesh-wide stage follows and the cleanup
+    deletes the MeshPolicy too, as without --only."""
+    workspace = open_workspace([str(ROOT / "examples" / "rollout")])
+    result = plan(workspace, only=["payments", "api", "legacy"])
+    assert [s.name for s in result.stages] == [s.name for s in plan(workspace).stages]
+    assert "MeshPolicy default" in {e.ref for e in result.stages[-1].delete}
