@@ -16,8 +16,11 @@ After: the Policy's document is deleted; the PeerAuthentication stays as it is.
 
 A beta resource replaces a policy when converting the tree without it makes a resource of the
 same kind, namespace and spec (it says it came from an alpha policy of the inputs, or it is
-hand-written and says the same). The proof is not changed by this: it still compares the tree
-as it is (alpha and beta) with the tree after (beta, and whatever new resources are written).
+hand-written and says the same) and every resource that conversion makes for the policy is
+found. The other policies are converted with the tree as it is in view, replacements included
+(a namespace's replacement PeerAuthentication also overrides its other policies' mTLS). The
+proof is not changed by this: it still compares the tree as it is (alpha and beta) with the
+tree after (beta, and whatever new resources are written).
 """
 
 from __future__ import annotations
@@ -27,30 +30,35 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from migrate.convert.model import PROVENANCE, Conversion, NewResource
+from migrate.convert.model import PROVENANCE, Conversion, NewResource, identity
 from migrate.findings import Finding, Severity
 from migrate.model.beta import KINDS, BetaResource
-from migrate.workspace import Workspace
+from migrate.workspace import PolicyEntry, Workspace
 
 Convert = Callable[[Workspace], Conversion]
 
 
 def convert_mid_rollout(workspace: Workspace, convert: Convert) -> Conversion:
-    """`convert` (a conversion of a workspace) applied so that beta resources already in the
-    workspace that a conversion would make again are recognised as the replacements: their
-    policies are converted (their documents removed) and only the resources not yet there are
-    new. Without such resources, or when a new resource would take the name of one kept, the
-    plain conversion."""
+    """`convert` (a conversion of a workspace) of the workspace as it is, except for the
+    policies whose replacements it already holds: those are removed with nothing new in their
+    place (AM412), where `convert` would add copies of the replacements (`-2`) or leave the
+    policy as it is because the replacements already override it (AM401).
+
+    A policy's replacements are the resources that converting the workspace without them
+    makes for it, every one found word for word (kind, namespace, spec) in the workspace.
+    The rest of the conversion is `convert`'s own, made with every resource of the workspace
+    in view (a replacement also overrides other policies' mTLS, for one)."""
+    full = convert(workspace)
     refs = {e.ref for e in workspace.policies}
     candidates = [r for r in workspace.beta if _may_replace(r, refs)]
     while candidates:
-        conversion = convert(_without(workspace, candidates))
-        matched = _matches(conversion.resources, candidates)
+        trial = convert(_without(workspace, candidates))
+        matched = _matches(trial.resources, candidates)
         if len(matched) == len(candidates):
-            return _recognised(conversion, matched) or convert(workspace)
+            return _recognised(full, trial, matched)
         kept = {id(r) for r in matched.values()}
         candidates = [r for r in candidates if id(r) in kept]
-    return convert(workspace)
+    return full
 
 
 def _may_replace(resource: BetaResource, refs: set[str]) -> bool:
@@ -90,31 +98,58 @@ def _key(kind: str, namespace: str, spec: Any) -> tuple[str, str, str]:
     return kind, namespace, json.dumps(json.loads(json.dumps(spec)), sort_keys=True)
 
 
-def _recognised(conversion: Conversion, matched: dict[int, BetaResource]) -> Conversion | None:
-    """The conversion without the resources already present, with a note per policy whose
-    replacements are found; None when a resource still to write would take a kept one's name."""
-    kept = {(r.meta.kind, r.meta.namespace, r.meta.name) for r in matched.values()}
-    new = [r for r in conversion.resources if id(r) not in matched]
-    if any(
-        (r.data["kind"], r.data["metadata"]["namespace"], r.data["metadata"]["name"]) in kept
-        for r in new
-    ):
-        return None
-    notes = []
-    for entry in conversion.converted:
-        present = [
-            matched[id(r)] for r in conversion.resources if r.source is entry and id(r) in matched
-        ]
-        if present:
-            names = ", ".join(r.meta.ref for r in present)
-            notes.append(
-                Finding(
-                    "AM412",
-                    Severity.NOTE,
-                    f"{entry.ref} is already replaced by {names} in the inputs: only the policy "
-                    "is removed",
-                    entry.document.origin.location,
-                    resource=entry.ref,
-                )
-            )
-    return replace(conversion, resources=new, findings=[*conversion.findings, *notes])
+def _recognised(
+    full: Conversion, trial: Conversion, matched: dict[int, BetaResource]
+) -> Conversion:
+    """`full` with each policy whose every resource in `trial` is `matched` removed and its
+    resources (copies of what is there) left out, with a note naming its replacements. Only
+    policies `full` converts, or leaves because something already overrides them (AM401),
+    are taken: one it could not convert stays as it is."""
+    made: dict[int, tuple[PolicyEntry, list[NewResource]]] = {}
+    for new in trial.resources:
+        made.setdefault(id(new.source), (new.source, []))[1].append(new)
+    replaced = {
+        key: (entry, [matched[id(n)] for n in news])
+        for key, (entry, news) in made.items()
+        if all(id(n) in matched for n in news)
+    }
+    converted = {id(e) for e in full.converted}
+    taken = {
+        key: value
+        for key, value in replaced.items()
+        if key in converted or _left_overridden(full, value[0])
+    }
+    if not taken:
+        return full
+    refs = {entry.ref for entry, _ in taken.values()}
+    added = [entry for key, (entry, _) in taken.items() if key not in converted]
+    shadowed = {identity(e) for e in added}
+    return Conversion(
+        resources=[r for r in full.resources if id(r.source) not in taken],
+        converted=[*full.converted, *added],
+        findings=[
+            *(f for f in full.findings if not (f.code == "AM401" and f.resource in refs)),
+            *(_note(entry, found) for entry, found in taken.values()),
+        ],
+        removed=[
+            *full.removed,
+            *(e for e in trial.removed if identity(e) in shadowed and e not in full.removed),
+        ],
+    )
+
+
+def _left_overridden(full: Conversion, entry: PolicyEntry) -> bool:
+    """True when `full` leaves the policy only because it has no effect (AM401)."""
+    refusals = {f.code for f in full.findings if f.resource == entry.ref} & {"AM401", "AM402"}
+    return refusals == {"AM401"}
+
+
+def _note(entry: PolicyEntry, found: list[BetaResource]) -> Finding:
+    names = ", ".join(r.meta.ref for r in found)
+    return Finding(
+        "AM412",
+        Severity.NOTE,
+        f"{entry.ref} is already replaced by {names} in the inputs: only the policy is removed",
+        entry.document.origin.location,
+        resource=entry.ref,
+    )
