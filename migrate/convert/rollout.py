@@ -145,11 +145,8 @@ def _left_overridden(full: Conversion, entry: PolicyEntry) -> bool:
 
 
 def _note(entry: PolicyEntry, found: list[BetaResource]) -> Finding:
+    """AM412: the policy's replacements are already there."""
     names = ", ".join(r.meta.ref for r in found)
-    return Finding(
-        "AM412",
-        Severity.NOTE,
-        f"{entry.ref} is already replaced by {names} in the inputs: only the policy is removed",
-        entry.document.origin.location,
-        resource=entry.ref,
-    )
+    why = f"{entry.ref} is already replaced by {names} in the inputs: only the policy is removed"
+    where = entry.document.origin.location
+    return Finding("AM412", Severity.NOTE, why, where, resource=entry.ref)
