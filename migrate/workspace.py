@@ -110,7 +110,7 @@ def workspace_of(loaded: LoadResult, options: WorkspaceOptions | None = None) ->
     )
     workspace = Workspace(loaded, inventory, findings=list(loaded.findings))
     resolver = NamespaceResolver(
-        kustomization_namespaces(loaded), options.namespace, workspace.findings
+        kustomization_namespaces(loaded, workspace.findings), options.namespace, workspace.findings
     )
     if extra is not None:
         workspace.findings.extend(extra.findings)

@@ -96,11 +96,13 @@ def convert_paths(
     stdin: bytes | None = None,
     split: bool = False,
     all_or_nothing: bool = False,
+    rewrite: bool = True,
 ) -> ConvertResult:
     """Convert every alpha policy under `paths`, prove the result, and plan the rewrite
     (`split`: new resources in files of their own). When the whole cannot be written, the
     part proven not looser is, the rest left with the reason (AM411); `all_or_nothing`: then
-    nothing is."""
+    nothing is. `rewrite=False`: only the new resources are wanted (`-o yaml`), so a file
+    that cannot be rewritten in place (AM410) holds nothing back."""
     workspace = open_workspace(paths, workspace_options, stdin=stdin)
     # the Istio the result must hold on: given, else what the repository says, else every
     # release and sniffing setting; the conversion and its proof assume the same
@@ -115,6 +117,8 @@ def convert_paths(
     problems = [f for f in workspace.findings if f.severity is not Severity.NOTE]
     shown = [*problems, *facts]
     result = _proven(workspace, conversion, verify_options, shown, split=split)
+    if not rewrite:
+        result.findings = [f for f in result.findings if f.code != "AM410"]
     if all_or_nothing or not result.blocked or any(f.blocks_proof for f in result.report.findings):
         return result
     return _part(result, verify_options, shown, split=split)

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from migrate.convert.model import PROVENANCE, Conversion, NewResource, identity
+from migrate.convert.model import Conversion, NewResource, identity
 from migrate.findings import Finding, Severity
 from migrate.model.beta import KINDS, BetaResource
 from migrate.workspace import PolicyEntry, Workspace
@@ -62,12 +62,9 @@ def convert_mid_rollout(workspace: Workspace, convert: Convert) -> Conversion:
 
 
 def _may_replace(resource: BetaResource, refs: set[str]) -> bool:
-    """A security resource that names no provenance, or an alpha policy of the inputs."""
-    if resource.meta.kind not in KINDS:
-        return False
-    annotations = resource.meta.document.metadata.get("annotations")
-    source = annotations.get(PROVENANCE) if isinstance(annotations, dict) else None
-    return source is None or source in refs
+    """A security resource that names no provenance, or only alpha policies of the inputs."""
+    named = resource.meta.converted_from
+    return resource.meta.kind in KINDS and all(n in refs for n in named)
 
 
 def _without(workspace: Workspace, resources: list[BetaResource]) -> Workspace:

@@ -172,7 +172,9 @@ def test_unknown_revision_is_a_clear_error(repo: Path) -> None:
     ("args", "message"),
     [
         pytest.param(
-            ["--base", "nosuchrev"], "review: unknown revision 'nosuchrev'", id="bad-revision"
+            ["--base", "nosuchrev"],
+            "--base nosuchrev: unknown revision 'nosuchrev'",
+            id="bad-revision",
         ),
         pytest.param(["--base", "HEAD", "elsewhere"], "elsewhere is not in a git", id="no-repo"),
     ],
