@@ -15,6 +15,7 @@ from migrate.commands.plan import proven_stages, stage_of
 from migrate.convert.changes import plan_changes
 from migrate.convert.model import Conversion, ConvertOptions
 from migrate.convert.prove import proof, states
+from migrate.convert.rollout import convert_mid_rollout
 from migrate.convert.run import convert_workspace
 from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Severity, has_errors, sort_findings
@@ -106,7 +107,12 @@ def convert_paths(
     # the Istio the result must hold on: given, else what the repository says, else every
     # release and sniffing setting; the conversion and its proof assume the same
     verify_options, facts = with_facts(verify_options, [workspace.inventory])
-    conversion = convert_workspace(workspace, options, verify_options.environment)
+    # a tree mid-rollout: beta resources already committed beside the policies they replace
+    # are recognised, so only those policies are removed (the proof still starts from both)
+    environment = verify_options.environment
+    conversion = convert_mid_rollout(
+        workspace, lambda tree: convert_workspace(tree, options, environment)
+    )
     # what could not be read, parsed or validated: shown, and exit 2 (README, exit codes)
     problems = [f for f in workspace.findings if f.severity is not Severity.NOTE]
     shown = [*problems, *facts]

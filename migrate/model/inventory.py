@@ -138,6 +138,15 @@ class IstioFact:
     """What says it, as people read it: `IstioOperator istio-system/main spec.tag`."""
 
 
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A document and the namespace it was given (written, from its kustomization, from
+    --namespace, or `default`: the one resolution every kind and command shares)."""
+
+    document: Document
+    namespace: str
+
+
 @dataclass(slots=True)
 class Inventory:
     """Everything besides policies that the tool needs to know about the cluster."""
@@ -145,7 +154,8 @@ class Inventory:
     services: dict[tuple[str, str], Service] = field(default_factory=dict)
     workloads: list[Workload] = field(default_factory=list)
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
-    destination_rules: list[Document] = field(default_factory=list)
+    destination_rules: list[Placed] = field(default_factory=list)
+    """Every DestinationRule read, in its resolved namespace."""
     mesh: MeshConfig = field(default_factory=lambda: MeshConfig(DEFAULT_ROOT_NAMESPACE, None, None))
     istio: list[IstioFact] = field(default_factory=list)
     """What the inputs say about the Istio release and its inbound sniffing (§F)."""
@@ -393,7 +403,7 @@ def add_to_inventory(inventory: Inventory, doc: Document, namespace: str) -> lis
     elif kind == "Namespace" and group == "":
         inventory.namespaces[doc.name] = labels(doc.metadata.get("labels"))
     elif kind == "DestinationRule" and group == "networking.istio.io":
-        inventory.destination_rules.append(doc)
+        inventory.destination_rules.append(Placed(doc, namespace))
     elif kind == "ConfigMap" and group == "" and doc.name == "istio":
         return _mesh_config(inventory, doc)
     if kind == "IstioOperator" and group == "install.istio.io":
