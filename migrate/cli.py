@@ -902,8 +902,15 @@ def _plan_status(workspace: Any, config: Config) -> None:
     from migrate.commands.plan import status
     from migrate.render.verify import render_text
 
-    found = status(workspace, _verify_options(config))
     console = terminal_console(soft_wrap=True, width=_width())
+    if not workspace.alpha:
+        # with the alpha policies gone there is no start left to compare with, nor stages
+        console.print(
+            "no v1alpha1 policy in the inputs: nothing left to stage. To prove the whole "
+            "migration, compare with the revision before it: authn-migrate review --base REV"
+        )
+        raise typer.Exit(ExitCode.OK)
+    found = status(workspace, _verify_options(config))
     for index, name in enumerate(found.stages, start=1):
         mark = "applied" if name in found.applied else "pending"
         console.print(terminal(f"{index:02d}-{name}: {mark}"))

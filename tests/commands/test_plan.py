@@ -182,6 +182,22 @@ def test_status_reports_the_stage_and_whether_it_is_proven(tmp_path: Path) -> No
     assert not early.proven
 
 
+def test_status_of_a_repository_without_alpha_policies_claims_no_stage(tmp_path: Path) -> None:
+    """Once every alpha policy is gone there is no start to compare with: status says so and
+    how to prove the whole migration, instead of "stage 0 of 0 ... proven"."""
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "httpbin-jwt", repo)
+    assert CliRunner().invoke(app, ["convert", "--write", str(repo)]).exit_code == 0
+    result = CliRunner().invoke(app, ["plan", "--status", str(repo)])
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "no v1alpha1 policy in the inputs: nothing left to stage. To prove the whole "
+        "migration, compare with the revision before it: authn-migrate review --base REV"
+    ]
+
+
 def _waves(repo: Path) -> dict[tuple[str, str, str], tuple[str, str]]:
     """Each document's Argo CD sync wave and sync options, by kind, namespace and name."""
     import yaml
