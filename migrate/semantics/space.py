@@ -523,6 +523,8 @@ def path_patterns(
                     pattern = as_pattern(match)
                     if pattern is not None:
                         found[pattern] = None
+                        if raw:
+                            found[_without_query(pattern)] = None
     for pattern in _patterns(policies, ("paths", "notPaths"), ""):
         found[_without_query(pattern) if raw else pattern] = None
     return list(found)
