@@ -570,3 +570,69 @@ def test_query_strings_reach_trigger_rules_before_1_4_4() -> None:
 
     assert "/ip?" in {p[:4] for p in witnesses("1.4.1-1.4.3")}
     assert not any("?" in p for p in witnesses("1.5.0"))
+
+
+def _tcp_authz(action: str, field: str, values: str) -> str:
+    return beta(
+        "AuthorizationPolicy",
+        "by-peer",
+        f"  selector: {{matchLabels: {{app: web}}}}\n  action: {action}\n"
+        f"  rules:\n  - from: [{{source: {{{field}: {values}}}}}]\n",
+    )
+
+
+PERMISSIVE = beta("PeerAuthentication", "default", "  mtls: {mode: PERMISSIVE}\n")
+STRICT = beta("PeerAuthentication", "default", "  mtls: {mode: STRICT}\n")
+ONLY_DEFAULT = "['cluster.local/ns/default/sa/default']"
+
+
+ALLOW_DEFAULT = PERMISSIVE + _tcp_authz("ALLOW", "principals", ONLY_DEFAULT)
+ALLOW_ANY = PERMISSIVE + _tcp_authz("ALLOW", "principals", "['*']")
+DENY_DEFAULT = PERMISSIVE + _tcp_authz("DENY", "principals", ONLY_DEFAULT)
+DENY_NONE = PERMISSIVE + _tcp_authz("DENY", "notPrincipals", "['*']")
+CLOSED = "403 'RBAC: connection closed'"
+TCP_PRINCIPAL_CASES = [
+    ("B.4-tcp-allow-principal-matches-the-mtls-peer", ALLOW_DEFAULT, MTLS, "allowed"),
+    ("B.4-tcp-allow-principal-plaintext-has-none", ALLOW_DEFAULT, PLAIN, CLOSED),
+    ("B.4-tcp-allow-principal-other-trust-domain", ALLOW_DEFAULT, FOREIGN, CLOSED),
+    ("B.4-tcp-allow-any-principal-needs-mtls", ALLOW_ANY, PLAIN, CLOSED),
+    ("B.4-tcp-allow-any-principal-mtls", ALLOW_ANY, MTLS, "allowed"),
+    (
+        "B.2-strict-refuses-plaintext-before-rbac",
+        STRICT + _tcp_authz("ALLOW", "principals", ONLY_DEFAULT),
+        PLAIN,
+        "connection refused (mTLS required)",
+    ),
+    (
+        "B.4-tcp-allow-principal-under-strict",
+        STRICT + _tcp_authz("ALLOW", "principals", ONLY_DEFAULT),
+        MTLS,
+        "allowed",
+    ),
+    ("B.4-tcp-deny-principal-closes-the-mtls-peer", DENY_DEFAULT, MTLS, CLOSED),
+    ("B.4-tcp-deny-principal-plaintext-has-none", DENY_DEFAULT, PLAIN, "allowed"),
+    ("B.4-tcp-deny-without-principal-closes-plaintext", DENY_NONE, PLAIN, CLOSED),
+    ("B.4-tcp-deny-without-principal-passes-mtls", DENY_NONE, MTLS, "allowed"),
+]
+
+
+@pytest.mark.parametrize(
+    ("config", "peer", "expected"),
+    [pytest.param(c, p, e, id=i) for i, c, p, e in TCP_PRINCIPAL_CASES],
+)
+def test_tcp_authorization_by_peer_principal(config: str, peer: object, expected: str) -> None:
+    """§B.4: on a TCP chain `principals` match the mTLS peer's identity (a plaintext peer has
+    none, and `*` needs a non-empty one); a denial closes the connection, with no HTTP status;
+    a STRICT port refuses plaintext before RBAC runs (§B.2)."""
+    got = outcome(config, request(TCP, peer=peer), TCP)  # type: ignore[arg-type]
+    assert str(got) == expected
+    if got.verdict is Verdict.DENY_403:
+        assert got.decided_by == ("AuthorizationPolicy ns/by-peer",)
+
+
+def test_http_authorization_denial_is_a_403_naming_its_policy() -> None:
+    """§B.4: on an HTTP chain the same denial is 403 'RBAC: access denied'."""
+    got = outcome(ALLOW_DEFAULT, request(peer=PLAIN))
+    assert str(got) == "403 'RBAC: access denied'"
+    assert got.decided_by == ("AuthorizationPolicy ns/by-peer",)
+    assert outcome(ALLOW_DEFAULT, request(peer=MTLS)).verdict is Verdict.ALLOW
