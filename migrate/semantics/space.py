@@ -564,8 +564,11 @@ def methods(policies: list[AuthorizationPolicy]) -> list[tuple[str, tuple[tuple[
     for name in names:
         wanted = dict(read)
         if name == "OPTIONS":
+            # a preflight needs both headers non-empty (§A.7), whatever a policy reads of them
             for header in ("origin", "access-control-request-method"):
-                wanted.setdefault(header, ["x"])
+                values = wanted.get(header, [])
+                if all(v == "" for v in values):
+                    wanted[header] = [*values, "x"]
         result += [(name, combo) for combo in _header_combinations(wanted)]
     return result
 
