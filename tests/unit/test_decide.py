@@ -636,3 +636,100 @@ def test_http_authorization_denial_is_a_403_naming_its_policy() -> None:
     assert str(got) == "403 'RBAC: access denied'"
     assert got.decided_by == ("AuthorizationPolicy ns/by-peer",)
     assert outcome(ALLOW_DEFAULT, request(peer=MTLS)).verdict is Verdict.ALLOW
+
+
+def test_under_use_peer_the_request_principal_is_the_mtls_peer() -> None:
+    """§D.11: under alpha's default USE_PEER, request.auth.principal is the peer identity, so an
+    ALLOW on requestPrincipals admits the mTLS peer it names; a plaintext peer has none."""
+    config = policy("default", "  peers: [{mtls: {mode: PERMISSIVE}}]\n")
+    for values, peer, expected in [
+        (ONLY_DEFAULT, MTLS, "allowed"),
+        (ONLY_DEFAULT, PLAIN, "403 'RBAC: access denied'"),
+        ("['*']", PLAIN, "403 'RBAC: access denied'"),
+        ("['*']", MTLS, "allowed"),
+    ]:
+        allow = beta(
+            "AuthorizationPolicy",
+            "allow",
+            f"  rules:\n  - from: [{{source: {{requestPrincipals: {values}}}}}]\n",
+        )
+        assert str(outcome(config + allow, request(peer=peer))) == expected, (values, peer)
+
+
+def test_a_peer_authentication_failure_names_the_alpha_policy() -> None:
+    """§A.7: an mTLS peer of another trust domain fails peer authentication of an alpha
+    policy without peerIsOptional: 401, decided by that policy (§D.12)."""
+    got = outcome(policy("default", "  peers: [{mtls: {}}]\n"), request(peer=FOREIGN))
+    assert str(got) == "401 'Peer authentication failed.'"
+    assert got.decided_by == ("Policy ns/default",)
+
+
+def test_trigger_rules_are_decided_path_by_path() -> None:
+    """§A.7: on one configuration, an excluded path needs no token and any other path does
+    (the same origin is asked about many paths)."""
+    config = policy(
+        "web",
+        "  targets: [{name: web}]\n"
+        + JWT.replace(
+            "      jwksUri",
+            "      triggerRules: [{excludedPaths: [{exact: /health}]}]\n      jwksUri",
+        ),
+    )
+    settings = Settings()
+    applicable = applies(config, HTTP, settings)
+    verdicts = [
+        decide(applicable, request(path=path), settings).verdict
+        for path in ("/health", "/api", "/health", "/")
+    ]
+    assert verdicts == [Verdict.ALLOW, Verdict.DENY_401, Verdict.ALLOW, Verdict.DENY_401]
+
+
+DENY_ALL = beta("AuthorizationPolicy", "deny-all", "  action: DENY\n  rules: [{}]\n")
+STRICT_ALPHA = policy("default", "  peers: [{mtls: {}}]\n")
+
+
+@pytest.mark.parametrize(
+    ("release", "config", "tok", "expected"),
+    [
+        pytest.param("1.4.4-1.4.10", STRICT, None, "allowed", id="C-1.4-ignores-peer-auth"),
+        pytest.param("1.4.4-1.4.10", DENY_ALL, None, "allowed", id="C-1.4-ignores-authz"),
+        pytest.param("1.4.4-1.4.10", RA + DENY_NO_TOKEN, None, "allowed", id="C-1.4-ignores-jwt"),
+        pytest.param(
+            "1.4.4-1.4.10",
+            STRICT_ALPHA + PERMISSIVE,
+            None,
+            "connection refused (mTLS required)",
+            id="C-1.4-enforces-alpha-beside-beta",
+        ),
+        pytest.param(
+            "1.6",
+            STRICT_ALPHA + STRICT,
+            None,
+            "connection refused (mTLS required)",
+            id="C-1.6-enforces-peer-auth-beside-alpha",
+        ),
+        pytest.param(
+            "1.6",
+            STRICT_ALPHA + RA + DENY_NO_TOKEN,
+            "token",
+            "allowed, token removed before the application",
+            id="C-1.6-enforces-request-auth-beside-alpha",
+        ),
+        pytest.param(
+            "1.6",
+            STRICT_ALPHA + DENY_ALL,
+            None,
+            "403 'RBAC: access denied'",
+            id="C-1.6-enforces-authz-beside-alpha",
+        ),
+    ],
+)
+def test_each_release_enforces_only_its_apis(
+    release: str, config: str, tok: str | None, expected: str
+) -> None:
+    """§C and the release table: a release without v1beta1 (1.4) enforces none of its
+    resources and keeps enforcing alpha policies beside them; 1.6 enforces v1beta1 and no
+    alpha policy beside it."""
+    settings = Settings(release=BY_NAME[release])
+    req = request(peer=PLAIN, tok=token() if tok else None)
+    assert str(outcome(config, req, settings=settings)) == expected
