@@ -733,3 +733,20 @@ def test_each_release_enforces_only_its_apis(
     settings = Settings(release=BY_NAME[release])
     req = request(peer=PLAIN, tok=token() if tok else None)
     assert str(outcome(config, req, settings=settings)) == expected
+
+
+def test_each_alpha_policy_verifies_a_token_with_its_own_keys() -> None:
+    """§A.6: an origin accepts a token signed with a key its own jwksUri serves; the same
+    token is judged by each policy's keys, one after the other."""
+    from migrate.semantics.request import Claims, Signature, Token
+
+    signed = Claims("iss", True, "aud", Signature.VALID, frozenset({"uri:https://a/jwks"}))
+    tok = Token("header", "authorization", "Bearer ", signed)
+    settings = Settings()
+    results = []
+    for uri in ("https://a/jwks", "https://b/jwks", "https://a/jwks"):
+        config = policy(
+            "web", "  targets: [{name: web}]\n" + JWT.replace("https://keys.example/jwks", uri)
+        )
+        results.append(str(decide(applies(config, HTTP, settings), request(tok=tok), settings)))
+    assert results == ["allowed", "401 'Origin authentication failed.'", "allowed"]
