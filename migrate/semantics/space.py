@@ -541,6 +541,8 @@ def path_patterns(
                     pattern = as_pattern(match)
                     if pattern is not None:
                         found[pattern] = None
+                        if raw:
+                            found[_without_query(pattern)] = None
     for pattern in _patterns(policies, ("paths", "notPaths"), ""):
         found[_without_query(pattern) if raw else pattern] = None
     return list(found)
@@ -580,8 +582,11 @@ def methods(policies: list[AuthorizationPolicy]) -> list[tuple[str, tuple[tuple[
     for name in names:
         wanted = dict(read)
         if name == "OPTIONS":
+            # a preflight needs both headers non-empty (§A.7), whatever a policy reads of them
             for header in ("origin", "access-control-request-method"):
-                wanted.setdefault(header, ["x"])
+                values = wanted.get(header, [])
+                if all(v == "" for v in values):
+                    wanted[header] = [*values, "x"]
         result += [(name, combo) for combo in _header_combinations(wanted)]
     return result
 

@@ -570,3 +570,183 @@ def test_query_strings_reach_trigger_rules_before_1_4_4() -> None:
 
     assert "/ip?" in {p[:4] for p in witnesses("1.4.1-1.4.3")}
     assert not any("?" in p for p in witnesses("1.5.0"))
+
+
+def _tcp_authz(action: str, field: str, values: str) -> str:
+    return beta(
+        "AuthorizationPolicy",
+        "by-peer",
+        f"  selector: {{matchLabels: {{app: web}}}}\n  action: {action}\n"
+        f"  rules:\n  - from: [{{source: {{{field}: {values}}}}}]\n",
+    )
+
+
+PERMISSIVE = beta("PeerAuthentication", "default", "  mtls: {mode: PERMISSIVE}\n")
+STRICT = beta("PeerAuthentication", "default", "  mtls: {mode: STRICT}\n")
+ONLY_DEFAULT = "['cluster.local/ns/default/sa/default']"
+
+
+ALLOW_DEFAULT = PERMISSIVE + _tcp_authz("ALLOW", "principals", ONLY_DEFAULT)
+ALLOW_ANY = PERMISSIVE + _tcp_authz("ALLOW", "principals", "['*']")
+DENY_DEFAULT = PERMISSIVE + _tcp_authz("DENY", "principals", ONLY_DEFAULT)
+DENY_NONE = PERMISSIVE + _tcp_authz("DENY", "notPrincipals", "['*']")
+CLOSED = "403 'RBAC: connection closed'"
+TCP_PRINCIPAL_CASES = [
+    ("B.4-tcp-allow-principal-matches-the-mtls-peer", ALLOW_DEFAULT, MTLS, "allowed"),
+    ("B.4-tcp-allow-principal-plaintext-has-none", ALLOW_DEFAULT, PLAIN, CLOSED),
+    ("B.4-tcp-allow-principal-other-trust-domain", ALLOW_DEFAULT, FOREIGN, CLOSED),
+    ("B.4-tcp-allow-any-principal-needs-mtls", ALLOW_ANY, PLAIN, CLOSED),
+    ("B.4-tcp-allow-any-principal-mtls", ALLOW_ANY, MTLS, "allowed"),
+    (
+        "B.2-strict-refuses-plaintext-before-rbac",
+        STRICT + _tcp_authz("ALLOW", "principals", ONLY_DEFAULT),
+        PLAIN,
+        "connection refused (mTLS required)",
+    ),
+    (
+        "B.4-tcp-allow-principal-under-strict",
+        STRICT + _tcp_authz("ALLOW", "principals", ONLY_DEFAULT),
+        MTLS,
+        "allowed",
+    ),
+    ("B.4-tcp-deny-principal-closes-the-mtls-peer", DENY_DEFAULT, MTLS, CLOSED),
+    ("B.4-tcp-deny-principal-plaintext-has-none", DENY_DEFAULT, PLAIN, "allowed"),
+    ("B.4-tcp-deny-without-principal-closes-plaintext", DENY_NONE, PLAIN, CLOSED),
+    ("B.4-tcp-deny-without-principal-passes-mtls", DENY_NONE, MTLS, "allowed"),
+]
+
+
+@pytest.mark.parametrize(
+    ("config", "peer", "expected"),
+    [pytest.param(c, p, e, id=i) for i, c, p, e in TCP_PRINCIPAL_CASES],
+)
+def test_tcp_authorization_by_peer_principal(config: str, peer: object, expected: str) -> None:
+    """§B.4: on a TCP chain `principals` match the mTLS peer's identity (a plaintext peer has
+    none, and `*` needs a non-empty one); a denial closes the connection, with no HTTP status;
+    a STRICT port refuses plaintext before RBAC runs (§B.2)."""
+    got = outcome(config, request(TCP, peer=peer), TCP)  # type: ignore[arg-type]
+    assert str(got) == expected
+    if got.verdict is Verdict.DENY_403:
+        assert got.decided_by == ("AuthorizationPolicy ns/by-peer",)
+
+
+def test_http_authorization_denial_is_a_403_naming_its_policy() -> None:
+    """§B.4: on an HTTP chain the same denial is 403 'RBAC: access denied'."""
+    got = outcome(ALLOW_DEFAULT, request(peer=PLAIN))
+    assert str(got) == "403 'RBAC: access denied'"
+    assert got.decided_by == ("AuthorizationPolicy ns/by-peer",)
+    assert outcome(ALLOW_DEFAULT, request(peer=MTLS)).verdict is Verdict.ALLOW
+
+
+def test_under_use_peer_the_request_principal_is_the_mtls_peer() -> None:
+    """§D.11: under alpha's default USE_PEER, request.auth.principal is the peer identity, so an
+    ALLOW on requestPrincipals admits the mTLS peer it names; a plaintext peer has none."""
+    config = policy("default", "  peers: [{mtls: {mode: PERMISSIVE}}]\n")
+    for values, peer, expected in [
+        (ONLY_DEFAULT, MTLS, "allowed"),
+        (ONLY_DEFAULT, PLAIN, "403 'RBAC: access denied'"),
+        ("['*']", PLAIN, "403 'RBAC: access denied'"),
+        ("['*']", MTLS, "allowed"),
+    ]:
+        allow = beta(
+            "AuthorizationPolicy",
+            "allow",
+            f"  rules:\n  - from: [{{source: {{requestPrincipals: {values}}}}}]\n",
+        )
+        assert str(outcome(config + allow, request(peer=peer))) == expected, (values, peer)
+
+
+def test_a_peer_authentication_failure_names_the_alpha_policy() -> None:
+    """§A.7: an mTLS peer of another trust domain fails peer authentication of an alpha
+    policy without peerIsOptional: 401, decided by that policy (§D.12)."""
+    got = outcome(policy("default", "  peers: [{mtls: {}}]\n"), request(peer=FOREIGN))
+    assert str(got) == "401 'Peer authentication failed.'"
+    assert got.decided_by == ("Policy ns/default",)
+
+
+def test_trigger_rules_are_decided_path_by_path() -> None:
+    """§A.7: on one configuration, an excluded path needs no token and any other path does
+    (the same origin is asked about many paths)."""
+    config = policy(
+        "web",
+        "  targets: [{name: web}]\n"
+        + JWT.replace(
+            "      jwksUri",
+            "      triggerRules: [{excludedPaths: [{exact: /health}]}]\n      jwksUri",
+        ),
+    )
+    settings = Settings()
+    applicable = applies(config, HTTP, settings)
+    verdicts = [
+        decide(applicable, request(path=path), settings).verdict
+        for path in ("/health", "/api", "/health", "/")
+    ]
+    assert verdicts == [Verdict.ALLOW, Verdict.DENY_401, Verdict.ALLOW, Verdict.DENY_401]
+
+
+DENY_ALL = beta("AuthorizationPolicy", "deny-all", "  action: DENY\n  rules: [{}]\n")
+STRICT_ALPHA = policy("default", "  peers: [{mtls: {}}]\n")
+
+
+@pytest.mark.parametrize(
+    ("release", "config", "tok", "expected"),
+    [
+        pytest.param("1.4.4-1.4.10", STRICT, None, "allowed", id="C-1.4-ignores-peer-auth"),
+        pytest.param("1.4.4-1.4.10", DENY_ALL, None, "allowed", id="C-1.4-ignores-authz"),
+        pytest.param("1.4.4-1.4.10", RA + DENY_NO_TOKEN, None, "allowed", id="C-1.4-ignores-jwt"),
+        pytest.param(
+            "1.4.4-1.4.10",
+            STRICT_ALPHA + PERMISSIVE,
+            None,
+            "connection refused (mTLS required)",
+            id="C-1.4-enforces-alpha-beside-beta",
+        ),
+        pytest.param(
+            "1.6",
+            STRICT_ALPHA + STRICT,
+            None,
+            "connection refused (mTLS required)",
+            id="C-1.6-enforces-peer-auth-beside-alpha",
+        ),
+        pytest.param(
+            "1.6",
+            STRICT_ALPHA + RA + DENY_NO_TOKEN,
+            "token",
+            "allowed, token removed before the application",
+            id="C-1.6-enforces-request-auth-beside-alpha",
+        ),
+        pytest.param(
+            "1.6",
+            STRICT_ALPHA + DENY_ALL,
+            None,
+            "403 'RBAC: access denied'",
+            id="C-1.6-enforces-authz-beside-alpha",
+        ),
+    ],
+)
+def test_each_release_enforces_only_its_apis(
+    release: str, config: str, tok: str | None, expected: str
+) -> None:
+    """§C and the release table: a release without v1beta1 (1.4) enforces none of its
+    resources and keeps enforcing alpha policies beside them; 1.6 enforces v1beta1 and no
+    alpha policy beside it."""
+    settings = Settings(release=BY_NAME[release])
+    req = request(peer=PLAIN, tok=token() if tok else None)
+    assert str(outcome(config, req, settings=settings)) == expected
+
+
+def test_each_alpha_policy_verifies_a_token_with_its_own_keys() -> None:
+    """§A.6: an origin accepts a token signed with a key its own jwksUri serves; the same
+    token is judged by each policy's keys, one after the other."""
+    from migrate.semantics.request import Claims, Signature, Token
+
+    signed = Claims("iss", True, "aud", Signature.VALID, frozenset({"uri:https://a/jwks"}))
+    tok = Token("header", "authorization", "Bearer ", signed)
+    settings = Settings()
+    results = []
+    for uri in ("https://a/jwks", "https://b/jwks", "https://a/jwks"):
+        config = policy(
+            "web", "  targets: [{name: web}]\n" + JWT.replace("https://keys.example/jwks", uri)
+        )
+        results.append(str(decide(applies(config, HTTP, settings), request(tok=tok), settings)))
+    assert results == ["allowed", "401 'Origin authentication failed.'", "allowed"]
