@@ -22,6 +22,7 @@ from migrate.commands.scan import scan
 from migrate.escape import code_span, terminal
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding
+from migrate.load import limits
 from migrate.render.console import terminal_console
 from migrate.render.data import dump_json, dump_yaml, scan_data
 from migrate.render.table import render_scan_table
@@ -61,7 +62,10 @@ def guarded(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            with progress.showing(_display(quiet=kwargs.get("quiet", False))):
+            with (
+                limits.applied(_limits(kwargs.get("limit"))),
+                progress.showing(_display(quiet=kwargs.get("quiet", False))),
+            ):
                 return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit, KeyboardInterrupt):
             raise
@@ -70,6 +74,15 @@ def guarded(command: F) -> F:
             raise typer.Exit(ExitCode.INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _limits(given: list[str] | None) -> limits.Limits:
+    """The defaults with each --limit NAME=N applied; a wrong entry is a usage error."""
+    try:
+        return limits.parse_limits(given or ())
+    except ValueError as exc:
+        _say(f"authn-migrate: {exc}", style="bold red")
+        raise typer.Exit(ExitCode.INPUT_ERROR) from None
 
 
 def _display(*, quiet: bool) -> progress.Display | None:
@@ -193,6 +206,16 @@ SuppressOpt = Annotated[
         "CODE:FILE-GLOB. Adds to the config file's list. Repeatable.",
     ),
 ]
+LimitOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--limit",
+        metavar="NAME=N",
+        help="Raise (or lower) a limit on one input file: bytes (64 MiB), documents "
+        "(100,000), entries, i.e. mapping keys and list items (1,000,000), depth (256). "
+        "A file over a limit is not read. Repeatable; command line only.",
+    ),
+]
 ShowConfigOpt = Annotated[
     bool,
     typer.Option(
@@ -285,6 +308,7 @@ def scan_command(
     suppress: SuppressOpt = None,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
+    limit: LimitOpt = None,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """List every v1alpha1 policy, what it affects, and what is wrong with it.
 
@@ -347,6 +371,7 @@ def verify_command(
     suppress: SuppressOpt = None,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
+    limit: LimitOpt = None,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Prove two configurations enforce the same, or show every request where not.
 
@@ -487,6 +512,7 @@ def convert_command(
     suppress: SuppressOpt = None,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
+    limit: LimitOpt = None,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Convert every v1alpha1 policy, prove the result, and show, check or write it.
 
@@ -616,6 +642,7 @@ def review_command(
     suppress: SuppressOpt = None,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
+    limit: LimitOpt = None,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Review a migration: what changed in enforcement between --base and the work tree.
 
@@ -761,6 +788,7 @@ def plan_command(
         ),
     ] = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
+    limit: LimitOpt = None,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Plan a staged, per-namespace rollout in which no stage is looser than the start.
 
@@ -903,6 +931,7 @@ def tls_check_command(
     inventory: InventoryOpt = None,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
+    limit: LimitOpt = None,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Find the mTLS conflicts between servers and the DestinationRules clients use.
 

@@ -490,9 +490,36 @@ def _check_list(name: str, raw: str, value: Any, origin: _Origin) -> tuple[str, 
             if problem:
                 raise origin.error(raw, index, f"{raw!r} item {index + 1}: {problem}")
         if name == "inventory" and origin.base is not None:
-            text = os.path.normpath(origin.base / text)
+            written, text = text, os.path.normpath(origin.base / text)
+            root = repository_root(origin.base)
+            if not _inside(text, root):
+                message = (
+                    f"{raw!r} item {index + 1}: {written} is outside the repository "
+                    f"({display_path(root)}); a configuration file names files of its own "
+                    "repository only (give others with --inventory)"
+                )
+                raise origin.error(raw, index, message)
         items.append(text)
     return tuple(items)
+
+
+def repository_root(directory: Path) -> Path:
+    """The work tree holding `directory` (the nearest directory at or above it with `.git`),
+    else `directory` itself."""
+    here = Path(os.path.abspath(directory))
+    return next((d for d in (here, *here.parents) if (d / ".git").exists()), here)
+
+
+def _inside(path: str, root: Path) -> bool:
+    """True when `path` lies in `root`, as written and once links are resolved."""
+    real_root = os.path.realpath(root)
+    for candidate, base in (
+        (os.path.abspath(path), str(root)),
+        (os.path.realpath(path), real_root),
+    ):
+        if os.path.commonpath([candidate, os.path.abspath(base)]) != os.path.abspath(base):
+            return False
+    return True
 
 
 def _describe(value: Any) -> str:

@@ -489,3 +489,209 @@ def test_a_namespace_option_that_is_not_a_namespace_is_a_usage_error(
     result = CliRunner().invoke(app, ["convert", ".", option, "Bad[/ns]"])
     assert result.exit_code == 2, result.output
     assert "is not a namespace" in result.output
+
+
+# --- item 5: bounded work for any input --------------------------------------------------------
+
+
+def test_kustomization_fan_out_reads_each_kustomization_once(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten folders, each listing the next three ways: every kustomization is read once (it
+    was 3^10 times), and the file at the bottom still gets the outermost namespace."""
+    from migrate.load import namespaces
+
+    levels = 10
+    for level in range(levels):
+        below = f"../l{level + 1}"
+        resources = f"['{below}', '{below}/', './{below}']" if level < levels - 1 else "[p.yaml]"
+        _files(in_tmp, {f"l{level}/kustomization.yaml": f"resources: {resources}\n"})
+    _files(
+        in_tmp,
+        {
+            "kustomization.yaml": "namespace: top\nresources: [l0]\n",
+            f"l{levels - 1}/p.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: c}\n",
+        },
+    )
+    reads = []
+    real_read = namespaces._read_kustomization
+
+    def counted(path: Path) -> object:
+        reads.append(path)
+        return real_read(path)
+
+    monkeypatch.setattr(namespaces, "_read_kustomization", counted)
+    result = CliRunner().invoke(app, ["scan", "."])
+    assert result.exit_code == 0, result.output
+    assert len(reads) == len(set(reads)) == levels
+    assert "using 'top' (from kustomization.yaml)" in result.output
+
+
+def test_a_megabyte_of_template_braces_is_read_in_linear_time(in_tmp: Path) -> None:
+    """A line of a million `{` (half a million `{{`, which took the template regex quadratic
+    time) is refused within seconds."""
+    import time
+
+    (in_tmp / "t.yaml").write_text("a: b\nc: " + "{{" * 500_000 + "\n")
+    (in_tmp / "v.yaml").write_text("values: '" + "{{" * 500_000 + "'\n")
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["scan", "."])
+    assert time.monotonic() - started < 10
+    assert result.exit_code == 2, result.output
+
+
+def test_template_detection_agrees_with_the_regular_expression() -> None:
+    """The linear scan finds what `\\{\\{.*?\\}\\}|\\{\\{-|\\{%` finds first, on strings
+    made of the characters that matter."""
+    import re
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from migrate.load.templates import template_at
+
+    pattern = re.compile(r"\{\{.*?\}\}|\{\{-|\{%")
+
+    @given(st.text(alphabet="{}%-\n a", max_size=40))
+    def agree(text: str) -> None:
+        found = pattern.search(text)
+        assert template_at(text) == (found.start() if found else -1)
+
+    agree()
+
+
+@pytest.mark.parametrize(
+    ("inventory", "message"),
+    [
+        pytest.param("/dev/zero", "/dev/zero is outside", id="dev-zero"),
+        pytest.param("/", "item 1: / is outside", id="filesystem-root"),
+        pytest.param("/proc", "/proc is outside", id="proc"),
+        pytest.param("../elsewhere", "elsewhere is outside", id="parent-folder"),
+    ],
+)
+def test_a_config_file_inventory_stays_inside_its_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inventory: str, message: str
+) -> None:
+    """`inventory:` in a repository's config file names files of that repository only: the
+    command refuses it, naming the file, line and item (exit 2), and reads nothing."""
+    repo = _files(
+        tmp_path / "repo",
+        {".git/HEAD": "ref: refs/heads/main\n", "authn.yaml": WEB_JWT_POLICY},
+    )
+    (repo / ".authn-migrate.yaml").write_text(f"inventory: ['{inventory}']\n")
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(app, ["scan", "."])
+    assert result.exit_code == 2, result.output
+    assert ".authn-migrate.yaml:1: 'inventory' " in result.output
+    assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("make", "args", "message"),
+    [
+        pytest.param("fifo", ["scan", "."], "x.yaml: error AM006: not a regular file", id="fifo"),
+        pytest.param(
+            "fifo", ["scan", "x.yaml"], "x.yaml: error AM006: not a regular file", id="fifo-named"
+        ),
+        pytest.param(
+            "",
+            ["scan", ".", "--inventory", "/dev/zero"],
+            "/dev/zero: error AM006: /dev is a kernel file system",
+            id="inventory-dev-zero",
+        ),
+        pytest.param(
+            "",
+            ["scan", "/proc/self"],
+            "error AM006: /proc is a kernel file system",
+            id="proc",
+        ),
+    ],
+)
+def test_special_files_are_refused_everywhere(
+    tmp_path: Path, make: str, args: list[str], message: str
+) -> None:
+    """A FIFO in the tree or on the command line, /dev/zero as inventory and /proc are
+    findings: nothing blocks on a FIFO or reads a device without end."""
+    import os
+    import subprocess
+
+    from repo_kit import cli_command
+
+    (tmp_path / "authn.yaml").write_text(WEB_JWT_POLICY)
+    if make == "fifo":
+        os.mkfifo(tmp_path / "x.yaml")
+    done = subprocess.run(
+        cli_command(*args), cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert message in done.stdout + done.stderr
+
+
+def _documents(count: int) -> str:
+    return "".join(
+        f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{n}}}\n" for n in range(count)
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "message"),
+    [
+        pytest.param(
+            _documents(11),
+            "documents=10",
+            "big.yaml:42:1: error AM019: more than 10 documents (documents limit); not read",
+            id="documents",
+        ),
+        pytest.param(
+            "data:\n" + "".join(f"  k{n}: v\n" for n in range(60)),
+            "entries=50",
+            "big.yaml:51:3: error AM019: more than 50 keys and list items (entries limit)",
+            id="entries",
+        ),
+        pytest.param(
+            "a: [" + ", ".join(["1"] * 60) + "]\n",
+            "entries=50",
+            "big.yaml:1:152: error AM019: more than 50 keys and list items (entries limit)",
+            id="list-items",
+        ),
+        pytest.param(
+            "a: " + "[" * 7 + "]" * 7 + "\n",
+            "depth=5",
+            "big.yaml:1:9: error AM009: nesting deeper than 5 levels",
+            id="depth",
+        ),
+        pytest.param(
+            "a: " + "b" * 200 + "\n",
+            "bytes=100",
+            "big.yaml: error AM019: more than 100 bytes (bytes limit)",
+            id="bytes",
+        ),
+    ],
+)
+def test_a_file_over_a_limit_is_a_finding_and_the_limit_can_be_raised(
+    in_tmp: Path, text: str, limit: str, message: str
+) -> None:
+    """Each limit refuses a file that exceeds it with a finding naming the limit (exit 2);
+    raising it on the command line reads the file."""
+    (in_tmp / "big.yaml").write_text(text)
+    result = CliRunner().invoke(app, ["scan", ".", "--limit", limit])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    name, _, value = limit.partition("=")
+    raised = CliRunner().invoke(app, ["scan", ".", "--limit", f"{name}={int(value) * 100}"])
+    assert raised.exit_code == 0, raised.output
+
+
+def test_the_default_limits_refuse_two_million_tiny_documents(in_tmp: Path) -> None:
+    """Two million tiny documents (2.9 GB once built) are refused before they are built."""
+    (in_tmp / "many.yaml").write_text("---\na: 1\n" * 2_000_000)
+    result = CliRunner().invoke(app, ["scan", "."])
+    assert result.exit_code == 2, result.output
+    assert "error AM019: more than 1,000,000 keys and list items (entries limit)" in result.output
+
+
+def test_a_limit_that_is_not_name_equals_number_is_a_usage_error(in_tmp: Path) -> None:
+    """--limit takes NAME=N with a known name and a positive number."""
+    result = CliRunner().invoke(app, ["scan", ".", "--limit", "files=3"])
+    assert result.exit_code == 2
+    assert "--limit 'files=3': expected NAME=N" in result.output

@@ -209,9 +209,11 @@ def test_precedence(
 @pytest.mark.parametrize(
     ("name", "text"),
     [
-        pytest.param(".authn-migrate.yaml", "inventory: [inv/svc.yaml, ../shared]\n", id="yaml"),
         pytest.param(
-            "pyproject.toml", TABLE + 'inventory = ["inv/svc.yaml", "../shared"]\n', id="toml"
+            ".authn-migrate.yaml", "inventory: [inv/svc.yaml, sub/../shared]\n", id="yaml"
+        ),
+        pytest.param(
+            "pyproject.toml", TABLE + 'inventory = ["inv/svc.yaml", "sub/../shared"]\n', id="toml"
         ),
     ],
 )
@@ -221,7 +223,7 @@ def test_inventory_is_relative_to_the_config_file(tmp_path: Path, name: str, tex
     config = load_config(tmp_path / "repo" / "sub", {})
     assert config.values["inventory"] == (
         str(tmp_path / "repo" / "inv" / "svc.yaml"),
-        str(tmp_path / "shared"),
+        str(tmp_path / "repo" / "shared"),
     )
 
 
