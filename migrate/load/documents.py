@@ -24,7 +24,7 @@ from migrate.load.construct import (
 from migrate.load.discover import Discovery, Source, discover
 from migrate.load.jsontext import JsonRefused, load_json
 from migrate.load.limits import check_text, current, how_to_raise
-from migrate.load.regular import NotRegular, TooLarge, read_at_most, read_regular
+from migrate.load.regular import NotRegular, TooLarge, read_regular
 from migrate.load.sourcefile import SourceText, UndecodableText, decode
 from migrate.load.templates import template_at
 from migrate.load.yamlio import compose_documents
@@ -256,7 +256,7 @@ def _read(source: Source, stdin: bytes | None, limit: int) -> bytes:
         return read_regular(source.path, limit)
     data = source.content if source.content is not None else stdin
     if data is None:
-        data = read_at_most(sys.stdin.fileno(), limit)
+        data = sys.stdin.buffer.read(limit + 1)
     if len(data) > limit:
         raise TooLarge(limit)
     return data
