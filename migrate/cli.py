@@ -225,23 +225,46 @@ ShowConfigOpt = Annotated[
 ]
 
 
-def _configured(paths: list[str], show: bool, **given: Any) -> Config:
+def _configured(
+    paths: list[str], show: bool, *, revision: str | None = None, **given: Any
+) -> Config:
     """The effective configuration: defaults < config file < these command-line values
-    (None means not given). Prints it and exits with --show-config."""
+    (None means not given); with `revision`, the file is read at that git revision (review's
+    base), never from the tree under review. Prints it and exits with --show-config."""
     from migrate.config import ConfigError, config_start, load_config, render_config
+    from migrate.load.gitcmd import GitError
 
     try:
-        config = load_config(config_start(paths), given)
+        config = load_config(config_start(paths), given, revision=revision)
     except ConfigError as exc:
         _say(f"authn-migrate: {exc}", style="bold red")
         raise typer.Exit(ExitCode.INPUT_ERROR) from None
+    except GitError as exc:
+        _usage_error(f"--base {revision}: {exc}")
     for note in config.notes:
         _say(f"note: {note}")
+    for line in _lowered_bar(config):
+        _say(f"note: {line}")
     if show:
         sys.stdout.write(render_config(config))
         sys.stdout.write(_environment_in_force(config, paths))
         raise typer.Exit(ExitCode.OK)
     return config
+
+
+def _lowered_bar(config: Config) -> list[str]:
+    """What lowers the bar a run is held to, with where it was said: accepted differences
+    and a fail-on other than looser (printed on every run that has them)."""
+    lines = []
+    accepted = config.get("accept") or ()
+    if accepted:
+        source = config.sources.get("accept", "")
+        unless = "" if config.trusted("accept") else "; not for looser causes (not trusted)"
+        lines.append(f"accepted: {', '.join(accepted)} ({source}{unless})")
+    fail_on = config.get("fail-on")
+    if fail_on not in (None, "looser"):
+        lines.append(f"fail-on: {fail_on} ({config.sources.get('fail-on', '')})")
+    return lines
 
 
 def _environment_in_force(config: Config, paths: list[str]) -> str:
@@ -283,7 +306,11 @@ def _verify_options(config: Config) -> Any:
         environment = dataclasses.replace(
             environment, sniffing=sniffing == "on", sniffing_from=source
         )
-    return VerifyOptions(environment=environment, accept=tuple(config.get("accept") or ()))
+    return VerifyOptions(
+        environment=environment,
+        accept=tuple(config.get("accept") or ()),
+        accept_looser=config.trusted("accept"),
+    )
 
 
 def _suppressed(config: Config, extra: list[str] | None, findings: list[Finding]) -> list[Finding]:
@@ -657,6 +684,7 @@ def review_command(
     config = _configured(
         paths or ["."],
         show_config,
+        revision=base,
         root_namespace=root_namespace,
         namespace=namespace,
         inventory=inventory,

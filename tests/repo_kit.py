@@ -63,6 +63,21 @@ spec:
 """
 """A Service and the JWT policy that targets it: the smallest repository with a policy."""
 
+PEER_JWT = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: zz}
+spec: {selector: {app: web}, ports: [{name: http, port: 80}]}
+---
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: p, namespace: zz}
+spec:
+  targets: [{name: web}]
+  peers: [{jwt: {issuer: i}}]
+"""
+"""A JWT as a peer method, which Istio never honoured: its conversion is looser."""
+
 BOOT = (
     "import sys; del sys.path[0]; sys.argv[0] = 'authn-migrate'; "
     "from migrate.cli import main; main()"

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from repo_kit import cli_command, generate_repo, snapshot
+from repo_kit import PEER_JWT, cli_command, generate_repo, snapshot
 from typer.testing import CliRunner
 
 from migrate.cli import app
@@ -40,20 +40,6 @@ def slowed(*args, _real=os.replace):
     return _real(*args)
 os.replace = slowed
 """
-PEER_JWT = """\
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: zz}
-spec: {selector: {app: web}, ports: [{name: http, port: 80}]}
----
-apiVersion: authentication.istio.io/v1alpha1
-kind: Policy
-metadata: {name: p, namespace: zz}
-spec:
-  targets: [{name: web}]
-  peers: [{jwt: {issuer: i}}]
-"""
-"""A JWT as a peer method, which Istio never honoured: its conversion is looser."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from repo_kit import ROOT, WEB_JWT_POLICY, WEB_SERVICE, git
+from repo_kit import PEER_JWT, ROOT, WEB_JWT_POLICY, WEB_SERVICE, git
 from typer.testing import CliRunner
 
 from migrate.cli import app
@@ -695,3 +695,94 @@ def test_a_limit_that_is_not_name_equals_number_is_a_usage_error(in_tmp: Path) -
     result = CliRunner().invoke(app, ["scan", ".", "--limit", "files=3"])
     assert result.exit_code == 2
     assert "--limit 'files=3': expected NAME=N" in result.output
+
+
+# --- item 1: the reviewed tree cannot lower the bar ---------------------------------------------
+
+LOWER_THE_BAR = "accept: [looser]\nfail-on: never\n"
+
+
+@needs_git
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["-o", "github", "--fail-on", "looser"], id="github-action"),
+        pytest.param([], id="gitlab-job"),
+    ],
+)
+def test_a_pull_request_cannot_accept_its_own_looser_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """A pull request that deletes a JWT policy and adds a config file accepting looser
+    differences (and failing never) still fails review: the config is read at the base."""
+    repo = _committed_repo(tmp_path)
+    (repo / "authn.yaml").unlink()
+    (repo / ".authn-migrate.yaml").write_text(LOWER_THE_BAR)
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    result = CliRunner().invoke(app, ["review", "--base", "HEAD", *args])
+    assert result.exit_code == 3, result.output
+    assert "accepted" not in result.output
+    if args:
+        assert "::error" in result.output
+
+
+@needs_git
+def test_the_base_revision_config_is_honoured_and_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same config committed at the base is the team's decision: honoured, and said."""
+    repo = _committed_repo(tmp_path)
+    (repo / ".authn-migrate.yaml").write_text("accept: [looser]\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "accept looser")
+    (repo / "authn.yaml").unlink()
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(app, ["review", "--base", "HEAD"])
+    assert result.exit_code == 0, result.output
+    assert "note: accepted: looser (.authn-migrate.yaml at HEAD)" in result.output
+
+
+def test_a_work_tree_config_cannot_accept_a_looser_conversion(in_tmp: Path) -> None:
+    """`accept: [looser]` in the tree's own config file does not let convert --write pass a
+    looser conversion; the command line can, and says so."""
+    _files(in_tmp, {".git/HEAD": "ref: refs/heads/main\n", "p.yaml": PEER_JWT})
+    (in_tmp / ".authn-migrate.yaml").write_text(LOWER_THE_BAR)
+    result = CliRunner().invoke(app, ["convert", "--write", "."])
+    assert result.exit_code == 3, result.output
+    assert "'accept: looser' ignored" in result.output
+    assert (in_tmp / "p.yaml").read_text() == PEER_JWT
+    given = CliRunner().invoke(app, ["verify", ".", "--accept", "looser"])
+    assert "note: accepted: looser (command line)" in given.output
+
+
+@pytest.mark.parametrize(
+    ("setup", "note"),
+    [
+        pytest.param("parent", "", id="parent-folder-outside-a-repository"),
+        pytest.param("writable", "writable by every user", id="world-writable"),
+        pytest.param("owner", "owned by another user", id="another-owner"),
+    ],
+)
+def test_config_files_the_user_does_not_control_are_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setup: str, note: str
+) -> None:
+    """Outside a repository the search stays in the given folder; a config file another user
+    owns, or anyone may write, is ignored with a note."""
+    import os
+
+    if setup == "owner" and os.getuid() != 0:
+        pytest.skip("giving a file to another user needs root")
+    work = _files(tmp_path, {"work/authn.yaml": WEB_JWT_POLICY}) / "work"
+    config = (tmp_path if setup == "parent" else work) / ".authn-migrate.yaml"
+    config.write_text("namespace: planted\n")
+    if setup == "writable":
+        config.chmod(0o666)
+    elif setup == "owner":
+        os.chown(config, 4242, 4242)
+    monkeypatch.chdir(work)
+    result = CliRunner().invoke(app, ["scan", ".", "--show-config"])
+    assert result.exit_code == 0, result.output
+    assert "# config file: none found" in result.output
+    assert "planted" not in result.output
+    assert note in result.output

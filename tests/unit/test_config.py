@@ -114,8 +114,14 @@ def _finding(code: str = "AM206", resource: str = "", path: str = "x.yaml") -> F
         pytest.param(
             {"top/.authn-migrate.yaml": YAML_CONFIG, "top/a/b/": ""},
             "top/a/b",
-            "top/.authn-migrate.yaml",
-            id="no-repository-keeps-searching",
+            None,
+            id="no-repository-stays-at-the-start",
+        ),
+        pytest.param(
+            {"top/a/.authn-migrate.yaml": YAML_CONFIG},
+            "top/a",
+            "top/a/.authn-migrate.yaml",
+            id="no-repository-reads-the-start",
         ),
     ],
 )
