@@ -1054,9 +1054,13 @@ def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool
 
 def _finish_interrupted(paths: list[str]) -> None:
     """Complete a write that a killed run committed, before the files are read again."""
-    from migrate.rewrite.journal import finish_interrupted
+    from migrate.rewrite.journal import JournalError, finish_interrupted
 
-    for note in finish_interrupted([Path(p) for p in paths if p != "-"]):
+    try:
+        notes = finish_interrupted([Path(p) for p in paths if p != "-"])
+    except JournalError as exc:
+        _usage_error(str(exc))
+    for note in notes:
         _say(f"note: {note}")
 
 
@@ -1064,10 +1068,11 @@ def _write_files(changes: list[Any], paths: list[str], err: Console, what: str =
     """Write planned file changes atomically under the given paths; a failure writes nothing
     and exits 2."""
     from migrate.rewrite.files import WriteFailed, write_atomically
+    from migrate.rewrite.journal import JournalError
 
     try:
         write_atomically(changes, [Path(p) for p in paths if p != "-"])
-    except WriteFailed as exc:
+    except (WriteFailed, JournalError) as exc:
         err.print(terminal(f"authn-migrate: nothing written: {exc}"), style="bold red")
         raise typer.Exit(ExitCode.INPUT_ERROR) from None
     err.print(terminal(f"rewrote {len(changes)} file(s){what}"))

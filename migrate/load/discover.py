@@ -119,7 +119,7 @@ def _walk(root: Path) -> tuple[list[Source], list[Finding]]:
             elif kind == "manifest":
                 found.append(Path(entry.path))
         stack.extend(reversed(subdirs))
-    ignored = _git_ignored(root, found)
+    ignored = git_ignored(root, found)
     files = sorted((p for p in found if p not in ignored), key=lambda p: p.as_posix())
     return [Source(display=display_path(p), path=p, root=root) for p in files], findings
 
@@ -157,7 +157,7 @@ def _check_link(path: Path, real_root: Path) -> Finding | None:
     return None
 
 
-def _git_ignored(root: Path, files: list[Path]) -> set[Path]:
+def git_ignored(root: Path, files: list[Path]) -> set[Path]:
     """The files git ignores, when `root` is inside a work tree and git is installed."""
     if not files:
         return set()

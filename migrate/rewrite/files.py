@@ -22,7 +22,9 @@ from migrate.rewrite.journal import (
     fsync_directory,
     inside,
     journal_folder,
+    new_run,
     read_or_none,
+    staging_prefix,
 )
 
 
@@ -77,12 +79,13 @@ def write_atomically(changes: list[FileChange], roots: list[Path]) -> None:
     finish_interrupted(roots)
     for directory in sorted({folder} | {target.parent for _, target in targets}):
         remove_stale_staging(directory)
+    run = new_run()
     staged: dict[Path, Path] = {}
     try:
-        entries = [_staged_entry(change, target, staged) for change, target in targets]
+        entries = [_staged_entry(change, target, staged, run) for change, target in targets]
         for directory in sorted({target.parent for _, target in targets}):
             fsync_directory(directory)
-        journal = commit(entries, folder)
+        journal = commit(entries, folder, run)
     except BaseException as exc:
         for temp in staged.values():
             temp.unlink(missing_ok=True)
@@ -100,11 +103,11 @@ def write_atomically(changes: list[FileChange], roots: list[Path]) -> None:
     fsync_directory(folder)
 
 
-def _staged_entry(change: FileChange, target: Path, staged: dict[Path, Path]) -> Entry:
+def _staged_entry(change: FileChange, target: Path, staged: dict[Path, Path], run: str) -> Entry:
     """Stage one change (a removal stages nothing) and check its target is as it was read."""
     if change.new is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        staged[target] = _stage(change, target)
+        staged[target] = _stage(change, target, run)
     current = read_or_none(target)
     if change.check_unchanged:
         expected = None if change.old is None else change.source.encode(change.old)
@@ -156,10 +159,10 @@ def _checked_target(path: Path, roots: list[Path]) -> Path:
     return real
 
 
-def _stage(change: FileChange, target: Path) -> Path:
+def _stage(change: FileChange, target: Path, run: str) -> Path:
     mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
     handle, name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=STAGING_SUFFIX, dir=target.parent
+        prefix=staging_prefix(target, run), suffix=STAGING_SUFFIX, dir=target.parent
     )
     try:
         with os.fdopen(handle, "wb") as stream:

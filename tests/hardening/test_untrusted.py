@@ -786,3 +786,101 @@ def test_config_files_the_user_does_not_control_are_not_read(
     assert "# config file: none found" in result.output
     assert "planted" not in result.output
     assert note in result.output
+
+
+# --- item 3: the journal touches only what the tool staged ------------------------------------
+
+
+def _sha(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _journal(entries: list[dict[str, object]]) -> str:
+    import json
+
+    return json.dumps({"version": 2, "run": "0123456789abcdef", "entries": entries})
+
+
+@needs_git
+@pytest.mark.parametrize("committed", [True, False], ids=["committed", "untracked"])
+def test_a_planted_journal_deletes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, committed: bool
+) -> None:
+    """A journal shipped with the tree whose entries remove `.git/HEAD` and a manifest is
+    refused (exit 2, naming it): nothing is deleted."""
+    repo = _committed_repo(tmp_path)
+    head = (repo / ".git" / "HEAD").read_bytes()
+    targets = [repo / ".git" / "HEAD", repo / "app.yaml"]
+    entries = [
+        {"target": str(t), "staged": None, "old": _sha(t.read_bytes()), "new": None}
+        for t in targets
+    ]
+    (repo / ".authn-migrate-journal.json").write_text(_journal(entries))
+    if committed:
+        git(repo, "add", ".authn-migrate-journal.json")
+        git(repo, "commit", "-qm", "journal")
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(app, ["convert", "--write", "."])
+    assert result.exit_code == 2, result.output
+    assert ".authn-migrate-journal.json: " in result.output
+    assert "tracked by git" in result.output if committed else ".git/HEAD" in result.output
+    assert (repo / ".git" / "HEAD").read_bytes() == head
+    assert (repo / "app.yaml").read_text() == WEB_SERVICE
+
+
+def test_a_staging_link_never_makes_a_target_a_link(tmp_path: Path) -> None:
+    """A journal entry whose staging file is a link to a file outside the tree (holding the
+    recorded digest) is refused: the target stays a regular file with its content."""
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("kind: Secret\n")
+    repo = _files(tmp_path / "repo", {"authn.yaml": WEB_JWT_POLICY})
+    target = repo / "authn.yaml"
+    staged = repo / ".authn.yaml.0123456789abcdef.abcdefgh.authn-migrate"
+    staged.symlink_to(outside)
+    entry = {
+        "target": str(target),
+        "staged": str(staged),
+        "old": _sha(target.read_bytes()),
+        "new": _sha(outside.read_bytes()),
+    }
+    (repo / ".authn-migrate-journal.json").write_text(_journal([entry]))
+    result = CliRunner().invoke(app, ["convert", "--write", str(repo)])
+    assert result.exit_code == 2, result.output
+    assert "did not stage" in result.output
+    assert not target.is_symlink()
+    assert target.read_text() == WEB_JWT_POLICY
+
+
+@pytest.mark.parametrize(
+    "journal",
+    [
+        pytest.param("[]", id="list"),
+        pytest.param(None, id="directory"),
+        pytest.param(
+            _journal([{"target": "/x\u0000.yaml", "staged": None, "old": None, "new": None}]),
+            id="nul",
+        ),
+        pytest.param("[" * 100_000 + "]" * 100_000, id="deep-nesting"),
+        pytest.param("{}", id="empty"),
+    ],
+)
+def test_a_malformed_journal_is_a_clear_error(in_tmp: Path, journal: str | None) -> None:
+    """A journal that does not validate stops every --write with exit 2 and a message naming
+    it (not an internal error), until it is removed."""
+    (in_tmp / "authn.yaml").write_text(WEB_JWT_POLICY)
+    path = in_tmp / ".authn-migrate-journal.json"
+    if journal is None:
+        path.mkdir()
+    else:
+        path.write_text(journal)
+    for _ in range(2):
+        result = CliRunner().invoke(app, ["convert", "--write", "."])
+        assert result.exit_code == 2, result.output
+        assert "authn-migrate: .authn-migrate-journal.json: not a write journal" in result.output
+    if journal is None:
+        path.rmdir()
+    else:
+        path.unlink()
+    assert "journal" not in CliRunner().invoke(app, ["convert", "--write", "."]).output
