@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import enum
 import functools
@@ -65,8 +67,13 @@ def guarded(command: F) -> F:
             with (
                 limits.applied(_limits(kwargs.get("limit"))),
                 progress.showing(_display(quiet=kwargs.get("quiet", False))),
+                contextlib.ExitStack() as held,
             ):
-                return command(*args, **kwargs)
+                token = _HELD.set(held)
+                try:
+                    return command(*args, **kwargs)
+                finally:
+                    _HELD.reset(token)
         except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:
@@ -74,6 +81,10 @@ def guarded(command: F) -> F:
             raise typer.Exit(ExitCode.INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+_HELD: contextvars.ContextVar[contextlib.ExitStack] = contextvars.ContextVar("held")
+"""What the running command holds until it ends (the write lock)."""
 
 
 def _limits(given: list[str] | None) -> limits.Limits:
@@ -344,6 +355,7 @@ def scan_command(
     config = _configured(
         paths, show_config, root_namespace=root_namespace, namespace=namespace, inventory=inventory
     )
+    _warn_pending(paths)
     report = scan(paths, _workspace_options(config))
     code = report.exit_code  # a suppression hides messages, never a failure
     report = dataclasses.replace(
@@ -418,6 +430,7 @@ def verify_command(
         inbound_sniffing=inbound_sniffing,
         accept=accept,
     )
+    _warn_pending([before, *([after] if after else [])])
     options = dataclasses.replace(_verify_options(config), every=every)
     workspace_options = _workspace_options(config)
     if after is None:
@@ -515,6 +528,12 @@ def convert_command(
             "it in the kustomization that listed the original.",
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="With --write, replace read-only files too (refused otherwise)."
+        ),
+    ] = False,
     all_or_nothing: Annotated[
         bool,
         typer.Option(
@@ -572,6 +591,8 @@ def convert_command(
     api_version = config.get("api-version") or "security.istio.io/v1beta1"
     if write and not (check or out_dir):
         _finish_interrupted(paths)
+    else:
+        _warn_pending(paths)
     result = convert_paths(
         paths,
         _workspace_options(config),
@@ -596,11 +617,13 @@ def convert_command(
         sys.stdout.write("".join(change.diff() for change in result.changes))
     render_summary(result, err)
     if (write or out_dir) and not check:
-        _write(result, paths, out_dir, err)
+        _write(result, paths, out_dir, err, force=force)
     raise typer.Exit(code)
 
 
-def _write(result: Any, paths: list[str], out_dir: Path | None, err: Console) -> None:
+def _write(
+    result: Any, paths: list[str], out_dir: Path | None, err: Console, *, force: bool = False
+) -> None:
     if result.blocked:
         err.print(
             "nothing written: the proof did not succeed, or a file cannot be rewritten (see above)",
@@ -618,7 +641,7 @@ def _write(result: Any, paths: list[str], out_dir: Path | None, err: Console) ->
 
         _write_files(mirrored(result.changes, out_dir), [str(out_dir)], err, f" under {out_dir}")
         return
-    _write_files(result.changes, paths, err)
+    _write_files(result.changes, paths, err, force=force)
 
 
 class ReviewFormat(str, enum.Enum):
@@ -697,6 +720,7 @@ def review_command(
         failing = FailOn(config.get("fail-on") or "looser")
     except ValueError:
         raise typer.BadParameter("use looser, stricter, any or never") from None
+    _warn_pending(paths or ["."])
     try:
         report = review(base, paths or [], _workspace_options(config), _verify_options(config))
     except GitError as exc:
@@ -838,6 +862,8 @@ def plan_command(
     )
     if sync_waves:
         _finish_interrupted(paths)
+    else:
+        _warn_pending(paths)
     workspace = open_workspace(paths, _workspace_options(config))
     if status:
         _plan_status(workspace, config)
@@ -979,6 +1005,8 @@ def tls_check_command(
     )
     if fix and write:
         _finish_interrupted(paths)
+    else:
+        _warn_pending(paths)
     workspace = open_workspace(paths, _workspace_options(config))
     if fix:
         _tls_fix(workspace, None if auto_mtls is None else auto_mtls == "on", paths, write=write)
@@ -1053,25 +1081,50 @@ def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool
 
 
 def _finish_interrupted(paths: list[str]) -> None:
-    """Complete a write that a killed run committed, before the files are read again."""
+    """Take the write lock of `paths` for the rest of the command, then complete a write that
+    a killed run committed, before the files are read again."""
     from migrate.rewrite.journal import JournalError, finish_interrupted
+    from migrate.rewrite.lock import LockHeld, write_lock
 
+    roots = [Path(p) for p in paths if p != "-"]
+    if not roots:
+        return
     try:
-        notes = finish_interrupted([Path(p) for p in paths if p != "-"])
-    except JournalError as exc:
+        notes = _HELD.get().enter_context(write_lock(roots))
+        notes += finish_interrupted(roots)
+    except (JournalError, LockHeld) as exc:
         _usage_error(str(exc))
     for note in notes:
         _say(f"note: {note}")
 
 
-def _write_files(changes: list[Any], paths: list[str], err: Console, what: str = "") -> None:
+def _warn_pending(paths: list[str]) -> None:
+    """Say so when a killed write left the tree half-written: what is read is then neither
+    the old configuration nor the new one."""
+    from migrate.load.discover import display_path
+    from migrate.rewrite.lock import pending_writes
+
+    for journal in pending_writes([Path(p) for p in paths if p != "-"]):
+        folder = display_path(journal.parent)
+        _say(
+            f"warning: an interrupted write is pending ({display_path(journal)}): files below "
+            f"{folder} may be half-migrated. `authn-migrate convert --write {folder}` "
+            "completes it; removing the journal and the .*.authn-migrate staging files beside "
+            "it discards it",
+            style="bold yellow",
+        )
+
+
+def _write_files(
+    changes: list[Any], paths: list[str], err: Console, what: str = "", *, force: bool = False
+) -> None:
     """Write planned file changes atomically under the given paths; a failure writes nothing
     and exits 2."""
     from migrate.rewrite.files import WriteFailed, write_atomically
     from migrate.rewrite.journal import JournalError
 
     try:
-        write_atomically(changes, [Path(p) for p in paths if p != "-"])
+        write_atomically(changes, [Path(p) for p in paths if p != "-"], force=force)
     except (WriteFailed, JournalError) as exc:
         err.print(terminal(f"authn-migrate: nothing written: {exc}"), style="bold red")
         raise typer.Exit(ExitCode.INPUT_ERROR) from None

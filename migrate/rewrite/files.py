@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -63,7 +64,7 @@ class WriteFailed(MigrateError):
     """A file could not be written; nothing was renamed into place."""
 
 
-def write_atomically(changes: list[FileChange], roots: list[Path]) -> None:
+def write_atomically(changes: list[FileChange], roots: list[Path], *, force: bool = False) -> None:
     """Stage every new content next to its target and fsync it; check that no target changed
     on disk since it was read; record the write in a journal (the commit point); then rename
     all into place, remove the files the conversion emptied, and drop the journal.
@@ -71,8 +72,12 @@ def write_atomically(changes: list[FileChange], roots: list[Path]) -> None:
     Nothing is written through a link leaving the given roots. If staging fails, a target was
     edited meanwhile, or the process dies before the journal is recorded, no file is
     replaced; if it dies after, the next write completes the renames (`finish_interrupted`).
-    Staging files of an interrupted run are removed from the folders written to."""
+    Staging files of an interrupted run are removed from the folders written to. A read-only
+    file is refused (nothing written) unless `force`."""
     targets = [(change, _checked_target(change.path, roots)) for change in changes]
+    read_only = [change.display for change, target in targets if not force and _read_only(target)]
+    if read_only:
+        raise WriteFailed(f"{read_only[0]} is read-only; not overwritten (--force replaces it)")
     if not targets:
         return
     folder = journal_folder(roots)
@@ -157,6 +162,14 @@ def _checked_target(path: Path, roots: list[Path]) -> Path:
     if not inside(real, roots):
         raise WriteFailed(f"{path} resolves outside the given paths; not written")
     return real
+
+
+def _read_only(target: Path) -> bool:
+    """True for an existing file without its owner's write permission (whoever runs)."""
+    try:
+        return not target.stat().st_mode & stat.S_IWUSR
+    except OSError:
+        return False
 
 
 def _stage(change: FileChange, target: Path, run: str) -> Path:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from repo_kit import write_killed_between_renames
 from typer.testing import CliRunner
 
 from migrate.cli import app
@@ -167,20 +168,7 @@ def _killed_between_renames(folder: Path, monkeypatch: pytest.MonkeyPatch) -> li
     """Two files converted in `folder` by a write that dies after its first file is renamed
     (the first rename records the journal)."""
     files = _two_files(folder)
-    result = convert_paths([str(folder)])
-    real_replace = os.replace
-    calls = []
-
-    def dying_replace(source: Path, target: Path) -> None:
-        calls.append(target)
-        if len(calls) == 3:
-            raise SystemExit("killed")
-        real_replace(source, target)
-
-    monkeypatch.setattr(os, "replace", dying_replace)
-    with pytest.raises(SystemExit):
-        write_atomically(result.changes, [folder])
-    monkeypatch.setattr(os, "replace", real_replace)
+    write_killed_between_renames(folder, monkeypatch)
     assert "PeerAuthentication" in files[0].read_text()
     assert files[1].read_bytes() != files[0].read_bytes()
     assert (folder / JOURNAL_NAME).exists()

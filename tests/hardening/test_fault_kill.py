@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from migrate.cli import app
 from migrate.rewrite.journal import JOURNAL_NAME, STAGING_SUFFIX
+from migrate.rewrite.lock import LOCK_NAME
 
 KILLS = int(os.environ.get("AUTHN_FAULT_KILLS", "50"))
 NAMESPACES = int(os.environ.get("AUTHN_FAULT_NAMESPACES", "4"))
@@ -140,6 +141,8 @@ def _phase(work: Path, ref: Reference, finished: bool) -> str:
     found = snapshot(work)
     staged = _staging(work)
     journal = found.pop(JOURNAL_NAME, None) is not None
+    lock = found.pop(LOCK_NAME, None)  # the killed run's, taken over by the next
+    assert lock is None or lock.strip().isdigit(), lock
     for path in staged:
         assert path.parent.relative_to(work).as_posix() in {
             ".",
