@@ -254,7 +254,7 @@ def _configured(
         _usage_error(f"--base {revision}: {exc}")
     for note in config.notes:
         _say(f"note: {note}")
-    for line in _lowered_bar(config):
+    for line in _lowered_bar(config, fail_on="fail_on" in given):
         _say(f"note: {line}")
     if show:
         sys.stdout.write(render_config(config))
@@ -263,18 +263,19 @@ def _configured(
     return config
 
 
-def _lowered_bar(config: Config) -> list[str]:
-    """What lowers the bar a run is held to, with where it was said: accepted differences
-    and a fail-on other than looser (printed on every run that has them)."""
+def _lowered_bar(config: Config, *, fail_on: bool) -> list[str]:
+    """What changes the bar a run is held to, with where it was said: accepted differences
+    and, for a command with --fail-on, a fail-on other than looser (printed on every run that
+    has them)."""
     lines = []
     accepted = config.get("accept") or ()
     if accepted:
         source = config.sources.get("accept", "")
         unless = "" if config.trusted("accept") else "; not for looser causes (not trusted)"
         lines.append(f"accepted: {', '.join(accepted)} ({source}{unless})")
-    fail_on = config.get("fail-on")
-    if fail_on not in (None, "looser"):
-        lines.append(f"fail-on: {fail_on} ({config.sources.get('fail-on', '')})")
+    failing = config.get("fail-on")
+    if fail_on and failing not in (None, "looser"):
+        lines.append(f"fail-on: {failing} ({config.sources.get('fail-on', '')})")
     return lines
 
 

@@ -159,8 +159,8 @@ def load_config(
     `overrides` are the command-line values, by key in either spelling; None means "not given"
     and overrides nothing. Enum members stand for their value, paths for their text. With
     `revision`, the file is read as it is at that git revision (review's base), never from the
-    work tree; without, a work tree file cannot accept looser differences or change
-    `fail-on` (those entries are left out, with a note).
+    work tree; without, a work tree file cannot accept looser differences or set `fail-on:
+    never` (those entries are left out, with a note).
     Raises ConfigError for a bad file or value, ValueError for a key that is not configurable,
     GitError when `revision` cannot be read.
     """
@@ -191,11 +191,12 @@ def load_config(
 
 def _untrusted(values: dict[str, Any], display: str) -> tuple[dict[str, Any], list[str]]:
     """A work tree file's values without what only the command line or the base revision may
-    say (`accept: [looser]`, a `fail-on` other than looser), and notes on what was left out."""
+    say (`accept: [looser]`, `fail-on: never`), and notes on what was left out. A `fail-on`
+    that fails on more than looser differences raises the bar and is kept."""
     kept = dict(values)
     notes = []
     fail_on = kept.get("fail-on")
-    if fail_on not in (None, "looser"):
+    if fail_on == "never":
         del kept["fail-on"]
         notes.append(
             f"{display}: 'fail-on: {fail_on}' ignored: only the command line (or, for review, "

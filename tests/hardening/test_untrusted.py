@@ -751,6 +751,7 @@ def test_a_work_tree_config_cannot_accept_a_looser_conversion(in_tmp: Path) -> N
     result = CliRunner().invoke(app, ["convert", "--write", "."])
     assert result.exit_code == 3, result.output
     assert "'accept: looser' ignored" in result.output
+    assert "'fail-on: never' ignored" in result.output
     assert (in_tmp / "p.yaml").read_text() == PEER_JWT
     given = CliRunner().invoke(app, ["verify", ".", "--accept", "looser"])
     assert "note: accepted: looser (command line)" in given.output
