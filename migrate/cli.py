@@ -21,9 +21,9 @@ from rich.console import Console
 
 from migrate import __version__, progress
 from migrate.commands.scan import scan
-from migrate.escape import code_span, terminal
+from migrate.escape import terminal
 from migrate.exitcodes import ExitCode
-from migrate.findings import Finding
+from migrate.findings import Finding, sort_findings
 from migrate.load import limits
 from migrate.render.console import terminal_console
 from migrate.render.data import dump_json, dump_yaml, scan_data
@@ -51,6 +51,7 @@ class ScanFormat(str, enum.Enum):
     """Output formats of `scan`."""
 
     table = "table"
+    wide = "wide"
     json = "json"
     yaml = "yaml"
     sarif = "sarif"
@@ -227,6 +228,23 @@ LimitOpt = Annotated[
         "A file over a limit is not read. Repeatable; command line only.",
     ),
 ]
+NoHeadersOpt = Annotated[
+    bool, typer.Option("--no-headers", help="Print the table without its header row.")
+]
+EveryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all", help="Every cause of every policy, and every differing request of each cause."
+    ),
+]
+MaxCausesOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-causes",
+        min=0,
+        help="Causes shown per policy after the summary lines (-o json lists every one).",
+    ),
+]
 ShowConfigOpt = Annotated[
     bool,
     typer.Option(
@@ -341,6 +359,7 @@ def scan_command(
     output: Annotated[ScanFormat, typer.Option("--output", "-o", help="Output format.")] = (
         ScanFormat.table
     ),
+    no_headers: NoHeadersOpt = False,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
@@ -362,8 +381,13 @@ def scan_command(
     report = dataclasses.replace(
         report, findings=tuple(_suppressed(config, suppress, list(report.findings)))
     )
-    if output is ScanFormat.table:
-        render_scan_table(report, terminal_console(soft_wrap=False, width=_width()))
+    if output in (ScanFormat.table, ScanFormat.wide):
+        render_scan_table(
+            report,
+            terminal_console(soft_wrap=False, width=_width()),
+            wide=output is ScanFormat.wide,
+            headers=not no_headers,
+        )
     elif output is ScanFormat.json:
         sys.stdout.write(dump_json(scan_data(report)))
     elif output is ScanFormat.yaml:
@@ -402,9 +426,8 @@ def verify_command(
     istio_version: IstioVersionOpt = None,
     inbound_sniffing: SniffingOpt = None,
     accept: AcceptOpt = None,
-    every: Annotated[
-        bool, typer.Option("--all", help="List every differing request, not one per cause.")
-    ] = False,
+    every: EveryOpt = False,
+    max_causes: MaxCausesOpt = 3,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
@@ -441,7 +464,12 @@ def verify_command(
     code = report.exit_code  # a suppression hides messages, never a failure
     report.findings = _suppressed(config, suppress, report.findings)
     if output is VerifyFormat.text:
-        render_text(report, terminal_console(soft_wrap=True, width=_width()), every=every)
+        render_text(
+            report,
+            terminal_console(soft_wrap=True, width=_width()),
+            every=every,
+            max_causes=max_causes,
+        )
     elif output is VerifyFormat.json:
         sys.stdout.write(dump_json(verify_data(report)))
     elif output is VerifyFormat.markdown:
@@ -452,8 +480,12 @@ def verify_command(
         findings = [*report.findings, *difference_findings(report, report.locations)]
         if output is VerifyFormat.github:
             from migrate.render import ci
+            from migrate.render.annotations import github_findings, policy_findings
 
             ci.append_step_summary(render_markdown(report))
+            findings = github_findings(
+                [*report.findings, *policy_findings(report, report.locations)]
+            )
         sys.stdout.write(_ci_output(findings, output.value, "verify"))
     raise typer.Exit(code)
 
@@ -557,6 +589,8 @@ def convert_command(
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
     suppress: SuppressOpt = None,
+    every: EveryOpt = False,
+    max_causes: MaxCausesOpt = 3,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
     limit: LimitOpt = None,  # noqa: ARG001 (`guarded` reads it)
@@ -576,6 +610,9 @@ def convert_command(
     from migrate.render.convert import render_summary
     from migrate.rewrite.documents import render_documents
 
+    if check and (write or out_dir):
+        given = "--write" if write else "--out-dir"
+        _usage_error(f"--check only reports what would change; drop it, or {given}")
     if api_version not in (None, "security.istio.io/v1beta1", "security.istio.io/v1"):
         raise typer.BadParameter("use security.istio.io/v1beta1 or security.istio.io/v1")
     config = _configured(
@@ -604,9 +641,10 @@ def convert_command(
             expand_scopes=expand_scopes or bool(config.get("expand-scopes")),
             faithful_disable=faithful_disable or bool(config.get("faithful-disable")),
         ),
-        _verify_options(config),
+        dataclasses.replace(_verify_options(config), every=every),
         split=split or bool(config.get("split")),
         all_or_nothing=all_or_nothing or bool(config.get("all-or-nothing")),
+        rewrite=bool(write or out_dir) or output is not ConvertFormat.yaml,
     )
     code = result.exit_code(check=check)  # a suppression hides messages, never a failure
     result.report.settle()
@@ -616,7 +654,7 @@ def convert_command(
         sys.stdout.write(render_documents([r.data for r in result.conversion.resources]))
     elif not (write or out_dir):
         sys.stdout.write("".join(change.diff() for change in result.changes))
-    render_summary(result, err)
+    render_summary(result, err, every=every, max_causes=max_causes)
     if (write or out_dir) and not check:
         _write(result, paths, out_dir, err, force=force)
     raise typer.Exit(code)
@@ -691,6 +729,8 @@ def review_command(
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
     suppress: SuppressOpt = None,
+    every: EveryOpt = False,
+    max_causes: MaxCausesOpt = 3,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
     limit: LimitOpt = None,  # noqa: ARG001 (`guarded` reads it)
@@ -723,16 +763,26 @@ def review_command(
         raise typer.BadParameter("use looser, stricter, any or never") from None
     _warn_pending(paths or ["."])
     try:
-        report = review(base, paths or [], _workspace_options(config), _verify_options(config))
+        report = review(
+            base,
+            paths or [],
+            _workspace_options(config),
+            dataclasses.replace(_verify_options(config), every=every),
+        )
     except GitError as exc:
         _usage_error(f"--base {base}: {exc}")
     code = report.exit_code(failing)  # a suppression hides messages, never a failure
     report.findings = _suppressed(config, suppress, report.findings)
     report.verify.findings = _suppressed(config, suppress, report.verify.findings)
     if output is ReviewFormat.text and output_file is None:
-        render_review_text(report, terminal_console(soft_wrap=True, width=_width()))
+        render_review_text(
+            report,
+            terminal_console(soft_wrap=True, width=_width()),
+            every=every,
+            max_causes=max_causes,
+        )
     else:
-        _emit(_review_output(report, output), output_file)
+        _emit(_review_output(report, output, every=every, max_causes=max_causes), output_file)
     raise typer.Exit(code)
 
 
@@ -742,7 +792,9 @@ def _usage_error(message: str) -> NoReturn:
     raise typer.Exit(ExitCode.INPUT_ERROR)
 
 
-def _review_output(report: ReviewReport, output: ReviewFormat) -> str:
+def _review_output(
+    report: ReviewReport, output: ReviewFormat, *, every: bool = False, max_causes: int = 3
+) -> str:
     from migrate.render import ci
     from migrate.render.review import render_review_text, review_data, review_markdown
 
@@ -762,12 +814,16 @@ def _review_output(report: ReviewReport, output: ReviewFormat) -> str:
             )
         )
     if output is ReviewFormat.github:
+        from migrate.render.annotations import github_findings, policy_findings
+
         ci.append_step_summary(review_markdown(report))
-        return ci.to_github(findings, root=root)
+        annotated = [*report.findings, *report.verify.findings]
+        annotated += policy_findings(report.verify, report.locations)
+        return ci.to_github(github_findings(sort_findings(annotated)), root=root)
     if output is ReviewFormat.gitlab:
         return dump_json(ci.to_gitlab(findings, root=root))
     console = terminal_console(record=True, width=200, file=io.StringIO())
-    render_review_text(report, console)
+    render_review_text(report, console, every=every, max_causes=max_causes)
     return str(console.export_text())
 
 
@@ -786,7 +842,9 @@ def _ci_output(findings: list[Finding], output: str, command: str) -> str:
             )
         )
     if output == "github":
-        return ci.to_github(findings, root=root)
+        from migrate.render.annotations import github_findings
+
+        return ci.to_github(github_findings(findings), root=root)
     return dump_json(ci.to_gitlab(findings, root=root))
 
 
@@ -815,7 +873,10 @@ def plan_command(
     only: Annotated[
         str | None,
         typer.Option(
-            "--only", help="Comma-separated namespaces to plan (the mesh stage always follows)."
+            "--only",
+            help="Comma-separated namespaces to plan; the cleanup deletes only their alpha "
+            "policies, and the mesh-wide stage comes only when `mesh` or every namespace is "
+            "named.",
         ),
     ] = (None),
     istio_version: IstioVersionOpt = None,
@@ -836,8 +897,9 @@ def plan_command(
         bool,
         typer.Option(
             "--sync-waves",
-            help="Instead of writing stage folders: convert the files in place with an "
-            "argocd.argoproj.io/sync-wave annotation per stage, for Argo CD.",
+            help="Instead of writing stage folders: write the new resources in place with an "
+            "argocd.argoproj.io/sync-wave annotation per stage, for Argo CD, keeping the alpha "
+            "policies to be pruned last (remove them in a later commit).",
         ),
     ] = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
@@ -906,28 +968,32 @@ def _refuse_input_errors(findings: list[Finding], what: str) -> None:
 
 
 def _sync_waves(result: Any, workspace: Any, paths: list[str], err: Console) -> None:
-    """Annotate each stage's resources with its Argo CD sync wave and rewrite the files."""
-    from migrate.convert.changes import plan_changes
-
-    for stage in result.stages:
-        for new in stage.apply:
-            new.data["metadata"].setdefault("annotations", {})["argocd.argoproj.io/sync-wave"] = (
-                str(stage.number)
-            )
+    """Annotate each stage's resources with its Argo CD sync wave, keep the alpha policies to
+    be pruned last, rewrite the files and say what to do next."""
+    from migrate.commands.waves import guidance, sync_wave_changes
     from migrate.render.table import finding_text
 
-    changes, findings = plan_changes(workspace, result.conversion)
+    changes, findings = sync_wave_changes(result, workspace)
     for finding in findings:
         err.print(finding_text(finding))
     _write_files(changes, paths, err, " with sync waves")
+    for line in guidance(result):
+        _say(f"note: {line}")
 
 
 def _plan_status(workspace: Any, config: Config) -> None:
     from migrate.commands.plan import status
     from migrate.render.verify import render_text
 
-    found = status(workspace, _verify_options(config))
     console = terminal_console(soft_wrap=True, width=_width())
+    if not workspace.alpha:
+        # with the alpha policies gone there is no start left to compare with, nor stages
+        console.print(
+            "no v1alpha1 policy in the inputs: nothing left to stage. To prove the whole "
+            "migration, compare with the revision before it: authn-migrate review --base REV"
+        )
+        raise typer.Exit(ExitCode.OK)
+    found = status(workspace, _verify_options(config))
     for index, name in enumerate(found.stages, start=1):
         mark = "applied" if name in found.applied else "pending"
         console.print(terminal(f"{index:02d}-{name}: {mark}"))
@@ -981,6 +1047,10 @@ def tls_check_command(
         ),
     ] = False,
     write: Annotated[bool, typer.Option("--write", help="With --fix: rewrite the files.")] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every row, not only the conflicts.")
+    ] = False,
+    no_headers: NoHeadersOpt = False,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
@@ -994,8 +1064,7 @@ def tls_check_command(
     (OK, CONFLICT, AUTO), SERVER and CLIENT modes, the policy and the rule that decided.
     Exit status: 0 no conflict, 1 conflicts, 2 input errors.
     """
-    from rich.table import Table
-
+    from migrate.render.tls import render_tls_table, tls_data, tls_markdown
     from migrate.semantics.tls import tls_check
     from migrate.workspace import open_workspace
 
@@ -1017,51 +1086,13 @@ def tls_check_command(
         clients=tuple(client or ()),
         hosts=tuple(host or ()),
     )
-    columns = ("HOST:PORT", "STATUS", "SERVER", "CLIENT", "AUTHN POLICY", "DESTINATION RULE")
     if output is TlsFormat.json:
-        sys.stdout.write(
-            dump_json(
-                [
-                    {
-                        "client": r.client,
-                        "host": r.host,
-                        "port": r.port,
-                        "status": r.status,
-                        "server": r.server,
-                        "clientMode": r.client_mode,
-                        "authnPolicy": r.policy,
-                        "destinationRule": r.rule,
-                    }
-                    for r in rows
-                ]
-            )
-        )
+        sys.stdout.write(dump_json(tls_data(rows)))
     elif output is TlsFormat.markdown:
-        lines = [
-            "| CLIENT NAMESPACE | " + " | ".join(columns) + " |",
-            "| --- " * (len(columns) + 1) + "|",
-        ]
-        lines += [
-            f"| {code_span(r.client, in_table=True)} | "
-            f"{code_span(f'{r.host}:{r.port}', in_table=True)} | {r.status} | {r.server} | "
-            f"{r.client_mode} | {code_span(r.policy, in_table=True)} | "
-            f"{code_span(r.rule, in_table=True)} |"
-            for r in rows
-        ]
-        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.write(tls_markdown(rows))
     else:
         console = terminal_console(soft_wrap=True, width=_width())
-        for name in sorted({r.client for r in rows}):
-            table = Table(title=terminal(f"clients in {name}"), title_justify="left")
-            for column in columns:
-                table.add_column(column, no_wrap=True)
-            for r in (r for r in rows if r.client == name):
-                cells = (f"{r.host}:{r.port}", r.status, r.server, r.client_mode, r.policy, r.rule)
-                table.add_row(
-                    *(terminal(cell) for cell in cells),
-                    style="bold red" if r.status == "CONFLICT" else None,
-                )
-            console.print(table)
+        render_tls_table(rows, console, every=every, headers=not no_headers)
     conflicts = sum(1 for r in rows if r.status == "CONFLICT")
     raise typer.Exit(ExitCode.FOUND if conflicts else ExitCode.OK)
 
@@ -1074,11 +1105,12 @@ def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool
     err = terminal_console(stderr=True, soft_wrap=True)
     for finding in findings:
         err.print(finding_text(finding))
+    # conflicts left to a person (AM601) keep the exit status at 1, written or not
     if not write:
         sys.stdout.write("".join(change.diff() for change in changes))
-        raise typer.Exit(ExitCode.FOUND if changes else ExitCode.OK)
+        raise typer.Exit(ExitCode.FOUND if changes or findings else ExitCode.OK)
     _write_files(changes, paths, err)
-    raise typer.Exit(ExitCode.OK)
+    raise typer.Exit(ExitCode.FOUND if findings else ExitCode.OK)
 
 
 def _finish_interrupted(paths: list[str]) -> None:
@@ -1143,4 +1175,28 @@ def main() -> None:
     The loaded documents form a large heap without reference cycles; collecting less often
     saves about a third of the run time on large repositories (measured in benchmarks/)."""
     gc.set_threshold(100_000, 50, 100)
-    app()
+    sys.exit(run(sys.argv[1:]))
+
+
+def run(args: list[str]) -> int:
+    """Run the command line `args`; its exit status. A mistake in the command line is one
+    line naming it, then where help is (as git and kubectl say it), exit 2."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args, prog_name="authn-migrate", standalone_mode=False)
+    except Exception as exc:  # the CLI library's own errors, known by name across versions
+        kinds = {kind.__name__ for kind in type(exc).__mro__}
+        if "NoArgsIsHelpError" in kinds:
+            return ExitCode.INPUT_ERROR  # the help is already printed
+        if "ClickException" not in kinds:
+            raise
+        context = getattr(exc, "ctx", None)
+        where = context.command_path if context is not None else "authn-migrate"
+        sys.stderr.write(terminal(f"{where}: error: {exc.format_message()}") + "\n")  # type: ignore[attr-defined]
+        if context is not None:
+            sys.stderr.write(terminal(f"Try '{where} -h' for help.") + "\n")
+        return int(getattr(exc, "exit_code", ExitCode.INPUT_ERROR))
+    except typer.Abort:
+        sys.stderr.write("Aborted!\n")
+        return 1
+    return code if isinstance(code, int) else 0

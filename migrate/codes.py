@@ -246,6 +246,13 @@ CODES: dict[str, Code] = {
             "or names the file that cannot be rewritten. Run convert again once that is done.",
         ),
         Code(
+            "AM412",
+            "replacements already in the inputs",
+            "Nothing to do: the beta resources an earlier conversion or plan stage committed "
+            "beside the policy say what its conversion would, so only the policy is removed; "
+            "the proof compares the tree as it is, alpha and beta, with the tree after.",
+        ),
+        Code(
             "AM501",
             "looser difference",
             "A request the old configuration denied is now allowed: fix the new resources, or "
@@ -265,6 +272,12 @@ CODES: dict[str, Code] = {
             "AM504",
             "compatible difference",
             "A connection that failed only on a protocol mismatch now works.",
+        ),
+        Code(
+            "AM505",
+            "more annotations than shown",
+            "GitHub shows about ten annotations of a kind per step: the rest are in the job "
+            "summary, and every one in -o sarif and -o json.",
         ),
         Code(
             "AM511",

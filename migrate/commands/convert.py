@@ -15,6 +15,7 @@ from migrate.commands.plan import proven_stages, stage_of
 from migrate.convert.changes import plan_changes
 from migrate.convert.model import Conversion, ConvertOptions
 from migrate.convert.prove import proof, states
+from migrate.convert.rollout import convert_mid_rollout
 from migrate.convert.run import convert_workspace
 from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Severity, has_errors, sort_findings
@@ -95,20 +96,29 @@ def convert_paths(
     stdin: bytes | None = None,
     split: bool = False,
     all_or_nothing: bool = False,
+    rewrite: bool = True,
 ) -> ConvertResult:
     """Convert every alpha policy under `paths`, prove the result, and plan the rewrite
     (`split`: new resources in files of their own). When the whole cannot be written, the
     part proven not looser is, the rest left with the reason (AM411); `all_or_nothing`: then
-    nothing is."""
+    nothing is. `rewrite=False`: only the new resources are wanted (`-o yaml`), so a file
+    that cannot be rewritten in place (AM410) holds nothing back."""
     workspace = open_workspace(paths, workspace_options, stdin=stdin)
     # the Istio the result must hold on: given, else what the repository says, else every
     # release and sniffing setting; the conversion and its proof assume the same
     verify_options, facts = with_facts(verify_options, [workspace.inventory])
-    conversion = convert_workspace(workspace, options, verify_options.environment)
+    # a tree mid-rollout: beta resources already committed beside the policies they replace
+    # are recognised, so only those policies are removed (the proof still starts from both)
+    environment = verify_options.environment
+    conversion = convert_mid_rollout(
+        workspace, lambda tree: convert_workspace(tree, options, environment)
+    )
     # what could not be read, parsed or validated: shown, and exit 2 (README, exit codes)
     problems = [f for f in workspace.findings if f.severity is not Severity.NOTE]
     shown = [*problems, *facts]
     result = _proven(workspace, conversion, verify_options, shown, split=split)
+    if not rewrite:
+        result.findings = [f for f in result.findings if f.code != "AM410"]
     if all_or_nothing or not result.blocked or any(f.blocks_proof for f in result.report.findings):
         return result
     return _part(result, verify_options, shown, split=split)

@@ -317,7 +317,7 @@ def parse_text(
 def _syntax_error(
     text: SourceText, exc: yaml.YAMLError, documents: list[Document], findings: list[Finding]
 ) -> tuple[list[Document], list[Finding], bool]:
-    where = _mark_location(text.path, exc)
+    where = _mark_location(text.path, exc, text.text)
     if template_at(text.text) >= 0:
         return [], [_template_note(text)], True
     if isinstance(exc, yaml.reader.ReaderError):  # no mark: locate the character itself
@@ -360,8 +360,15 @@ def _template_note(text: SourceText) -> Finding:
     )
 
 
-def _mark_location(path: str, exc: yaml.YAMLError) -> Location:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+def _mark_location(path: str, exc: yaml.YAMLError, text: str = "") -> Location:
+    """Where the problem is; for one found only at the end of the file (an unclosed quote,
+    bracket or brace), where the construct that was never closed starts."""
+    found = getattr(exc, "problem_mark", None)
+    opened = getattr(exc, "context_mark", None)
+    at_end = found is not None and not text[found.index :].strip()
+    if opened is not None and (at_end or "end of stream" in str(getattr(exc, "problem", ""))):
+        return Location(path, opened.line + 1, opened.column + 1)
+    mark = found or opened
     if mark is None:
         return Location(path)
     return Location(path, mark.line + 1, mark.column + 1)

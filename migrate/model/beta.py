@@ -23,6 +23,10 @@ class PeerMode(enum.Enum):
     STRICT = "STRICT"
 
 
+PROVENANCE = "authn-migrate.io/converted-from"
+"""The annotation naming the v1alpha1 policies a resource was converted from."""
+
+
 @dataclass(frozen=True, slots=True)
 class Meta:
     """What every beta resource has: identity, selector (None = whole scope), age, origin."""
@@ -43,6 +47,13 @@ class Meta:
     def location(self) -> Location:
         """Where the resource document starts."""
         return self.document.origin.location
+
+    @property
+    def converted_from(self) -> tuple[str, ...]:
+        """The v1alpha1 policies its provenance annotation names (`Kind namespace/name`)."""
+        annotations = self.document.metadata.get("annotations")
+        value = annotations.get(PROVENANCE) if isinstance(annotations, dict) else None
+        return tuple(v for v in str(value).split(", ") if v) if isinstance(value, str) else ()
 
 
 @dataclass(frozen=True, slots=True)

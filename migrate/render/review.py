@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
+from migrate.commands.fields import FieldChange
 from migrate.commands.review import ReviewReport
 from migrate.escape import code_span, terminal
 from migrate.render.data import finding_data
-from migrate.render.table import finding_text
-from migrate.render.verify import headline, markdown_finding, render_text, verify_data
+from migrate.render.table import finding_lines
+from migrate.render.verify import (
+    MAX_CAUSES,
+    headline,
+    markdown_finding,
+    render_text,
+    verify_data,
+)
 
 COMMENT_LIMIT = 65_536
 """GitHub's limit on one comment, in characters."""
 
 
-def render_review_text(report: ReviewReport, console: Console) -> None:
+def render_review_text(
+    report: ReviewReport, console: Console, *, every: bool = False, max_causes: int = MAX_CAUSES
+) -> None:
     """Per namespace what was removed and added, the pairings, findings, then the proof."""
     console.print(Text(terminal(f"review against {report.base}"), style="bold"))
     for namespace, change in report.namespaces.items():
@@ -28,13 +38,18 @@ def render_review_text(report: ReviewReport, console: Console) -> None:
             ),
             soft_wrap=True,
         )
-    for pairing in report.pairings:
-        how = f" (paired by {pairing.how})" if pairing.how else " (no replacement found)"
-        added = ", ".join(pairing.added) or "nothing"
-        console.print(terminal(f"  {pairing.removed.ref} -> {added}{how}"), soft_wrap=True)
-    for finding in report.findings:
-        console.print(finding_text(finding), soft_wrap=True)
-    render_text(report.verify, console)
+    for edit in report.edits:
+        console.print(terminal(f"edited: {edit.ref}"), soft_wrap=True)
+        for field in edit.changes:
+            console.print(terminal(f"  {field_line(field)}"), soft_wrap=True)
+    for pairing in report.pairings:  # the summary lines below say what each became
+        if not pairing.added:
+            console.print(
+                terminal(f"  {pairing.removed.ref}: no replacement found"), soft_wrap=True
+            )
+    for line in finding_lines(report.findings):
+        console.print(line, soft_wrap=True)
+    render_text(report.verify, console, every=every, max_causes=max_causes)
 
 
 def review_markdown(report: ReviewReport, limit: int = COMMENT_LIMIT) -> str:
@@ -67,6 +82,12 @@ def review_markdown(report: ReviewReport, limit: int = COMMENT_LIMIT) -> str:
             f"{code_span(before, in_table=True)} | {code_span(after, in_table=True)} | "
             f"{cause.requests} |"
         )
+    if report.edits:
+        details += ["", "</details>", "", "<details><summary>Edited resources</summary>", ""]
+        details += [
+            f"- {code_span(edit.ref)}: " + "; ".join(code_span(field_line(c)) for c in edit.changes)
+            for edit in report.edits
+        ]
     details += ["", "</details>", "", "<details><summary>Findings</summary>", ""]
     details += [markdown_finding(f) for f in report.findings + report.verify.findings]
     details += ["", "</details>"]
@@ -129,4 +150,27 @@ def review_data(report: ReviewReport) -> dict[str, Any]:
         ],
         "verify": verify_data(report.verify),
         "findings": [finding_data(f) for f in report.findings],
+        "edits": [
+            {
+                "resource": edit.ref,
+                "changes": [
+                    {"path": c.path, "change": c.change, "before": c.before, "after": c.after}
+                    for c in edit.changes
+                ],
+            }
+            for edit in report.edits
+        ],
     }
+
+
+def field_line(change: FieldChange) -> str:
+    """`path: before -> after`, `path: added value`, `path: removed value` (values as JSON)."""
+    if change.change == "added":
+        return f"{change.path}: added {_value(change.after)}"
+    if change.change == "removed":
+        return f"{change.path}: removed {_value(change.before)}"
+    return f"{change.path}: {_value(change.before)} -> {_value(change.after)}"
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -189,17 +189,32 @@ def destinations(
     passing = passthrough(environment.sniffing)
     if site.synthetic:
         known = [
-            Destination(namespace, name, number or http_port, http, site.service, number or 80, n)
+            Destination(
+                namespace,
+                name,
+                number or http_port,
+                http,
+                site.service,
+                number or 80,
+                n,
+                spare=not number,
+            )
             for number, n in site.ports
             for http in (True, False)
         ]
         return [
             *known,
-            Destination(namespace, name, http_port, True, site.service, 80, "http"),
-            Destination(namespace, name, tcp_port, False, site.service, 81, "tcp"),
+            Destination(namespace, name, http_port, True, site.service, 80, "http", spare=True),
+            Destination(namespace, name, tcp_port, False, site.service, 81, "tcp", spare=True),
             *(
                 Destination(
-                    namespace, name, other_port, c.http, condition=c.condition, sniffed=c.sniffed
+                    namespace,
+                    name,
+                    other_port,
+                    c.http,
+                    condition=c.condition,
+                    sniffed=c.sniffed,
+                    spare=True,
                 )
                 for c in passing
             ),
@@ -227,7 +242,15 @@ def destinations(
         sorted({p.number for p in workload.ports if p.number} - set(served)) if workload else []
     )
     found += [
-        Destination(namespace, name, port, c.http, condition=c.condition, sniffed=c.sniffed)
+        Destination(
+            namespace,
+            name,
+            port,
+            c.http,
+            condition=c.condition,
+            sniffed=c.sniffed,
+            spare=port == other_port,
+        )
         for port in [*declared, other_port]
         for c in passing
     ]
@@ -239,12 +262,7 @@ def _workload(inventory: Inventory, site: Site) -> Workload | None:
 
 
 def _fronting(inventory: Inventory, site: Site) -> list[Service]:
-    labels = dict(site.labels)
-    return [
-        s
-        for s in inventory.services_in(site.namespace)
-        if s.selector and all(labels.get(k) == v for k, v in s.selector.items())
-    ]
+    return inventory.fronting(site.namespace, dict(site.labels))
 
 
 def applicable(side: Side, site: Site, destination: Destination) -> Applicable:
