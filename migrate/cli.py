@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import enum
 import functools
@@ -22,6 +24,7 @@ from migrate.commands.scan import scan
 from migrate.escape import terminal
 from migrate.exitcodes import ExitCode
 from migrate.findings import Finding, sort_findings
+from migrate.load import limits
 from migrate.render.console import terminal_console
 from migrate.render.data import dump_json, dump_yaml, scan_data
 from migrate.render.table import render_scan_table
@@ -62,8 +65,16 @@ def guarded(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            with progress.showing(_display(quiet=kwargs.get("quiet", False))):
-                return command(*args, **kwargs)
+            with (
+                limits.applied(_limits(kwargs.get("limit"))),
+                progress.showing(_display(quiet=kwargs.get("quiet", False))),
+                contextlib.ExitStack() as held,
+            ):
+                token = _HELD.set(held)
+                try:
+                    return command(*args, **kwargs)
+                finally:
+                    _HELD.reset(token)
         except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:
@@ -71,6 +82,19 @@ def guarded(command: F) -> F:
             raise typer.Exit(ExitCode.INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+_HELD: contextvars.ContextVar[contextlib.ExitStack] = contextvars.ContextVar("held")
+"""What the running command holds until it ends (the write lock)."""
+
+
+def _limits(given: list[str] | None) -> limits.Limits:
+    """The defaults with each --limit NAME=N applied; a wrong entry is a usage error."""
+    try:
+        return limits.parse_limits(given or ())
+    except ValueError as exc:
+        _say(f"authn-migrate: {exc}", style="bold red")
+        raise typer.Exit(ExitCode.INPUT_ERROR) from None
 
 
 def _display(*, quiet: bool) -> progress.Display | None:
@@ -194,6 +218,16 @@ SuppressOpt = Annotated[
         "CODE:FILE-GLOB. Adds to the config file's list. Repeatable.",
     ),
 ]
+LimitOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--limit",
+        metavar="NAME=N",
+        help="Raise (or lower) a limit on one input file: bytes (64 MiB), documents "
+        "(100,000), entries, i.e. mapping keys and list items (1,000,000), depth (256). "
+        "A file over a limit is not read. Repeatable; command line only.",
+    ),
+]
 NoHeadersOpt = Annotated[
     bool, typer.Option("--no-headers", help="Print the table without its header row.")
 ]
@@ -220,23 +254,47 @@ ShowConfigOpt = Annotated[
 ]
 
 
-def _configured(paths: list[str], show: bool, **given: Any) -> Config:
+def _configured(
+    paths: list[str], show: bool, *, revision: str | None = None, **given: Any
+) -> Config:
     """The effective configuration: defaults < config file < these command-line values
-    (None means not given). Prints it and exits with --show-config."""
+    (None means not given); with `revision`, the file is read at that git revision (review's
+    base), never from the tree under review. Prints it and exits with --show-config."""
     from migrate.config import ConfigError, config_start, load_config, render_config
+    from migrate.load.gitcmd import GitError
 
     try:
-        config = load_config(config_start(paths), given)
+        config = load_config(config_start(paths), given, revision=revision)
     except ConfigError as exc:
         _say(f"authn-migrate: {exc}", style="bold red")
         raise typer.Exit(ExitCode.INPUT_ERROR) from None
+    except GitError as exc:
+        _usage_error(f"--base {revision}: {exc}")
     for note in config.notes:
         _say(f"note: {note}")
+    for line in _lowered_bar(config, fail_on="fail_on" in given):
+        _say(f"note: {line}")
     if show:
         sys.stdout.write(render_config(config))
         sys.stdout.write(_environment_in_force(config, paths))
         raise typer.Exit(ExitCode.OK)
     return config
+
+
+def _lowered_bar(config: Config, *, fail_on: bool) -> list[str]:
+    """What changes the bar a run is held to, with where it was said: accepted differences
+    and, for a command with --fail-on, a fail-on other than looser (printed on every run that
+    has them)."""
+    lines = []
+    accepted = config.get("accept") or ()
+    if accepted:
+        source = config.sources.get("accept", "")
+        unless = "" if config.trusted("accept") else "; not for looser causes (not trusted)"
+        lines.append(f"accepted: {', '.join(accepted)} ({source}{unless})")
+    failing = config.get("fail-on")
+    if fail_on and failing not in (None, "looser"):
+        lines.append(f"fail-on: {failing} ({config.sources.get('fail-on', '')})")
+    return lines
 
 
 def _environment_in_force(config: Config, paths: list[str]) -> str:
@@ -278,7 +336,11 @@ def _verify_options(config: Config) -> Any:
         environment = dataclasses.replace(
             environment, sniffing=sniffing == "on", sniffing_from=source
         )
-    return VerifyOptions(environment=environment, accept=tuple(config.get("accept") or ()))
+    return VerifyOptions(
+        environment=environment,
+        accept=tuple(config.get("accept") or ()),
+        accept_looser=config.trusted("accept"),
+    )
 
 
 def _suppressed(config: Config, extra: list[str] | None, findings: list[Finding]) -> list[Finding]:
@@ -304,6 +366,7 @@ def scan_command(
     suppress: SuppressOpt = None,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
+    limit: LimitOpt = None,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """List every v1alpha1 policy, what it affects, and what is wrong with it.
 
@@ -312,6 +375,7 @@ def scan_command(
     config = _configured(
         paths, show_config, root_namespace=root_namespace, namespace=namespace, inventory=inventory
     )
+    _warn_pending(paths)
     report = scan(paths, _workspace_options(config))
     code = report.exit_code  # a suppression hides messages, never a failure
     report = dataclasses.replace(
@@ -370,6 +434,7 @@ def verify_command(
     suppress: SuppressOpt = None,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
+    limit: LimitOpt = None,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Prove two configurations enforce the same, or show every request where not.
 
@@ -389,6 +454,7 @@ def verify_command(
         inbound_sniffing=inbound_sniffing,
         accept=accept,
     )
+    _warn_pending([before, *([after] if after else [])])
     options = dataclasses.replace(_verify_options(config), every=every)
     workspace_options = _workspace_options(config)
     if after is None:
@@ -495,6 +561,12 @@ def convert_command(
             "it in the kustomization that listed the original.",
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="With --write, replace read-only files too (refused otherwise)."
+        ),
+    ] = False,
     all_or_nothing: Annotated[
         bool,
         typer.Option(
@@ -521,6 +593,7 @@ def convert_command(
     max_causes: MaxCausesOpt = 3,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
+    limit: LimitOpt = None,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Convert every v1alpha1 policy, prove the result, and show, check or write it.
 
@@ -556,6 +629,8 @@ def convert_command(
     api_version = config.get("api-version") or "security.istio.io/v1beta1"
     if write and not (check or out_dir):
         _finish_interrupted(paths)
+    else:
+        _warn_pending(paths)
     result = convert_paths(
         paths,
         _workspace_options(config),
@@ -581,11 +656,13 @@ def convert_command(
         sys.stdout.write("".join(change.diff() for change in result.changes))
     render_summary(result, err, every=every, max_causes=max_causes)
     if (write or out_dir) and not check:
-        _write(result, paths, out_dir, err)
+        _write(result, paths, out_dir, err, force=force)
     raise typer.Exit(code)
 
 
-def _write(result: Any, paths: list[str], out_dir: Path | None, err: Console) -> None:
+def _write(
+    result: Any, paths: list[str], out_dir: Path | None, err: Console, *, force: bool = False
+) -> None:
     if result.blocked:
         err.print(
             "nothing written: the proof did not succeed, or a file cannot be rewritten (see above)",
@@ -603,7 +680,7 @@ def _write(result: Any, paths: list[str], out_dir: Path | None, err: Console) ->
 
         _write_files(mirrored(result.changes, out_dir), [str(out_dir)], err, f" under {out_dir}")
         return
-    _write_files(result.changes, paths, err)
+    _write_files(result.changes, paths, err, force=force)
 
 
 class ReviewFormat(str, enum.Enum):
@@ -656,6 +733,7 @@ def review_command(
     max_causes: MaxCausesOpt = 3,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
+    limit: LimitOpt = None,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Review a migration: what changed in enforcement between --base and the work tree.
 
@@ -670,6 +748,7 @@ def review_command(
     config = _configured(
         paths or ["."],
         show_config,
+        revision=base,
         root_namespace=root_namespace,
         namespace=namespace,
         inventory=inventory,
@@ -682,6 +761,7 @@ def review_command(
         failing = FailOn(config.get("fail-on") or "looser")
     except ValueError:
         raise typer.BadParameter("use looser, stricter, any or never") from None
+    _warn_pending(paths or ["."])
     try:
         report = review(
             base,
@@ -823,6 +903,7 @@ def plan_command(
         ),
     ] = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
+    limit: LimitOpt = None,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Plan a staged, per-namespace rollout in which no stage is looser than the start.
 
@@ -844,6 +925,8 @@ def plan_command(
     )
     if sync_waves:
         _finish_interrupted(paths)
+    else:
+        _warn_pending(paths)
     workspace = open_workspace(paths, _workspace_options(config))
     if status:
         _plan_status(workspace, config)
@@ -973,6 +1056,7 @@ def tls_check_command(
     inventory: InventoryOpt = None,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
+    limit: LimitOpt = None,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
     """Find the mTLS conflicts between servers and the DestinationRules clients use.
 
@@ -991,6 +1075,8 @@ def tls_check_command(
     )
     if fix and write:
         _finish_interrupted(paths)
+    else:
+        _warn_pending(paths)
     workspace = open_workspace(paths, _workspace_options(config))
     if fix:
         _tls_fix(workspace, None if auto_mtls is None else auto_mtls == "on", paths, write=write)
@@ -1028,21 +1114,51 @@ def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool
 
 
 def _finish_interrupted(paths: list[str]) -> None:
-    """Complete a write that a killed run committed, before the files are read again."""
-    from migrate.rewrite.journal import finish_interrupted
+    """Take the write lock of `paths` for the rest of the command, then complete a write that
+    a killed run committed, before the files are read again."""
+    from migrate.rewrite.journal import JournalError, finish_interrupted
+    from migrate.rewrite.lock import LockHeld, write_lock
 
-    for note in finish_interrupted([Path(p) for p in paths if p != "-"]):
+    roots = [Path(p) for p in paths if p != "-"]
+    if not roots:
+        return
+    try:
+        notes = _HELD.get().enter_context(write_lock(roots))
+        notes += finish_interrupted(roots)
+    except (JournalError, LockHeld) as exc:
+        _usage_error(str(exc))
+    for note in notes:
         _say(f"note: {note}")
 
 
-def _write_files(changes: list[Any], paths: list[str], err: Console, what: str = "") -> None:
+def _warn_pending(paths: list[str]) -> None:
+    """Say so when a killed write left the tree half-written: what is read is then neither
+    the old configuration nor the new one."""
+    from migrate.load.discover import display_path
+    from migrate.rewrite.lock import pending_writes
+
+    for journal in pending_writes([Path(p) for p in paths if p != "-"]):
+        folder = display_path(journal.parent)
+        _say(
+            f"warning: an interrupted write is pending ({display_path(journal)}): files below "
+            f"{folder} may be half-migrated. `authn-migrate convert --write {folder}` "
+            "completes it; removing the journal and the .*.authn-migrate staging files beside "
+            "it discards it",
+            style="bold yellow",
+        )
+
+
+def _write_files(
+    changes: list[Any], paths: list[str], err: Console, what: str = "", *, force: bool = False
+) -> None:
     """Write planned file changes atomically under the given paths; a failure writes nothing
     and exits 2."""
     from migrate.rewrite.files import WriteFailed, write_atomically
+    from migrate.rewrite.journal import JournalError
 
     try:
-        write_atomically(changes, [Path(p) for p in paths if p != "-"])
-    except WriteFailed as exc:
+        write_atomically(changes, [Path(p) for p in paths if p != "-"], force=force)
+    except (WriteFailed, JournalError) as exc:
         err.print(terminal(f"authn-migrate: nothing written: {exc}"), style="bold red")
         raise typer.Exit(ExitCode.INPUT_ERROR) from None
     err.print(terminal(f"rewrote {len(changes)} file(s){what}"))

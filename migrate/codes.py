@@ -81,7 +81,8 @@ CODES: dict[str, Code] = {
         Code(
             "AM009",
             "structure too deep or recursive",
-            "Flatten the document; recursive aliases cannot be converted to JSON.",
+            "Flatten the document (or raise --limit depth=N on the command line); recursive "
+            "aliases cannot be converted to JSON.",
         ),
         Code("AM010", "invalid JSON", "Fix the JSON syntax at the position shown."),
         Code("AM011", "path does not exist", "Check the path given on the command line."),
@@ -121,6 +122,12 @@ CODES: dict[str, Code] = {
             "not a namespace name",
             "A namespace is a DNS-1123 label (lowercase letters, digits and '-'); fix the "
             "kustomization's or mesh config's value, which was ignored.",
+        ),
+        Code(
+            "AM019",
+            "file over a limit",
+            "The file exceeds a limit on its bytes, documents or keys and list items and was "
+            "not read; if it is genuine, raise the limit on the command line (--limit NAME=N).",
         ),
         Code(
             "AM101",

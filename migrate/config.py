@@ -19,6 +19,7 @@ import difflib
 import enum
 import os
 import re
+import stat
 import sys
 import types
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +38,7 @@ from migrate.escape import terminal
 from migrate.findings import Finding
 from migrate.load.discover import display_path
 from migrate.load.namespaces import NAMESPACE_RULE, is_namespace_name
+from migrate.load.regular import read_regular
 from migrate.load.yamlio import make_yaml
 from migrate.model.releases import UnknownRelease, parse_releases
 
@@ -115,6 +117,14 @@ class Config:
     sources: Mapping[str, str]
     file: Path | None = None
     notes: tuple[str, ...] = ()
+    revision: str | None = None
+    """The git revision the file was read at (review's base), None for the work tree."""
+
+    def trusted(self, key: str) -> bool:
+        """True when `key`'s value comes from the command line, the defaults or a file read
+        at the base revision, not from the tree being read (which may be a pull request)."""
+        source = self.sources.get(_normalise(key), DEFAULT_SOURCE)
+        return source in (DEFAULT_SOURCE, COMMAND_LINE) or self.revision is not None
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value of `key` (either spelling), or `default` while it is unset (None).
@@ -138,22 +148,33 @@ def config_start(paths: Sequence[str]) -> Path:
 
 def find_config_file(start: Path) -> Path | None:
     """The nearest config file at or above `start` (a directory, or a file's directory)."""
-    return _search(start)[0]
+    return _search(start, _Files())[0]
 
 
-def load_config(start: Path, overrides: Mapping[str, Any] | None = None) -> Config:
+def load_config(
+    start: Path, overrides: Mapping[str, Any] | None = None, *, revision: str | None = None
+) -> Config:
     """Defaults, overridden by the config file found from `start`, overridden by `overrides`.
 
     `overrides` are the command-line values, by key in either spelling; None means "not given"
-    and overrides nothing. Enum members stand for their value, paths for their text.
-    Raises ConfigError for a bad file or value, ValueError for a key that is not configurable.
+    and overrides nothing. Enum members stand for their value, paths for their text. With
+    `revision`, the file is read as it is at that git revision (review's base), never from the
+    work tree; without, a work tree file cannot accept looser differences or set `fail-on:
+    never` (those entries are left out, with a note).
+    Raises ConfigError for a bad file or value, ValueError for a key that is not configurable,
+    GitError when `revision` cannot be read.
     """
     values: dict[str, Any] = {name: key.default for name, key in KEYS.items()}
     sources = dict.fromkeys(KEYS, DEFAULT_SOURCE)
-    file, notes = _search(start)
+    files = _Files(revision)
+    file, notes = _search(start, files)
     if file is not None:
-        display = display_path(file)
-        for name, value in _read_file(file).items():
+        display = files.display(file)
+        read = _read_file(file, files)
+        if revision is None:
+            read, left_out = _untrusted(read, display)
+            notes = (*notes, *left_out)
+        for name, value in read.items():
             values[name] = value
             sources[name] = display
     for name, value in _check_overrides(overrides or {}).items():
@@ -163,8 +184,32 @@ def load_config(start: Path, overrides: Mapping[str, Any] | None = None) -> Conf
         values=types.MappingProxyType(values),
         sources=types.MappingProxyType(sources),
         file=file,
-        notes=notes,
+        notes=(*files.notes, *notes),
+        revision=revision,
     )
+
+
+def _untrusted(values: dict[str, Any], display: str) -> tuple[dict[str, Any], list[str]]:
+    """A work tree file's values without what only the command line or the base revision may
+    say (`accept: [looser]`, `fail-on: never`), and notes on what was left out. A `fail-on`
+    that fails on more than looser differences raises the bar and is kept."""
+    kept = dict(values)
+    notes = []
+    fail_on = kept.get("fail-on")
+    if fail_on == "never":
+        del kept["fail-on"]
+        notes.append(
+            f"{display}: 'fail-on: {fail_on}' ignored: only the command line (or, for review, "
+            "the configuration at the base revision) can change fail-on"
+        )
+    accept = kept.get("accept") or ()
+    if "looser" in accept:
+        kept["accept"] = tuple(entry for entry in accept if entry != "looser")
+        notes.append(
+            f"{display}: 'accept: looser' ignored: only the command line (or, for review, the "
+            "configuration at the base revision) can accept looser differences"
+        )
+    return kept, notes
 
 
 def render_config(config: Config) -> str:
@@ -283,31 +328,111 @@ def suppressions(config: Config, extra: Sequence[str] = ()) -> Suppressions:
 # --- finding the file -----------------------------------------------------------------------
 
 
-def _search(start: Path) -> tuple[Path | None, tuple[str, ...]]:
-    """The nearest config file at or above `start`, and notes about files it beat."""
+@dataclass(slots=True)
+class _Files:
+    """Where configuration files are read from: the work tree (files owned by the running
+    user and not writable by others), or a git revision."""
+
+    revision: str | None = None
+    notes: list[str] = field(default_factory=list)
+    _blobs: dict[Path, bytes] | None = None
+    _read: dict[Path, bytes | None] = field(default_factory=dict)
+
+    def display(self, path: Path) -> str:
+        shown = display_path(path)
+        return f"{shown} at {self.revision}" if self.revision else shown
+
+    def root(self, here: Path) -> Path | None:
+        """The work tree's top directory, None outside a repository."""
+        if self.revision is not None:
+            from migrate.load.gitread import repository_root as git_root
+
+            return Path(os.path.abspath(git_root(here)))
+        return next((d for d in (here, *here.parents) if (d / ".git").exists()), None)
+
+    def prepare(self, candidates: list[Path], root: Path) -> None:
+        """Read the candidates that exist at the revision, at once."""
+        if self.revision is not None:
+            from migrate.load.gitread import files_at
+
+            self._blobs = files_at(self.revision, candidates, root)
+
+    def read(self, path: Path) -> bytes | None:
+        """The file's bytes; None when it is absent or not to be trusted (with a note)."""
+        if self._blobs is not None:
+            return self._blobs.get(path)
+        if path not in self._read:
+            self._read[path] = self._read_work_tree(path)
+        return self._read[path]
+
+    def _read_work_tree(self, path: Path) -> bytes | None:
+        if not path.is_file():
+            return None
+        problem = _not_ours(path)
+        if problem:
+            self.notes.append(f"{display_path(path)} ignored: {problem}")
+            return None
+        try:
+            return read_regular(path, CONFIG_BYTES)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ConfigError(display_path(path), 0, f"cannot read: {reason}") from None
+
+
+CONFIG_BYTES = 1 << 20
+"""The largest configuration file read (a pyproject.toml is a few kilobytes)."""
+
+
+def _not_ours(path: Path) -> str:
+    """Why a work tree file cannot be trusted as configuration ("" when it can): another
+    user owns it (or the link to it), or anyone may write it."""
+    uid = getattr(os, "getuid", None)
+    if uid is None:  # no ownership to compare (Windows)
+        return ""
+    status, link = path.stat(), path.lstat()
+    if status.st_uid != uid() or link.st_uid != uid():
+        return "owned by another user"
+    if status.st_mode & stat.S_IWOTH:
+        return "writable by every user"
+    return ""
+
+
+def _search(start: Path, files: _Files) -> tuple[Path | None, tuple[str, ...]]:
+    """The nearest config file at or above `start`, up to the repository root (outside a
+    repository, in `start` only), and notes about files it beat."""
     here = Path(os.path.abspath(start))
-    if not here.is_dir():
+    if not here.is_dir() and (files.revision is None or here.suffix):
         here = here.parent
-    for directory in (here, *here.parents):
-        yamls = [directory / name for name in YAML_NAMES if (directory / name).is_file()]
+    root = files.root(here)
+    directories = [here] if root is None else [here, *here.parents]
+    if root is not None and root in directories:
+        directories = directories[: directories.index(root) + 1]
+    names = (*YAML_NAMES, PYPROJECT)
+    files.prepare([d / name for d in directories for name in names], root or here)
+    for directory in directories:
+        yamls = [p for p in (directory / name for name in YAML_NAMES) if files.read(p) is not None]
         pyproject = directory / PYPROJECT
         if yamls:
-            winner = display_path(yamls[0])
-            notes = [f"{display_path(other)} ignored: {winner} wins" for other in yamls[1:]]
-            if pyproject.is_file() and _has_table(pyproject, quiet=True):
-                notes.append(f"[tool.{TABLE}] in {display_path(pyproject)} ignored: {winner} wins")
+            winner = files.display(yamls[0])
+            notes = [f"{files.display(other)} ignored: {winner} wins" for other in yamls[1:]]
+            if _has_table(pyproject, files, quiet=True):
+                notes.append(f"[tool.{TABLE}] in {files.display(pyproject)} ignored: {winner} wins")
             return yamls[0], tuple(notes)
-        if pyproject.is_file() and _has_table(pyproject):
+        if _has_table(pyproject, files):
             return pyproject, ()
-        if (directory / ".git").exists():
-            break
     return None, ()
 
 
-def _has_table(pyproject: Path, *, quiet: bool = False) -> bool:
-    """True when `pyproject` has a [tool.authn-migrate] table (an unreadable file raises)."""
+def _has_table(pyproject: Path, files: _Files, *, quiet: bool = False) -> bool:
+    """True when `pyproject` exists with a [tool.authn-migrate] table (an unreadable file
+    raises)."""
     try:
-        return _toml_table(pyproject, _read_text(pyproject)) is not None
+        data = files.read(pyproject)
+        if data is None:
+            return False
+        return (
+            _toml_table(files.display(pyproject), _text(files.display(pyproject), data)) is not None
+        )
     except ConfigError:
         if quiet:
             return False
@@ -329,29 +454,29 @@ class _Origin:
         return ConfigError(self.display, self.line(key, item), message)
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def _read_file(path: Path, files: _Files) -> dict[str, Any]:
     """The checked values of a config file, by kebab-case key."""
-    text = _read_text(path)
+    display = files.display(path)
+    data_bytes = files.read(path)
+    text = _text(display, data_bytes or b"")
     if path.name == PYPROJECT:
-        table = _toml_table(path, text)
+        table = _toml_table(display, text)
         lines = _toml_lines(text)
-        origin = _Origin(display_path(path), lambda key, _item: lines.get(key, 0), path.parent)
+        origin = _Origin(display, lambda key, _item: lines.get(key, 0), path.parent)
         return _check_all(table or {}, origin)
-    data = _load_yaml(path, text)
-    origin = _Origin(display_path(path), lambda key, item: _yaml_line(data, key, item), path.parent)
+    data = _load_yaml(display, text)
+    origin = _Origin(display, lambda key, item: _yaml_line(data, key, item), path.parent)
     return _check_all(data, origin)
 
 
-def _read_text(path: Path) -> str:
+def _text(display: str, data: bytes) -> str:
     try:
-        return path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise ConfigError(display_path(path), 0, f"cannot read: {exc.strerror}") from None
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ConfigError(display_path(path), 0, "not UTF-8 text") from None
+        raise ConfigError(display, 0, "not UTF-8 text") from None
 
 
-def _load_yaml(path: Path, text: str) -> Mapping[Any, Any]:
+def _load_yaml(display: str, text: str) -> Mapping[Any, Any]:
     reader = make_yaml("rt")
     reader.allow_duplicate_keys = False
     try:
@@ -359,11 +484,11 @@ def _load_yaml(path: Path, text: str) -> Mapping[Any, Any]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
-        raise ConfigError(display_path(path), line, f"invalid YAML: {exc.problem}") from None
+        raise ConfigError(display, line, f"invalid YAML: {exc.problem}") from None
     if data is None:
         return {}
     if not isinstance(data, Mapping):
-        raise ConfigError(display_path(path), 1, "expected a mapping of keys to values")
+        raise ConfigError(display, 1, "expected a mapping of keys to values")
     return data
 
 
@@ -377,18 +502,18 @@ def _yaml_line(data: Any, key: str, item: int | None) -> int:
         return 0
 
 
-def _toml_table(path: Path, text: str) -> Mapping[str, Any] | None:
+def _toml_table(display: str, text: str) -> Mapping[str, Any] | None:
     """The [tool.authn-migrate] table of a pyproject.toml, None when it has none."""
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"at line (\d+)", str(exc))
         line = int(found.group(1)) if found else 0
-        raise ConfigError(display_path(path), line, f"invalid TOML: {exc}") from None
+        raise ConfigError(display, line, f"invalid TOML: {exc}") from None
     tool = data.get("tool")
     table = tool.get(TABLE) if isinstance(tool, dict) else None
     if table is not None and not isinstance(table, dict):
-        raise ConfigError(display_path(path), 0, f"tool.{TABLE} must be a table")
+        raise ConfigError(display, 0, f"tool.{TABLE} must be a table")
     return table
 
 
@@ -490,9 +615,36 @@ def _check_list(name: str, raw: str, value: Any, origin: _Origin) -> tuple[str, 
             if problem:
                 raise origin.error(raw, index, f"{raw!r} item {index + 1}: {problem}")
         if name == "inventory" and origin.base is not None:
-            text = os.path.normpath(origin.base / text)
+            written, text = text, os.path.normpath(origin.base / text)
+            root = repository_root(origin.base)
+            if not _inside(text, root):
+                message = (
+                    f"{raw!r} item {index + 1}: {written} is outside the repository "
+                    f"({display_path(root)}); a configuration file names files of its own "
+                    "repository only (give others with --inventory)"
+                )
+                raise origin.error(raw, index, message)
         items.append(text)
     return tuple(items)
+
+
+def repository_root(directory: Path) -> Path:
+    """The work tree holding `directory` (the nearest directory at or above it with `.git`),
+    else `directory` itself."""
+    here = Path(os.path.abspath(directory))
+    return next((d for d in (here, *here.parents) if (d / ".git").exists()), here)
+
+
+def _inside(path: str, root: Path) -> bool:
+    """True when `path` lies in `root`, as written and once links are resolved."""
+    real_root = os.path.realpath(root)
+    for candidate, base in (
+        (os.path.abspath(path), str(root)),
+        (os.path.realpath(path), real_root),
+    ):
+        if os.path.commonpath([candidate, os.path.abspath(base)]) != os.path.abspath(base):
+            return False
+    return True
 
 
 def _describe(value: Any) -> str:

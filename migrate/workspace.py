@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -11,6 +10,7 @@ from migrate.findings import Finding, Location, Severity, sort_findings
 from migrate.load.documents import Document, LoadedFile, LoadResult, Origin, load_paths, parse_text
 from migrate.load.namespaces import NamespaceResolver, kustomization_namespaces
 from migrate.load.sourcefile import decode
+from migrate.load.templates import placeholder_at
 from migrate.model.alpha import AlphaPolicy, build_alpha, is_alpha_policy
 from migrate.model.beta import BetaResource, build_beta, is_beta_resource
 from migrate.model.inventory import (
@@ -26,7 +26,6 @@ from migrate.model.inventory import (
 )
 from migrate.validate.schema import validate_document
 
-_PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 _INVENTORY_KINDS = frozenset(
     {"Service", "Namespace", "DestinationRule", "ConfigMap", "IstioOperator", *WORKLOAD_KINDS}
 )
@@ -232,7 +231,7 @@ def _placeholders(doc: Document) -> list[Finding]:
     """Values that still hold template placeholders such as `{{ .Values.x }}`."""
     found: list[Finding] = []
     for path, value in _strings(doc.data, ()):
-        if _PLACEHOLDER.search(value):
+        if placeholder_at(value) >= 0:
             found.append(
                 Finding(
                     "AM014",

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "benchmarks" / "generate.py"
@@ -63,6 +64,21 @@ spec:
 """
 """A Service and the JWT policy that targets it: the smallest repository with a policy."""
 
+PEER_JWT = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: zz}
+spec: {selector: {app: web}, ports: [{name: http, port: 80}]}
+---
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: p, namespace: zz}
+spec:
+  targets: [{name: web}]
+  peers: [{jwt: {issuer: i}}]
+"""
+"""A JWT as a peer method, which Istio never honoured: its conversion is looser."""
+
 BOOT = (
     "import sys; del sys.path[0]; sys.argv[0] = 'authn-migrate'; "
     "from migrate.cli import main; main()"
@@ -96,3 +112,30 @@ def git(repo: Path, *args: str) -> None:
         "GIT_COMMITTER_EMAIL": "t@example.com",
     }
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+
+
+def write_killed_between_renames(folder: Path, monkeypatch: Any) -> None:
+    """Convert the files in `folder` with `--write`'s writer, dying after its first file is
+    renamed (the rename before it records the journal): a write left pending."""
+    from migrate.commands.convert import convert_paths
+    from migrate.rewrite.files import write_atomically
+
+    changes = convert_paths([str(folder)]).changes
+    real_replace = os.replace
+    calls = []
+
+    def dying_replace(source: Path, target: Path) -> None:
+        calls.append(target)
+        if len(calls) == 3:
+            raise SystemExit("killed")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", dying_replace)
+    try:
+        write_atomically(changes, [folder])
+    except SystemExit:
+        pass
+    else:
+        raise AssertionError("the write was not killed")
+    finally:
+        monkeypatch.setattr(os, "replace", real_replace)

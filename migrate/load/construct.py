@@ -68,6 +68,8 @@ class _Builder:
     sizes: dict[int, int] = field(default_factory=dict)
     active: set[int] = field(default_factory=set)
     shared: bool = True
+    depth: int = MAX_DEPTH
+    """The deepest nesting allowed (the depth limit)."""
     """False when the text has no alias, so no node can be reached twice: nodes are then
     built without the memo and recursion bookkeeping (most manifests)."""
 
@@ -81,10 +83,8 @@ class _Builder:
             raise DocumentRejected(
                 _problem("AM009", "recursive alias: a node contains itself", node)
             )
-        if depth > MAX_DEPTH:
-            raise DocumentRejected(
-                _problem("AM009", f"nesting deeper than {MAX_DEPTH} levels", node)
-            )
+        if depth > self.depth:
+            raise DocumentRejected(self._too_deep(node))
         self._check_tag(node)
         self.active.add(key)
         try:
@@ -101,10 +101,8 @@ class _Builder:
 
     def _tree(self, node: yaml.Node, depth: int) -> Any:
         """`build` for a node tree without shared nodes."""
-        if depth > MAX_DEPTH:
-            raise DocumentRejected(
-                _problem("AM009", f"nesting deeper than {MAX_DEPTH} levels", node)
-            )
+        if depth > self.depth:
+            raise DocumentRejected(self._too_deep(node))
         kind = node.__class__
         if kind is yaml.ScalarNode:
             tag = node.tag
@@ -116,6 +114,10 @@ class _Builder:
         if kind is yaml.SequenceNode:
             return [self._tree(item, depth + 1) for item in node.value]
         return self._mapping(node, depth)  # type: ignore[arg-type]
+
+    def _too_deep(self, node: yaml.Node) -> Problem:
+        message = f"nesting deeper than {self.depth:,} levels (depth limit); not read"
+        return _problem("AM009", message, node)
 
     def size(self, node: yaml.Node) -> int:
         """Nodes under `node` with aliases expanded; memoized so the count itself is cheap."""
@@ -254,13 +256,16 @@ def _problem(code: str, message: str, node: yaml.Node) -> Problem:
     return Problem(code, message, mark.line, mark.column)
 
 
-def build_document(node: yaml.Node, *, aliases: bool = True) -> tuple[Any, list[Problem]]:
+def build_document(
+    node: yaml.Node, *, aliases: bool = True, depth: int = MAX_DEPTH
+) -> tuple[Any, list[Problem]]:
     """The plain value of a document node and the problems found while building it.
 
-    `aliases` False promises the text has no alias (no `*`), which skips the expansion count.
-    Raises DocumentRejected when the document cannot be built at all.
+    `aliases` False promises the text has no alias (no `*`), which skips the expansion count;
+    `depth` is the deepest nesting allowed. Raises DocumentRejected when the document cannot
+    be built at all.
     """
-    builder = _Builder(shared=aliases)
+    builder = _Builder(shared=aliases, depth=depth)
     try:
         if aliases and builder.size(node) > MAX_EXPANDED_NODES:
             raise DocumentRejected(
@@ -299,11 +304,13 @@ def read_header(node: yaml.Node) -> tuple[str, str] | None:
     return found["apiVersion"], found["kind"]
 
 
-def build_header(node: yaml.MappingNode, *, aliases: bool = True) -> tuple[Any, list[Problem]]:
+def build_header(
+    node: yaml.MappingNode, *, aliases: bool = True, depth: int = MAX_DEPTH
+) -> tuple[Any, list[Problem]]:
     """Only `apiVersion`, `kind` and `metadata` of a document (for kinds nobody reads: the
     rest is neither built nor checked)."""
     pairs = [
         (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value in HEADER_KEYS
     ]
     header = yaml.MappingNode(node.tag, pairs, node.start_mark, node.end_mark)
-    return build_document(header, aliases=aliases)
+    return build_document(header, aliases=aliases, depth=depth)

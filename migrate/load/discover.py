@@ -9,6 +9,7 @@ from pathlib import Path
 
 from migrate.findings import Finding, Location, Severity
 from migrate.load.gitcmd import GitError, run_git
+from migrate.load.regular import kernel_file_system
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -67,6 +68,9 @@ def discover(paths: Sequence[str]) -> Discovery:
 
 def _expand(path: Path) -> tuple[list[Source], list[Finding]]:
     """The sources one command-line path stands for."""
+    kernel = kernel_file_system(path)
+    if kernel is not None:
+        return [], [_finding("AM006", f"{kernel} is a kernel file system; not read", path)]
     if not path.exists() and not path.is_symlink():
         return [], [_finding("AM011", f"no such file or directory: {path}", path)]
     if not is_utf8_name(path.name):
@@ -93,6 +97,11 @@ def _walk(root: Path) -> tuple[list[Source], list[Finding]]:
         if real in visited:
             continue
         visited.add(real)
+        kernel = kernel_file_system(real)
+        if kernel is not None:
+            message = f"{kernel} is a kernel file system; not read"
+            findings.append(_finding("AM006", message, directory))
+            continue
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
@@ -110,7 +119,7 @@ def _walk(root: Path) -> tuple[list[Source], list[Finding]]:
             elif kind == "manifest":
                 found.append(Path(entry.path))
         stack.extend(reversed(subdirs))
-    ignored = _git_ignored(root, found)
+    ignored = git_ignored(root, found)
     files = sorted((p for p in found if p not in ignored), key=lambda p: p.as_posix())
     return [Source(display=display_path(p), path=p, root=root) for p in files], findings
 
@@ -148,7 +157,7 @@ def _check_link(path: Path, real_root: Path) -> Finding | None:
     return None
 
 
-def _git_ignored(root: Path, files: list[Path]) -> set[Path]:
+def git_ignored(root: Path, files: list[Path]) -> set[Path]:
     """The files git ignores, when `root` is inside a work tree and git is installed."""
     if not files:
         return set()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ import yaml
 from migrate import progress
 from migrate.findings import Finding, Location, Severity
 from migrate.load.construct import (
+    MAX_DEPTH,
     DocumentRejected,
     Problem,
     build_document,
@@ -23,11 +23,13 @@ from migrate.load.construct import (
 )
 from migrate.load.discover import Discovery, Source, discover
 from migrate.load.jsontext import JsonRefused, load_json
+from migrate.load.limits import check_text, current, how_to_raise
+from migrate.load.regular import NotRegular, TooLarge, read_regular
 from migrate.load.sourcefile import SourceText, UndecodableText, decode
+from migrate.load.templates import template_at
 from migrate.load.yamlio import compose_documents
 
 PathKey = str | int
-_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{\{-|\{%")
 _NOTE_CODES = frozenset({"AM012"})
 READ_KINDS = frozenset(
     {
@@ -221,8 +223,17 @@ def load_sources(sources: Iterable[Source], *, stdin: bytes | None = None) -> Lo
 
 def load_source(source: Source, *, stdin: bytes | None = None) -> tuple[LoadedFile, list[Finding]]:
     """Read and parse one source."""
+    limits = current()
     try:
-        data = _read(source, stdin)
+        data = _read(source, stdin, limits.bytes)
+    except TooLarge as exc:
+        message = f"more than {exc.limit:,} bytes (bytes limit); not read"
+        return LoadedFile(source, None, ()), [_over_limit("bytes", message, source.display)]
+    except NotRegular:
+        where = Location(source.display)
+        return LoadedFile(source, None, ()), [
+            _error("AM006", "not a regular file; not read", where)
+        ]
     except OSError as exc:
         reason = exc.strerror or str(exc)
         return LoadedFile(source, None, ()), [
@@ -238,12 +249,17 @@ def load_source(source: Source, *, stdin: bytes | None = None) -> tuple[LoadedFi
     return LoadedFile(source, text, tuple(documents), skipped), findings
 
 
-def _read(source: Source, stdin: bytes | None) -> bytes:
-    if source.content is not None:
-        return source.content
-    if source.path is None:
-        return stdin if stdin is not None else sys.stdin.buffer.read()
-    return source.path.read_bytes()
+def _read(source: Source, stdin: bytes | None, limit: int) -> bytes:
+    """The source's bytes; TooLarge beyond `limit`, NotRegular for a path that is not a
+    regular file."""
+    if source.content is None and source.path is not None:
+        return read_regular(source.path, limit)
+    data = source.content if source.content is not None else stdin
+    if data is None:
+        data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(limit)
+    return data
 
 
 def _is_json(source: Source) -> bool:
@@ -266,20 +282,34 @@ def parse_text(
             if is_json:
                 return [], [parsed], False
             parsed = None
+    limits = current()
+    exceeded = check_text(text.text, limits)
+    if exceeded is not None:
+        where = Location(text.path, exceeded.line, exceeded.column)
+        return [], [_over_limit(exceeded.name, exceeded.message, where)], False
     aliases = "*" in text.text  # no `*`, no alias: the expansion count can be skipped
     documents: list[Document] = []
     findings: list[Finding] = []
     try:
         for index, node in enumerate(compose_documents(text.text)):
+            if index >= limits.documents:
+                return [], [_too_many_documents(text.path, node, limits.documents)], False
             if node is not None:
                 _add_document(
-                    text.path, index, node, documents, findings, aliases=aliases, text=text.text
+                    text.path,
+                    index,
+                    node,
+                    documents,
+                    findings,
+                    aliases=aliases,
+                    text=text.text,
+                    depth=limits.depth,
                 )
     except yaml.YAMLError as exc:
         if isinstance(parsed, tuple):
             return parsed[0], parsed[1], False
         return _syntax_error(text, exc, documents, findings)
-    if any(f.code == "AM001" for f in findings) and _TEMPLATE.search(text.text):
+    if any(f.code == "AM001" for f in findings) and template_at(text.text) >= 0:
         return [], [_template_note(text)], True
     return documents, findings, False
 
@@ -288,7 +318,7 @@ def _syntax_error(
     text: SourceText, exc: yaml.YAMLError, documents: list[Document], findings: list[Finding]
 ) -> tuple[list[Document], list[Finding], bool]:
     where = _mark_location(text.path, exc, text.text)
-    if _TEMPLATE.search(text.text):
+    if template_at(text.text) >= 0:
         return [], [_template_note(text)], True
     if isinstance(exc, yaml.reader.ReaderError):  # no mark: locate the character itself
         offset = text.text.find(chr(exc.character))
@@ -301,10 +331,24 @@ def _syntax_error(
     return documents, [*findings, _error("AM001", message, where)], False
 
 
+def _too_many_documents(path: str, node: yaml.Node | None, limit: int) -> Finding:
+    """The documents limit exceeded at `node`, the first document over it."""
+    where = Location(path)
+    if node is not None:
+        where = Location(path, node.start_mark.line + 1, node.start_mark.column + 1)
+    message = f"more than {limit:,} documents (documents limit); not read"
+    return _over_limit("documents", message, where)
+
+
+def _over_limit(name: str, message: str, where: Location | str) -> Finding:
+    """A file refused for exceeding limit `name`, with how to raise it."""
+    location = where if isinstance(where, Location) else Location(where)
+    return Finding("AM019", Severity.ERROR, message, location, hint=how_to_raise(name))
+
+
 def _template_note(text: SourceText) -> Finding:
     """A skipped template, located at its first directive."""
-    match = _TEMPLATE.search(text.text)
-    offset = match.start() if match else 0
+    offset = max(template_at(text.text), 0)
     line = text.text.count("\n", 0, offset) + 1
     where = Location(text.path, line, offset - (text.text.rfind("\n", 0, offset) + 1) + 1)
     return Finding(
@@ -353,6 +397,7 @@ def _add_document(
     *,
     aliases: bool = True,
     text: str | None = None,
+    depth: int = MAX_DEPTH,
 ) -> None:
     mark = node.start_mark
     origin = Origin(path, index, mark.line + 1, mark.column + 1)
@@ -362,9 +407,9 @@ def _add_document(
     unread = header is not None and not is_read(*header)
     try:
         if unread:
-            value, problems = build_header(node, aliases=aliases)  # type: ignore[arg-type]
+            value, problems = build_header(node, aliases=aliases, depth=depth)  # type: ignore[arg-type]
         else:
-            value, problems = build_document(node, aliases=aliases)
+            value, problems = build_document(node, aliases=aliases, depth=depth)
     except DocumentRejected as exc:
         findings.append(_from_problem(path, exc.problem))
         return

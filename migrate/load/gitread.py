@@ -10,7 +10,7 @@ from migrate.findings import Finding, Location, Severity
 from migrate.load.discover import MANIFEST_SUFFIXES, Discovery, Source, is_utf8_name
 from migrate.load.gitcmd import GitError, git_output
 
-__all__ = ["GitError", "repository_root", "sources_at"]
+__all__ = ["GitError", "files_at", "repository_root", "sources_at"]
 
 
 def repository_root(start: Path) -> Path:
@@ -65,6 +65,25 @@ def sources_at(revision: str, paths: Sequence[str], *, cwd: Path | None = None) 
         for n, content in zip(names, contents, strict=True)
     ]
     return Discovery(tuple(sources), tuple(findings))
+
+
+def files_at(revision: str, paths: Sequence[Path], root: Path) -> dict[Path, bytes]:
+    """The contents at `revision` of those of `paths` (absolute, inside the work tree at
+    `root`) that are files there; raises GitError for a revision git does not know."""
+    try:
+        git_output(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    except GitError:
+        raise GitError(f"unknown revision {revision!r} in {root.name}") from None
+    relative = {p.relative_to(root).as_posix(): p for p in paths}
+    listed = git_output(root, "ls-tree", "-z", revision, "--", *relative)
+    blobs = {}
+    for entry in listed.split(b"\0"):
+        meta, _, raw = entry.partition(b"\t")
+        name = os.fsdecode(raw)
+        if name in relative and meta.split(b" ")[1:2] == [b"blob"]:
+            blobs[relative[name]] = meta.split(b" ")[2].decode()
+    found = list(blobs)
+    return dict(zip(found, _blobs(root, [blobs[p] for p in found]), strict=True))
 
 
 def _blobs(root: Path, ids: list[str]) -> list[bytes]:

@@ -71,6 +71,20 @@ class _Walk:
 
     findings: list[Finding]
     reported: set[Path] = field(default_factory=set)
+    deepest: dict[tuple[Path, Assigned | None], int] = field(default_factory=dict)
+    """For each kustomization walked and the namespace it inherited, the deepest it was
+    walked at: walking it again no deeper adds nothing, so each is walked a bounded number of
+    times however many ways it is reached (directories listing the next ones several ways)."""
+    read: dict[Path, Document] = field(default_factory=dict)
+
+    def first_at(self, kustomization: Path, inherited: Assigned | None, depth: int) -> bool:
+        """True when `kustomization`, inheriting `inherited`, was not yet walked this deep
+        (and remember that it now is)."""
+        key = (kustomization, inherited)
+        if self.deepest.get(key, -1) >= depth:
+            return False
+        self.deepest[key] = depth
+        return True
 
 
 def _namespace(doc: Document, walk: _Walk, *, report: bool) -> str | None:
@@ -106,10 +120,16 @@ def _collect(
         target = (base / entry).resolve()
         if target.is_dir():
             nested = _find_kustomization(target)
-            if nested is not None and nested not in seen:
+            if (
+                nested is not None
+                and nested not in seen
+                and walk.first_at(nested, assigned, depth + 1)
+            ):
+                if nested not in walk.read:
+                    walk.read[nested] = _read_kustomization(nested)
                 _collect(
                     nested,
-                    _read_kustomization(nested),
+                    walk.read[nested],
                     listed,
                     depth=depth + 1,
                     seen=seen | {nested},

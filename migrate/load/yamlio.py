@@ -80,3 +80,16 @@ def compose_documents(text: str) -> Iterator[yaml.Node | None]:
             yield loader.get_node()
     finally:
         loader.dispose()
+
+
+def parse_events(text: str) -> Iterator[yaml.Event]:
+    """The parser's events for `text`, lazily, without composing anything.
+
+    Raises `yaml.YAMLError` at the first syntax error.
+    """
+    loader = _Composer(text)
+    try:
+        while loader.check_event():
+            yield loader.get_event()
+    finally:
+        loader.dispose()

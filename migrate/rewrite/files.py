@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -22,7 +23,9 @@ from migrate.rewrite.journal import (
     fsync_directory,
     inside,
     journal_folder,
+    new_run,
     read_or_none,
+    staging_prefix,
 )
 
 
@@ -61,7 +64,7 @@ class WriteFailed(MigrateError):
     """A file could not be written; nothing was renamed into place."""
 
 
-def write_atomically(changes: list[FileChange], roots: list[Path]) -> None:
+def write_atomically(changes: list[FileChange], roots: list[Path], *, force: bool = False) -> None:
     """Stage every new content next to its target and fsync it; check that no target changed
     on disk since it was read; record the write in a journal (the commit point); then rename
     all into place, remove the files the conversion emptied, and drop the journal.
@@ -69,20 +72,25 @@ def write_atomically(changes: list[FileChange], roots: list[Path]) -> None:
     Nothing is written through a link leaving the given roots. If staging fails, a target was
     edited meanwhile, or the process dies before the journal is recorded, no file is
     replaced; if it dies after, the next write completes the renames (`finish_interrupted`).
-    Staging files of an interrupted run are removed from the folders written to."""
+    Staging files of an interrupted run are removed from the folders written to. A read-only
+    file is refused (nothing written) unless `force`."""
     targets = [(change, _checked_target(change.path, roots)) for change in changes]
+    read_only = [change.display for change, target in targets if not force and _read_only(target)]
+    if read_only:
+        raise WriteFailed(f"{read_only[0]} is read-only; not overwritten (--force replaces it)")
     if not targets:
         return
     folder = journal_folder(roots)
     finish_interrupted(roots)
     for directory in sorted({folder} | {target.parent for _, target in targets}):
         remove_stale_staging(directory)
+    run = new_run()
     staged: dict[Path, Path] = {}
     try:
-        entries = [_staged_entry(change, target, staged) for change, target in targets]
+        entries = [_staged_entry(change, target, staged, run) for change, target in targets]
         for directory in sorted({target.parent for _, target in targets}):
             fsync_directory(directory)
-        journal = commit(entries, folder)
+        journal = commit(entries, folder, run)
     except BaseException as exc:
         for temp in staged.values():
             temp.unlink(missing_ok=True)
@@ -100,11 +108,11 @@ def write_atomically(changes: list[FileChange], roots: list[Path]) -> None:
     fsync_directory(folder)
 
 
-def _staged_entry(change: FileChange, target: Path, staged: dict[Path, Path]) -> Entry:
+def _staged_entry(change: FileChange, target: Path, staged: dict[Path, Path], run: str) -> Entry:
     """Stage one change (a removal stages nothing) and check its target is as it was read."""
     if change.new is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        staged[target] = _stage(change, target)
+        staged[target] = _stage(change, target, run)
     current = read_or_none(target)
     if change.check_unchanged:
         expected = None if change.old is None else change.source.encode(change.old)
@@ -156,10 +164,18 @@ def _checked_target(path: Path, roots: list[Path]) -> Path:
     return real
 
 
-def _stage(change: FileChange, target: Path) -> Path:
+def _read_only(target: Path) -> bool:
+    """True for an existing file without its owner's write permission (whoever runs)."""
+    try:
+        return not target.stat().st_mode & stat.S_IWUSR
+    except OSError:
+        return False
+
+
+def _stage(change: FileChange, target: Path, run: str) -> Path:
     mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
     handle, name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=STAGING_SUFFIX, dir=target.parent
+        prefix=staging_prefix(target, run), suffix=STAGING_SUFFIX, dir=target.parent
     )
     try:
         with os.fdopen(handle, "wb") as stream:

@@ -40,6 +40,9 @@ class VerifyOptions:
 
     environment: Environment = field(default_factory=Environment)
     accept: tuple[str, ...] = ()
+    accept_looser: bool = True
+    """False when `accept` comes from the tree under review: its entries then never sign off
+    a looser cause (only the command line or the base revision can)."""
     every: bool = False
     """Keep every differing request (for `--all`), not only each cause's witness and count."""
     incremental: bool = True
@@ -60,6 +63,8 @@ class VerifyReport:
     destinations: int = 0
     workloads: int = 0
     accepted: set[str] = field(default_factory=set)
+    accept_looser: bool = True
+    """False when no accepted entry may sign off a looser cause."""
     locations: dict[str, Location] = field(default_factory=dict)
     """Where each compared resource is written (`Kind namespace/name` to file:line)."""
     environment: Environment = field(default_factory=Environment)
@@ -88,6 +93,8 @@ class VerifyReport:
 
     def is_accepted(self, cause: Cause) -> bool:
         """True when the cause or its whole class was signed off with --accept."""
+        if cause.change is Change.LOOSER and not self.accept_looser:
+            return False
         return cause.change.value in self.accepted or cause.key in self.accepted
 
     def count(self, change: Change) -> int:
@@ -264,6 +271,7 @@ def verify_sides(
         destinations=sum(len(g.sites) for g in groups),
         workloads=len({(s.namespace, s.name) for g in groups for s in g.sites}),
         accepted=set(options.accept),
+        accept_looser=options.accept_looser,
         environment=environment,
         notes=notes,
         worlds=everywhere,

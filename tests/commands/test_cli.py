@@ -166,13 +166,17 @@ def test_config_file_sets_options_and_the_command_line_wins(in_tmp: Path) -> Non
 
 
 def test_show_config_prints_values_and_sources(in_tmp: Path) -> None:
-    """--show-config prints each effective value with where it came from, and exits 0."""
-    (in_tmp / ".git").mkdir()
+    """--show-config prints each effective value with where it came from, and exits 0;
+    review reads the configuration at its base revision."""
+    from repo_kit import git
+
+    git(in_tmp, "init", "-q")
     (in_tmp / "pyproject.toml").write_text('[tool.authn-migrate]\nfail-on = "stricter"\n')
+    git(in_tmp, "add", ".")
+    git(in_tmp, "commit", "-qm", "config")
     result = runner.invoke(app, ["review", "--show-config"])
     assert result.exit_code == 0, result.output
-    assert "fail-on: stricter" in result.output
-    assert "pyproject.toml" in result.output
+    assert "fail-on: stricter  # pyproject.toml at HEAD" in result.output
 
 
 def test_suppress_hides_findings_by_code_and_resource(in_tmp: Path) -> None:

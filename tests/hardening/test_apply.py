@@ -8,12 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from repo_kit import write_killed_between_renames
 from typer.testing import CliRunner
 
 from migrate.cli import app
 from migrate.commands.convert import convert_paths
 from migrate.rewrite.files import WriteFailed, write_atomically
-from migrate.rewrite.journal import JOURNAL_NAME, finish_interrupted
+from migrate.rewrite.journal import JOURNAL_NAME, JournalError, finish_interrupted
 
 CASE = Path(__file__).resolve().parents[1] / "cases" / "convert" / "namespace-strict.yaml"
 
@@ -89,7 +90,10 @@ def test_a_new_file_created_meanwhile_is_not_overwritten(tmp_path: Path) -> None
 def test_stale_staging_files_are_removed_by_the_next_write(tmp_path: Path) -> None:
     """Staging files a killed run left are removed; other hidden files are kept."""
     shutil.copy(CASE, tmp_path / "p.yaml")
-    leftovers = [".p.yaml.k3x_9a0b.authn-migrate", ".other.yaml.abcdefgh.authn-migrate"]
+    leftovers = [
+        ".p.yaml.0123456789abcdef.k3x_9a0b.authn-migrate",
+        ".other.yaml.fedcba9876543210.abcdefgh.authn-migrate",
+    ]
     for name in leftovers:
         (tmp_path / name).write_text("partial")
     kept = [".p.yaml.authn-migrate", ".notes", ".p.yaml.TOOLONG99.authn-migrate"]
@@ -164,20 +168,7 @@ def _killed_between_renames(folder: Path, monkeypatch: pytest.MonkeyPatch) -> li
     """Two files converted in `folder` by a write that dies after its first file is renamed
     (the first rename records the journal)."""
     files = _two_files(folder)
-    result = convert_paths([str(folder)])
-    real_replace = os.replace
-    calls = []
-
-    def dying_replace(source: Path, target: Path) -> None:
-        calls.append(target)
-        if len(calls) == 3:
-            raise SystemExit("killed")
-        real_replace(source, target)
-
-    monkeypatch.setattr(os, "replace", dying_replace)
-    with pytest.raises(SystemExit):
-        write_atomically(result.changes, [folder])
-    monkeypatch.setattr(os, "replace", real_replace)
+    write_killed_between_renames(folder, monkeypatch)
     assert "PeerAuthentication" in files[0].read_text()
     assert files[1].read_bytes() != files[0].read_bytes()
     assert (folder / JOURNAL_NAME).exists()
@@ -214,29 +205,30 @@ def test_a_file_edited_after_a_killed_write_is_left_alone(
 
 
 @pytest.mark.parametrize(
-    ("journal", "note"),
+    ("journal", "reason"),
     [
         pytest.param(
-            '{"version": 1, "entries": [{"target": "{outside}", "staged": "{staged}", '
-            '"old": null, "new": null}]}',
-            "not below the given paths or not staged by authn-migrate; skipped",
+            '{"version": 2, "run": "0123456789abcdef", "entries": [{"target": "{outside}", '
+            '"staged": "{staged}", "old": null, "new": null}]}',
+            "which is not below the given paths",
             id="target-outside",
         ),
-        pytest.param("{not json", "not a write journal of authn-migrate", id="malformed"),
-        pytest.param('{"version": 7}', "not a write journal of authn-migrate", id="version"),
+        pytest.param("{not json", "not a write journal of", id="malformed"),
+        pytest.param('{"version": 7}', "not a write journal of", id="version"),
     ],
 )
-def test_a_planted_journal_moves_nothing(tmp_path: Path, journal: str, note: str) -> None:
-    """A journal the repository brings cannot replace a file outside the given paths."""
+def test_a_planted_journal_moves_nothing(tmp_path: Path, journal: str, reason: str) -> None:
+    """A journal the repository brings cannot replace a file outside the given paths: it is
+    refused, naming it, and nothing is done."""
     outside = tmp_path / "outside.yaml"
     outside.write_text("mine\n")
     repo = tmp_path / "repo"
     repo.mkdir()
-    staged = repo / ".outside.yaml.abcdefgh.authn-migrate"
+    staged = repo / ".outside.yaml.0123456789abcdef.abcdefgh.authn-migrate"
     staged.write_text("theirs\n")
     (repo / JOURNAL_NAME).write_text(
         journal.replace("{outside}", str(outside)).replace("{staged}", str(staged))
     )
-    notes = finish_interrupted([repo])
-    assert any(note in n for n in notes), notes
+    with pytest.raises(JournalError, match=f"{JOURNAL_NAME}: .*{reason}"):
+        finish_interrupted([repo])
     assert outside.read_text() == "mine\n"

@@ -3,6 +3,7 @@ code, and that the good file beside it is still scanned."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -112,14 +113,14 @@ def test_bad_input_is_reported_and_the_rest_still_scanned(
     """The bad file gives its exact message and exit code; the good policy is still listed."""
     (in_tmp / "good.yaml").write_text(GOOD)
     setup(in_tmp)
-    read_bytes = Path.read_bytes
+    real_open = os.open
 
-    def deny_unreadable(path: Path) -> bytes:
-        if path.stat().st_mode & 0o777 == 0:
+    def deny_unreadable(path: Path, flags: int, *args: int) -> int:
+        if Path(path).stat().st_mode & 0o777 == 0:
             raise PermissionError(13, "Permission denied")
-        return read_bytes(path)
+        return real_open(path, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", deny_unreadable)
+    monkeypatch.setattr(os, "open", deny_unreadable)
     result = CliRunner().invoke(app, ["scan", "."])
     assert result.exit_code == exit_code, result.output
     assert message in result.output

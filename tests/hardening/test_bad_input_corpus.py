@@ -82,14 +82,14 @@ def _failing_read(name: str, error: OSError) -> Setup:
 
     def setup(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         (root / name).write_text(POLICY + "  peers: [{mtls: {}}]\n")
-        real = Path.read_bytes
+        real = os.open
 
-        def read_bytes(path: Path) -> bytes:
-            if path.name == name:
+        def open_file(path: Path, flags: int, *args: int) -> int:
+            if Path(path).name == name:
                 raise error
-            return real(path)
+            return real(path, flags, *args)
 
-        monkeypatch.setattr(Path, "read_bytes", read_bytes)
+        monkeypatch.setattr(os, "open", open_file)
 
     return setup
 

@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from repo_kit import cli_command, generate_repo, snapshot
+from repo_kit import PEER_JWT, cli_command, generate_repo, snapshot
 from typer.testing import CliRunner
 
 from migrate.cli import app
 from migrate.rewrite.journal import JOURNAL_NAME, STAGING_SUFFIX
+from migrate.rewrite.lock import LOCK_NAME
 
 KILLS = int(os.environ.get("AUTHN_FAULT_KILLS", "50"))
 NAMESPACES = int(os.environ.get("AUTHN_FAULT_NAMESPACES", "4"))
@@ -40,20 +41,6 @@ def slowed(*args, _real=os.replace):
     return _real(*args)
 os.replace = slowed
 """
-PEER_JWT = """\
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: zz}
-spec: {selector: {app: web}, ports: [{name: http, port: 80}]}
----
-apiVersion: authentication.istio.io/v1alpha1
-kind: Policy
-metadata: {name: p, namespace: zz}
-spec:
-  targets: [{name: web}]
-  peers: [{jwt: {issuer: i}}]
-"""
-"""A JWT as a peer method, which Istio never honoured: its conversion is looser."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +141,8 @@ def _phase(work: Path, ref: Reference, finished: bool) -> str:
     found = snapshot(work)
     staged = _staging(work)
     journal = found.pop(JOURNAL_NAME, None) is not None
+    lock = found.pop(LOCK_NAME, None)  # the killed run's, taken over by the next
+    assert lock is None or lock.strip().isdigit(), lock
     for path in staged:
         assert path.parent.relative_to(work).as_posix() in {
             ".",

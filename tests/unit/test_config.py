@@ -114,8 +114,14 @@ def _finding(code: str = "AM206", resource: str = "", path: str = "x.yaml") -> F
         pytest.param(
             {"top/.authn-migrate.yaml": YAML_CONFIG, "top/a/b/": ""},
             "top/a/b",
-            "top/.authn-migrate.yaml",
-            id="no-repository-keeps-searching",
+            None,
+            id="no-repository-stays-at-the-start",
+        ),
+        pytest.param(
+            {"top/a/.authn-migrate.yaml": YAML_CONFIG},
+            "top/a",
+            "top/a/.authn-migrate.yaml",
+            id="no-repository-reads-the-start",
         ),
     ],
 )
@@ -209,9 +215,11 @@ def test_precedence(
 @pytest.mark.parametrize(
     ("name", "text"),
     [
-        pytest.param(".authn-migrate.yaml", "inventory: [inv/svc.yaml, ../shared]\n", id="yaml"),
         pytest.param(
-            "pyproject.toml", TABLE + 'inventory = ["inv/svc.yaml", "../shared"]\n', id="toml"
+            ".authn-migrate.yaml", "inventory: [inv/svc.yaml, sub/../shared]\n", id="yaml"
+        ),
+        pytest.param(
+            "pyproject.toml", TABLE + 'inventory = ["inv/svc.yaml", "sub/../shared"]\n', id="toml"
         ),
     ],
 )
@@ -221,7 +229,7 @@ def test_inventory_is_relative_to_the_config_file(tmp_path: Path, name: str, tex
     config = load_config(tmp_path / "repo" / "sub", {})
     assert config.values["inventory"] == (
         str(tmp_path / "repo" / "inv" / "svc.yaml"),
-        str(tmp_path / "shared"),
+        str(tmp_path / "repo" / "shared"),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import os
 from pathlib import Path
 
 import pytest
@@ -193,14 +194,14 @@ def test_unreadable_file_is_a_finding(in_tmp: Path, monkeypatch: pytest.MonkeyPa
     """A file that cannot be read gives AM006 with its reason, and the run goes on."""
     (in_tmp / "secret.yaml").write_text(POLICY)
     (in_tmp / "open.yaml").write_text(POLICY)
-    real_read = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "secret.yaml":
+    def open_file(path: Path, flags: int, *args: int) -> int:
+        if Path(path).name == "secret.yaml":
             raise PermissionError(13, "Permission denied")
-        return real_read(self)
+        return real_open(path, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_file)
     result = load_paths(["."])
     assert [(f.code, str(f.location), f.message) for f in result.findings] == [
         ("AM006", "secret.yaml", "cannot read file: Permission denied")
