@@ -475,6 +475,14 @@ def convert_command(
             help="apiVersion of the new resources (security.istio.io/v1 for current Istio).",
         ),
     ] = None,
+    overlay: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--overlay",
+            help="A Kustomize overlay to build with kustomize (or kubectl kustomize) before and "
+            "after, and prove; default: every overlay among the inputs. Repeatable.",
+        ),
+    ] = None,
     istio_version: IstioVersionOpt = None,
     inbound_sniffing: SniffingOpt = None,
     accept: AcceptOpt = None,
@@ -529,6 +537,7 @@ def convert_command(
         _verify_options(config),
         split=split or bool(config.get("split")),
         all_or_nothing=all_or_nothing or bool(config.get("all-or-nothing")),
+        overlays=[str(d) for d in overlay or []],
     )
     code = result.exit_code(check=check)  # a suppression hides messages, never a failure
     result.report.settle()

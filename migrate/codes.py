@@ -101,6 +101,13 @@ CODES: dict[str, Code] = {
             "A value still holds {{ ... }}; render the template and scan its output.",
         ),
         Code(
+            "AM016",
+            "overlay not built",
+            "What an environment applies is `kustomize build` of its overlay: put kustomize or "
+            "kubectl on PATH, make the overlay build, and keep its resources local (remote "
+            "resources, Helm charts and folders outside the inputs are not fetched).",
+        ),
+        Code(
             "AM101",
             "resource does not match its schema",
             "Correct the field named; Istio's validation webhook (or, for a Service or workload "
@@ -215,6 +222,12 @@ CODES: dict[str, Code] = {
             "The rest was written without it, proven not looser: the message shows the request "
             "its namespace's conversion would let through (fix it, or --accept it after review), "
             "or names the file that cannot be rewritten. Run convert again once that is done.",
+        ),
+        Code(
+            "AM413",
+            "policy patched by an overlay",
+            "Its replacement would leave the overlay's patch without a target: rewrite the patch "
+            "as patches of the new resources (the message names it), then convert the policy.",
         ),
         Code(
             "AM501",

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from migrate.findings import Finding, Location, Severity, sort_findings
+from migrate.load.discover import display_path
 from migrate.load.documents import Document, LoadedFile, LoadResult, Origin, load_paths, parse_text
+from migrate.load.kustomizations import PatchIndex, patch_index
 from migrate.load.namespaces import NamespaceResolver, kustomization_namespaces
 from migrate.load.sourcefile import decode
 from migrate.model.alpha import AlphaPolicy, build_alpha, is_alpha_policy
@@ -77,6 +79,8 @@ class Workspace:
     policies: list[PolicyEntry] = field(default_factory=list)
     beta: list[BetaResource] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    patches: PatchIndex = field(default_factory=PatchIndex)
+    """The patches the kustomizations read list: their files are not resources."""
 
     @property
     def root_namespace(self) -> str:
@@ -108,7 +112,10 @@ def workspace_of(loaded: LoadResult, options: WorkspaceOptions | None = None) ->
     inventory.mesh = replace(
         inventory.mesh, root_namespace=options.root_namespace or DEFAULT_ROOT_NAMESPACE
     )
-    workspace = Workspace(loaded, inventory, findings=list(loaded.findings))
+    patches = patch_index(loaded)
+    workspace = Workspace(
+        loaded, inventory, findings=_not_about_patches(loaded.findings, patches), patches=patches
+    )
     resolver = NamespaceResolver(
         kustomization_namespaces(loaded), options.namespace, workspace.findings
     )
@@ -117,12 +124,27 @@ def workspace_of(loaded: LoadResult, options: WorkspaceOptions | None = None) ->
         extra_resolver = NamespaceResolver(kustomization_namespaces(extra), options.namespace, [])
         for loaded_file in extra.files:
             _index_inventory(workspace, loaded_file, extra_resolver)
-    for loaded_file in loaded.files:
+    resources = [f for f in loaded.files if not _is_patch(f, patches)]
+    for loaded_file in resources:
         _index_inventory(workspace, loaded_file, resolver)
-    for loaded_file in loaded.files:
+    for loaded_file in resources:
         _index_security(workspace, loaded_file, resolver)
     _resolve_duplicates(workspace, {f.source.display for f in loaded.files})
     return workspace
+
+
+def _is_patch(loaded: LoadedFile, patches: PatchIndex) -> bool:
+    path = loaded.source.path
+    return path is not None and path.resolve() in patches.files
+
+
+def _not_about_patches(findings: Sequence[Finding], patches: PatchIndex) -> list[Finding]:
+    """Findings, less those that read a patch file as a resource (a JSON 6902 patch is a
+    list, not a mapping: AM002)."""
+    if not patches.files:
+        return list(findings)
+    names = {display_path(p) for p in patches.files}
+    return [f for f in findings if not (f.code == "AM002" and f.location.path in names)]
 
 
 def _index_inventory(workspace: Workspace, loaded: LoadedFile, resolver: NamespaceResolver) -> None:

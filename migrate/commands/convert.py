@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from migrate.commands.plan import proven_stages, stage_of
 from migrate.convert.changes import plan_changes
+from migrate.convert.environments import Environments, overlays_of, prove_environments
 from migrate.convert.model import Conversion, ConvertOptions
 from migrate.convert.prove import proof, states
 from migrate.convert.run import convert_workspace
@@ -24,7 +25,7 @@ from migrate.semantics.proof import VerifyOptions, VerifyReport, with_facts
 from migrate.semantics.tls import tls_regressions
 from migrate.workspace import PolicyEntry, Workspace, WorkspaceOptions, open_workspace
 
-LEFT_CODES = ("AM401", "AM402", "AM411")
+LEFT_CODES = ("AM401", "AM402", "AM411", "AM413")
 """Findings that say why a policy was left as it is."""
 
 
@@ -42,6 +43,8 @@ class ConvertResult:
     whole: VerifyReport | None = None
     """When only part is written: the proof of converting every policy, whose looser causes
     are why the rest was left (AM411)."""
+    environments: Environments = field(default_factory=Environments)
+    """Each overlay built with kustomize before and after the changes, and compared."""
 
     @property
     def blocked(self) -> bool:
@@ -55,7 +58,12 @@ class ConvertResult:
             f.severity is Severity.ERROR and f.code == "AM410" and f.location.path in mine
             for f in self.findings
         )
-        return proof_failed or unwritable or self.report.count(Change.LOOSER) > 0
+        return (
+            proof_failed
+            or unwritable
+            or self.report.count(Change.LOOSER) > 0
+            or self.environments.blocked
+        )
 
     @property
     def proven(self) -> bool:
@@ -77,11 +85,13 @@ class ConvertResult:
         input errors, refused policies or files that cannot be rewritten, 1 with --check when
         files would change, else 0 (`exit_code`)."""
         whole = self.whole or self.report
+        environments = self.environments
         return exit_code(
-            looser=whole.count(Change.LOOSER) > 0,
+            looser=whole.count(Change.LOOSER) > 0 or environments.looser,
             unproven=not self.report.proven
             or has_errors(self.report.findings)
-            or has_errors(self.findings),
+            or has_errors(self.findings)
+            or (environments.blocked and not environments.looser),
             found=check and bool(self.changes),
         )
 
@@ -95,11 +105,15 @@ def convert_paths(
     stdin: bytes | None = None,
     split: bool = False,
     all_or_nothing: bool = False,
+    overlays: Sequence[str] = (),
 ) -> ConvertResult:
     """Convert every alpha policy under `paths`, prove the result, and plan the rewrite
     (`split`: new resources in files of their own). When the whole cannot be written, the
     part proven not looser is, the rest left with the reason (AM411); `all_or_nothing`: then
-    nothing is."""
+    nothing is. Each overlay (`overlays`, else those among the inputs) is built with the
+    real kustomize before and after the changes, and the two builds compared: an
+    environment looser, not proven or no longer building keeps everything from being
+    written."""
     workspace = open_workspace(paths, workspace_options, stdin=stdin)
     # the Istio the result must hold on: given, else what the repository says, else every
     # release and sniffing setting; the conversion and its proof assume the same
@@ -109,9 +123,18 @@ def convert_paths(
     problems = [f for f in workspace.findings if f.severity is not Severity.NOTE]
     shown = [*problems, *facts]
     result = _proven(workspace, conversion, verify_options, shown, split=split)
-    if all_or_nothing or not result.blocked or any(f.blocks_proof for f in result.report.findings):
-        return result
-    return _part(result, verify_options, shown, split=split)
+    if not (
+        all_or_nothing or not result.blocked or any(f.blocks_proof for f in result.report.findings)
+    ):
+        result = _part(result, verify_options, shown, split=split)
+    result.environments = prove_environments(
+        workspace,
+        result.changes,
+        overlays_of(workspace, overlays),
+        verify_options,
+        workspace_options,
+    )
+    return result
 
 
 def _proven(

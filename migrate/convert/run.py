@@ -32,7 +32,8 @@ from migrate.convert.scopes import (
     may_own,
     target_scopes,
 )
-from migrate.findings import Finding, Severity
+from migrate.findings import Finding, Location, Severity
+from migrate.load.discover import display_path
 from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.beta import AuthorizationPolicy, PeerAuthentication
 from migrate.model.inventory import Inventory, Service
@@ -118,6 +119,10 @@ def convert_workspace(
                 "in force. Keep one definition, then convert",
                 Severity.ERROR,
             )
+            continue
+        patched = _patched_by(workspace, entry)
+        if patched is not None:
+            context.conversion.findings.append(patched)
             continue
         twin = context.twins.get(identity(entry)) if entry.twins else None
         if twin is not None:
@@ -321,7 +326,7 @@ def _keep_narrower_in_force(context: _Context) -> None:
     Repeated until nothing changes (a namespace policy undone keeps the mesh policy from
     converting)."""
     conversion = context.conversion
-    left = {f.resource for f in conversion.findings if f.code == "AM402"}
+    left = {f.resource for f in conversion.findings if f.code in ("AM402", "AM413")}
     changed = True
     while changed:
         changed = False
@@ -375,6 +380,32 @@ def _shares_workloads(context: _Context, policy: AlphaPolicy, other: AlphaPolicy
                     if owner is other:
                         return True
     return False
+
+
+def _patched_by(workspace: Workspace, entry: PolicyEntry) -> Finding | None:
+    """AM413, at the patch, when an overlay patches the policy: replaced by new resources,
+    the patch would have no target and the overlay would no longer build (nor would the
+    environment keep the patched fields)."""
+    document = entry.document
+    namespace = "" if document.kind == "MeshPolicy" else entry.namespace
+    patches = workspace.patches.of(document.kind, document.name, namespace, document.group)
+    if not patches:
+        return None
+    first = patches[0]
+    named = ", ".join(
+        f"{display_path(p.file) if p.file is not None else p.location} ({p.style})" for p in patches
+    )
+    return Finding(
+        "AM413",
+        Severity.ERROR,
+        f"{entry.ref} not converted: the overlay patch {named} patches it, and its "
+        "replacement would leave the patch without a target (the overlay would no longer "
+        "build, or would lose what the patch sets); rewrite the patch for the new resources, "
+        "then convert it",
+        Location(display_path(first.file)) if first.file is not None else first.location,
+        resource=entry.ref,
+        related=(document.origin.location,),
+    )
 
 
 def _refuse(
