@@ -475,6 +475,15 @@ def convert_command(
             help="apiVersion of the new resources (security.istio.io/v1 for current Istio).",
         ),
     ] = None,
+    kustomize_roots: Annotated[
+        bool,
+        typer.Option(
+            "--kustomize-roots",
+            help="Read each file a kustomization lists with its whole Kustomize tree (the "
+            "folder holding its root kustomizations and all they reach), as the pre-commit "
+            "hooks do with the staged files.",
+        ),
+    ] = False,
     overlay: Annotated[
         list[Path] | None,
         typer.Option(
@@ -510,6 +519,10 @@ def convert_command(
 
     if api_version not in (None, "security.istio.io/v1beta1", "security.istio.io/v1"):
         raise typer.BadParameter("use security.istio.io/v1beta1 or security.istio.io/v1")
+    if kustomize_roots:
+        from migrate.load.staged import kustomization_roots
+
+        paths = kustomization_roots(paths)
     config = _configured(
         paths,
         show_config,

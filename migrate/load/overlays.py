@@ -63,7 +63,7 @@ def unbuildable(overlay: Path, tree: Path) -> str | None:
             return "it reaches too many kustomizations"
         if tree != directory and tree not in directory.parents:
             return f"it reaches {directory}, outside {tree}"
-        data = _read(directory)
+        data = read_kustomization(directory)
         for entry in _entries(data):
             if entry.startswith(_REMOTE) or "?ref=" in entry:
                 return f"it lists the remote resource {entry!r}, which is not fetched"
@@ -89,7 +89,8 @@ def _included(base: Path, data: dict[str, Any]) -> Iterable[Path]:
                 yield target
 
 
-def _read(directory: Path) -> dict[str, Any]:
+def read_kustomization(directory: Path) -> dict[str, Any]:
+    """The kustomization of `directory` as a mapping ({} when none or unreadable)."""
     for name in KUSTOMIZATION_NAMES:
         path = directory / name
         if path.is_file():
