@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from migrate.commands.environments import Environments, overlays_of, prove_environments
 from migrate.commands.plan import proven_stages, stage_of
 from migrate.convert.changes import plan_changes
-from migrate.convert.environments import Environments, overlays_of, prove_environments
 from migrate.convert.model import Conversion, ConvertOptions
 from migrate.convert.prove import proof, states
 from migrate.convert.run import convert_workspace
