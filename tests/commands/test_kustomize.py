@@ -233,3 +233,34 @@ def test_pre_commit_hook_reads_the_staged_policy_with_its_kustomization(tmp_path
     assert "+  namespace: checkout" in out, out
     assert b"the Kubernetes default" not in done.stderr
     assert b"not in the inputs" not in done.stderr
+
+
+_EXEC_FUNCTION = """\
+apiVersion: example.com/v1
+kind: Fire
+metadata:
+  name: fire
+  annotations:
+    config.kubernetes.io/function: |
+      exec:
+        path: ./fire.sh
+"""
+
+
+def test_an_overlay_cannot_run_its_own_programs(tmp_path: Path) -> None:
+    """An overlay declaring an exec function as a generator does not run it: the engine
+    keeps plugins and exec off, and the overlay is reported as not building (its
+    environment not proven, AM016)."""
+    _engine()
+    work = _copy(tmp_path)
+    staging = work / "overlays/staging"
+    script = staging / "fire.sh"
+    script.write_text(f"#!/bin/sh\ntouch {tmp_path / 'FIRED'}\n")
+    script.chmod(0o755)
+    (staging / "fire.yaml").write_text(_EXEC_FUNCTION)
+    kustomization = staging / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text() + "\ngenerators:\n  - fire.yaml\n")
+    done = run_cli("convert", ".", cwd=work)
+    assert not (tmp_path / "FIRED").exists()
+    assert b"AM016: overlay overlays/staging does not build before the conversion" in done.stderr
+    assert b"overlays/prod: NOT EQUIVALENT" in done.stderr
