@@ -226,8 +226,9 @@ CODES: dict[str, Code] = {
         Code(
             "AM413",
             "policy patched by an overlay",
-            "Its replacement would leave the overlay's patch without a target: rewrite the patch "
-            "as patches of the new resources (the message names it), then convert the policy.",
+            "Its patches could not be made patches of the new resources (the message says why, "
+            "and names them): give each patch an exact target, make the overlay build, or "
+            "rewrite the patch for the new resources by hand, then convert the policy.",
         ),
         Code(
             "AM501",

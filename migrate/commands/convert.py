@@ -10,15 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from migrate.commands.environments import Environments, overlays_of, prove_environments
+from migrate.commands.environments import (
+    Environments,
+    overlays_of,
+    prove_environments,
+    tree_of,
+)
 from migrate.commands.plan import proven_stages, stage_of
 from migrate.convert.changes import plan_changes
 from migrate.convert.model import Conversion, ConvertOptions
+from migrate.convert.overlay_patches import (
+    PatchPlan,
+    patches_of,
+    plan_translations,
+    translation_changes,
+)
 from migrate.convert.prove import proof, states
 from migrate.convert.run import convert_workspace
 from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Severity, has_errors, sort_findings
+from migrate.load.kustomize_build import Engine, find_engine
 from migrate.rewrite.files import FileChange
 from migrate.semantics.equivalence import Change
 from migrate.semantics.proof import VerifyOptions, VerifyReport, with_facts
@@ -118,23 +131,83 @@ def convert_paths(
     # the Istio the result must hold on: given, else what the repository says, else every
     # release and sniffing setting; the conversion and its proof assume the same
     verify_options, facts = with_facts(verify_options, [workspace.inventory])
-    conversion = convert_workspace(workspace, options, verify_options.environment)
     # what could not be read, parsed or validated: shown, and exit 2 (README, exit codes)
     problems = [f for f in workspace.findings if f.severity is not Severity.NOTE]
     shown = [*problems, *facts]
-    result = _proven(workspace, conversion, verify_options, shown, split=split)
-    if not (
-        all_or_nothing or not result.blocked or any(f.blocks_proof for f in result.report.findings)
-    ):
-        result = _part(result, verify_options, shown, split=split)
-    result.environments = prove_environments(
-        workspace,
-        result.changes,
-        overlays_of(workspace, overlays),
-        verify_options,
-        workspace_options,
-    )
+    directories = overlays_of(workspace, overlays)
+    engine = find_engine() if directories or workspace.patches.patches else None
+    tree = tree_of(workspace, directories)
+    environment = verify_options.environment
+    patched = {e.ref: None for e in workspace.policies if patches_of(workspace, e)}
+    plan = PatchPlan()
+    if patched:  # the policies overlays patch, converted with their patches translated
+        everything = convert_workspace(workspace, options, environment, translated=patched)
+        plan = plan_translations(
+            workspace,
+            everything,
+            engine=engine,
+            tree=tree,
+            options=options or ConvertOptions(),
+            environment=environment,
+            workspace_options=workspace_options,
+        )
+    attempt = _Attempt(workspace, workspace_options, verify_options, shown, split, all_or_nothing)
+    result = attempt.run(options, plan, engine, directories)
+    if result.environments.blocked and plan.translations:
+        # a translation that an environment does not prove is not written: those policies
+        # are left as they are, and the rest proven again
+        why = "with them, an environment is not proven (AM016 or a looser build)"
+        plan = PatchPlan(refused={**plan.refused, **dict.fromkeys(plan.translations, why)})
+        result = attempt.run(options, plan, engine, directories)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """One conversion of the workspace, its proof, its file changes and each environment."""
+
+    workspace: Workspace
+    workspace_options: WorkspaceOptions | None
+    verify_options: VerifyOptions
+    shown: list[Finding]
+    split: bool
+    all_or_nothing: bool
+
+    def run(
+        self,
+        options: ConvertOptions | None,
+        plan: PatchPlan,
+        engine: Engine | None,
+        overlays: list[Path],
+    ) -> ConvertResult:
+        workspace, verify_options = self.workspace, self.verify_options
+        translated: dict[str, str | None] = {
+            **dict.fromkeys(plan.translations),
+            **plan.refused,
+        }
+        conversion = convert_workspace(
+            workspace, options, verify_options.environment, translated=translated
+        )
+        result = _proven(workspace, conversion, verify_options, self.shown, split=self.split)
+        if not (
+            self.all_or_nothing
+            or not result.blocked
+            or any(f.blocks_proof for f in result.report.findings)
+        ):
+            result = _part(result, verify_options, self.shown, split=self.split)
+        result.changes, problems = translation_changes(
+            workspace, plan, result.conversion.converted, result.changes
+        )
+        result.findings += problems
+        result.environments = prove_environments(
+            workspace,
+            result.changes,
+            overlays,
+            verify_options,
+            self.workspace_options,
+            engine=engine,
+        )
+        return result
 
 
 def _proven(

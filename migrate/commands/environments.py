@@ -96,7 +96,7 @@ def prove_environments(
         )
         return result
     result.engine = engine.name
-    tree = _tree(workspace, overlays)
+    tree = tree_of(workspace, overlays)
     with tempfile.TemporaryDirectory(prefix="authn-migrate-") as scratch:
         copy = Path(scratch) / "tree"
         misplaced = _copy_with_changes(tree, copy, changes)
@@ -172,14 +172,15 @@ def _built_workspace(display: str, text: str, options: WorkspaceOptions | None) 
     return workspace_of(load_sources([source]), options)
 
 
-def _tree(workspace: Workspace, overlays: list[Path]) -> Path:
+def tree_of(workspace: Workspace, overlays: list[Path]) -> Path:
     """The folder holding every input and overlay: what is copied to build after."""
     roots = [
         (f.source.root or f.source.path.parent).resolve()
         for f in workspace.loaded.files
         if f.source.path is not None
     ]
-    return Path(os.path.commonpath([*roots, *overlays]))
+    every = [*roots, *overlays]
+    return Path(os.path.commonpath(every)) if every else Path.cwd()
 
 
 def _copy_with_changes(tree: Path, copy: Path, changes: list[FileChange]) -> str | None:

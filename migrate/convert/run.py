@@ -8,7 +8,7 @@ For each scope (mesh, namespace, or each target's pods) the concerns run in orde
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from migrate.convert import jwt as jwt_module
@@ -23,6 +23,7 @@ from migrate.convert.model import (
     identity,
 )
 from migrate.convert.names import NameBook, dns_label
+from migrate.convert.overlay_patches import patches_of
 from migrate.convert.scopes import (
     Governed,
     TargetScope,
@@ -97,10 +98,13 @@ def convert_workspace(
     workspace: Workspace,
     options: ConvertOptions | None = None,
     environment: Environment | None = None,
+    *,
+    translated: Mapping[str, str | None] | None = None,
 ) -> Conversion:
     """Convert every alpha policy of the workspace that can be converted, so that the result
     is no looser on any release and with any sniffing setting `environment` leaves open;
-    report the rest."""
+    report the rest. A policy an overlay patches is converted only when `translated` maps
+    it to None (its patches become patches of the new resources), else left (AM413)."""
     context = _Context(workspace, options or ConvertOptions(), environment or Environment())
     for entry in workspace.policies:
         reason = _skip_reason(entry, context.options)
@@ -120,7 +124,7 @@ def convert_workspace(
                 Severity.ERROR,
             )
             continue
-        patched = _patched_by(workspace, entry)
+        patched = _patched_by(workspace, entry, translated)
         if patched is not None:
             context.conversion.findings.append(patched)
             continue
@@ -382,29 +386,37 @@ def _shares_workloads(context: _Context, policy: AlphaPolicy, other: AlphaPolicy
     return False
 
 
-def _patched_by(workspace: Workspace, entry: PolicyEntry) -> Finding | None:
-    """AM413, at the patch, when an overlay patches the policy: replaced by new resources,
-    the patch would have no target and the overlay would no longer build (nor would the
-    environment keep the patched fields)."""
-    document = entry.document
-    namespace = "" if document.kind == "MeshPolicy" else entry.namespace
-    patches = workspace.patches.of(document.kind, document.name, namespace, document.group)
+def _patched_by(
+    workspace: Workspace, entry: PolicyEntry, translated: Mapping[str, str | None] | None
+) -> Finding | None:
+    """AM413, at the patch, when an overlay patches the policy and its patches are not
+    translated (`translated` maps a policy to None when they are, else to why not):
+    replaced by new resources, the patch would have no target and the overlay would no
+    longer build (nor would the environment keep the patched fields)."""
+    patches = patches_of(workspace, entry)
     if not patches:
+        return None
+    why = translated.get(entry.ref, "") if translated is not None else ""
+    if why is None:
         return None
     first = patches[0]
     named = ", ".join(
         f"{display_path(p.file) if p.file is not None else p.location} ({p.style})" for p in patches
     )
+    reason = (
+        f"its patches cannot be made patches of the new resources: {why}"
+        if why
+        else "its replacement would leave the patch without a target (the overlay would no "
+        "longer build, or would lose what the patch sets); rewrite the patch for the new "
+        "resources, then convert it"
+    )
     return Finding(
         "AM413",
         Severity.ERROR,
-        f"{entry.ref} not converted: the overlay patch {named} patches it, and its "
-        "replacement would leave the patch without a target (the overlay would no longer "
-        "build, or would lose what the patch sets); rewrite the patch for the new resources, "
-        "then convert it",
+        f"{entry.ref} not converted: the overlay patch {named} patches it, and {reason}",
         Location(display_path(first.file)) if first.file is not None else first.location,
         resource=entry.ref,
-        related=(document.origin.location,),
+        related=(entry.document.origin.location,),
     )
 
 

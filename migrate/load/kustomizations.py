@@ -60,6 +60,8 @@ class Patch:
     kustomization: Path
     file: Path | None
     targets: tuple[PatchTarget, ...]
+    entry: tuple[str, int] = ("patches", 0)
+    """The kustomization's key that lists it, and its index there."""
 
     def patches(self, kind: str, name: str, namespace: str, group: str) -> bool:
         """True when this patch may change that resource."""
@@ -106,12 +108,24 @@ def _patches(kustomization: Path, display: str, doc: Document) -> list[Patch]:
         for index, entry in enumerate(_list(doc.data.get(key))):
             where = doc.locate((key, index))
             location = Location(display, where.line, where.column)
+            at = (key, index)
             if isinstance(entry, str):  # patchesStrategicMerge: a file, or the patch inline
                 named = base / entry
                 if "\n" not in entry and named.is_file():
-                    found.append(_smp(location, kustomization, named, _read(named), ()))
+                    found.append(
+                        _smp(
+                            location,
+                            kustomization,
+                            file=named,
+                            text=_read(named),
+                            given=(),
+                            entry=at,
+                        )
+                    )
                 else:
-                    found.append(_smp(location, kustomization, None, entry, ()))
+                    found.append(
+                        _smp(location, kustomization, file=None, text=entry, given=(), entry=at)
+                    )
                 continue
             if not isinstance(entry, dict):
                 continue
@@ -122,9 +136,11 @@ def _patches(kustomization: Path, display: str, doc: Document) -> list[Patch]:
             text = _read(file) if file is not None else str(entry.get("patch") or "")
             json6902 = key == "patchesJson6902" or text.lstrip().startswith(("-", "["))
             if json6902:
-                found.append(Patch("JSON 6902", location, kustomization, file, given or _ANY))
+                found.append(Patch("JSON 6902", location, kustomization, file, given or _ANY, at))
             else:
-                found.append(_smp(location, kustomization, file, text, given))
+                found.append(
+                    _smp(location, kustomization, file=file, text=text, given=given, entry=at)
+                )
     return found
 
 
@@ -134,13 +150,15 @@ _ANY = (PatchTarget(),)
 def _smp(
     location: Location,
     kustomization: Path,
+    *,
     file: Path | None,
     text: str,
     given: tuple[PatchTarget, ...],
+    entry: tuple[str, int],
 ) -> Patch:
     """A strategic-merge patch: its target is given, else what its documents name."""
     targets = given or tuple(_named(text)) or _ANY
-    return Patch("strategic merge", location, kustomization, file, targets)
+    return Patch("strategic merge", location, kustomization, file, targets, entry)
 
 
 def _named(text: str) -> list[PatchTarget]:

@@ -64,20 +64,82 @@ def test_patch_files_are_not_resources() -> None:
     assert not [f for f in report.findings if "'default' (the Kubernetes default)" in f.message]
 
 
-def test_policy_an_overlay_patches_is_left_naming_the_patch(tmp_path: Path) -> None:
-    """The storefront's JWT policy, patched by prod (strategic merge) and staging (JSON 6902),
-    is left as it is with AM413 at the prod patch naming both; checkout's policy converts."""
-    result = convert_paths([str(_copy(tmp_path))])
+def test_patches_of_a_converted_policy_become_patches_of_its_new_resources(
+    tmp_path: Path,
+) -> None:
+    """The storefront's JWT policy, patched by prod (strategic merge: issuer and audience)
+    and staging (JSON 6902: jwksUri), is converted: each overlay's patches of it become
+    patches replacing the spec of the new resources that carry the patched fields, and the
+    patch files listed nowhere else go."""
+    _engine()
+    work = _copy(tmp_path)
+    result = convert_paths([str(work)])
+    assert result.left == {}
+    assert sorted(e.ref for e in result.conversion.converted) == [
+        "Policy checkout/default",
+        "Policy shop/default",
+        "Policy shop/storefront-jwt",
+    ]
+    changed = {c.path.relative_to(work).as_posix(): c for c in result.changes}
+    assert changed["overlays/prod/storefront-jwt.yaml"].new is None
+    assert changed["overlays/staging/storefront-jwks.yaml"].new is None
+    prod = yaml.safe_load(changed["overlays/prod/kustomization.yaml"].new or "")
+    assert "patchesStrategicMerge" not in prod
+    targets = {(p["target"]["kind"], p["target"]["name"]) for p in prod["patches"] if "patch" in p}
+    assert targets == {
+        ("RequestAuthentication", "storefront-jwt-storefront"),
+        ("AuthorizationPolicy", "storefront-jwt-storefront-require-jwt"),
+    }
+    staging = yaml.safe_load(changed["overlays/staging/kustomization.yaml"].new or "")
+    assert [p["target"]["name"] for p in staging["patchesJson6902"]] == ["storefront"]
+    (jwks,) = [p for p in staging["patches"] if "target" in p]
+    (operation,) = yaml.safe_load(jwks["patch"])
+    assert (
+        operation["value"]["jwtRules"][0]["jwksUri"] == "https://keys.staging.example.com/jwks.json"
+    )
+
+
+def test_a_patch_that_cannot_be_translated_leaves_its_policy_naming_the_patch(
+    tmp_path: Path,
+) -> None:
+    """A patch whose target is a pattern (it may change other resources too) is not
+    translated: the policy is left as it is, AM413 at the patch naming every patch of it
+    and why; the other policies convert and every overlay still builds."""
+    engine = _engine()
+    work = _copy(tmp_path)
+    kustomization = work / "overlays/staging/kustomization.yaml"
+    kustomization.write_text(
+        kustomization.read_text().replace("name: storefront-jwt", "name: storefront-.*")
+    )
+    result = convert_paths([str(work)])
     assert result.left["Policy shop/storefront-jwt"] == "AM413"
     (finding,) = [f for f in result.report.findings if f.code == "AM413"]
     assert finding.location.path.endswith("overlays/prod/storefront-jwt.yaml")
     assert "overlays/staging/storefront-jwks.yaml (JSON 6902)" in finding.message
+    assert "may also change other resources" in finding.message
     assert [e.ref for e in result.conversion.converted] == ["Policy checkout/default"]
+    done = run_cli("convert", "--write", ".", cwd=work)
+    assert done.returncode == 2, done.stderr
+    for overlay in OVERLAYS:
+        _built(engine, work / overlay)
+
+
+def test_without_kustomize_a_patched_policy_is_left_naming_the_patch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no engine to build the overlay, a patched policy is not converted (AM413)."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    result = convert_paths([str(_copy(tmp_path))])
+    assert result.left["Policy shop/storefront-jwt"] == "AM413"
+    (finding,) = [f for f in result.report.findings if f.code == "AM413"]
+    assert "neither kustomize nor kubectl is on PATH" in finding.message
+    assert "Policy checkout/default" in [e.ref for e in result.conversion.converted]
 
 
 def test_each_environment_builds_and_is_proven_before_and_after_write(tmp_path: Path) -> None:
     """Both overlays build before `convert --write` and after it; each environment's builds
-    are compared and found no looser; prod keeps its patched issuer and audience."""
+    are compared and found no looser; prod keeps its patched issuer and audience, staging its
+    key server, now on the new resources."""
     engine = _engine()
     work = _copy(tmp_path)
     for overlay in OVERLAYS:
@@ -95,15 +157,26 @@ def test_each_environment_builds_and_is_proven_before_and_after_write(tmp_path: 
         assert not proof.looser, proof.overlay
     assert not result.blocked
     done = run_cli("convert", "--write", ".", cwd=work)
-    assert done.returncode == 2, done.stderr  # AM402/AM413: policies left as they are
-    assert b"rewrote 1 file(s)" in done.stderr
-    assert b"overlays/prod: NOT EQUIVALENT: 1 stricter" in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert b"rewrote 6 file(s)" in done.stderr
+    assert b"overlays/prod: NOT EQUIVALENT: 26 stricter, 4 status-only" in done.stderr
     for overlay in OVERLAYS:
         built = _built(engine, work / overlay)
-        assert _find(built, "PeerAuthentication", "default")["metadata"]["namespace"] == "checkout"
+        assert not [d for d in built if d["apiVersion"].startswith("authentication.istio.io")]
+        namespaces = {
+            d["metadata"]["namespace"] for d in built if d["kind"] == "PeerAuthentication"
+        }
+        assert namespaces == {"checkout", "shop"}
     prod = _built(engine, work / "overlays/prod")
-    jwt = _find(prod, "Policy", "storefront-jwt")["spec"]["origins"][0]["jwt"]
-    assert (jwt["issuer"], jwt["audiences"]) == ("https://login.example.com/", ["storefront"])
+    (rule,) = _find(prod, "RequestAuthentication", "storefront-jwt-storefront")["spec"]["jwtRules"]
+    assert (rule["issuer"], rule["audiences"]) == ("https://login.example.com/", ["storefront"])
+    deny = _find(prod, "AuthorizationPolicy", "storefront-jwt-storefront-require-jwt")
+    assert deny["spec"]["rules"][0]["when"][0]["notValues"] == ["https://login.example.com/"]
+    staging = _built(engine, work / "overlays/staging")
+    (rule,) = _find(staging, "RequestAuthentication", "storefront-jwt-storefront")["spec"][
+        "jwtRules"
+    ]
+    assert rule["jwksUri"] == "https://keys.staging.example.com/jwks.json"
     again = convert_paths([str(work)])
     assert again.changes == []
     assert [p.report.causes for p in again.environments.proofs if p.report] == [[], []]
