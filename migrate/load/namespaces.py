@@ -61,7 +61,7 @@ def _collect(
     namespace = data.get("namespace")
     assigned = inherited or (Assigned(str(namespace), display) if namespace else None)
     base = kustomization.parent
-    entries = [e for key in ("resources", "bases") for e in _strings(data.get(key))]
+    entries = [e for key in ("resources", "bases", "components") for e in _strings(data.get(key))]
     for entry in entries:
         target = (base / entry).resolve()
         if target.is_dir():

@@ -337,3 +337,22 @@ def test_an_overlay_cannot_run_its_own_programs(tmp_path: Path) -> None:
     assert not (tmp_path / "FIRED").exists()
     assert b"AM016: overlay overlays/staging does not build before the conversion" in done.stderr
     assert b"overlays/prod: NOT EQUIVALENT" in done.stderr
+
+
+def test_a_component_takes_the_namespace_of_the_kustomization_that_lists_it(
+    tmp_path: Path,
+) -> None:
+    """A policy in a Kustomize component is in the namespace of the kustomization listing
+    the component under `components:`."""
+    (tmp_path / "auth").mkdir()
+    (tmp_path / "kustomization.yaml").write_text("namespace: team-a\ncomponents:\n  - auth\n")
+    (tmp_path / "auth/kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+        "resources:\n  - policy.yaml\n"
+    )
+    (tmp_path / "auth/policy.yaml").write_text(
+        "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+        "metadata:\n  name: default\nspec:\n  peers:\n  - mtls: {}\n"
+    )
+    report = scan([str(tmp_path)])
+    assert [p.entry.ref for p in report.policies] == ["Policy team-a/default"]
