@@ -10,7 +10,7 @@ from typing import Any
 from migrate.findings import Finding, Location, Severity, sort_findings
 from migrate.load.discover import display_path
 from migrate.load.documents import Document, LoadedFile, LoadResult, Origin, load_paths, parse_text
-from migrate.load.kustomizations import PatchIndex, patch_index
+from migrate.load.kustomizations import Patch, PatchIndex, patch_index
 from migrate.load.namespaces import NamespaceResolver, kustomization_namespaces
 from migrate.load.sourcefile import decode
 from migrate.model.alpha import AlphaPolicy, build_alpha, is_alpha_policy
@@ -91,6 +91,12 @@ class Workspace:
     def alpha(self) -> list[AlphaPolicy]:
         """The alpha policies that passed validation, in input order."""
         return [p.policy for p in self.policies if p.policy is not None and not p.superseded]
+
+    def patches_of(self, entry: PolicyEntry) -> list[Patch]:
+        """The overlay patches that may change the policy."""
+        document = entry.document
+        namespace = "" if document.kind == "MeshPolicy" else entry.namespace
+        return self.patches.of(document.kind, document.name, namespace, document.group)
 
     def sorted_findings(self) -> list[Finding]:
         """Every finding in reading order."""

@@ -23,7 +23,6 @@ from migrate.convert.changes import plan_changes
 from migrate.convert.model import Conversion, ConvertOptions
 from migrate.convert.overlay_patches import (
     PatchPlan,
-    patches_of,
     plan_translations,
     translation_changes,
 )
@@ -138,7 +137,7 @@ def convert_paths(
     engine = find_engine() if directories or workspace.patches.patches else None
     tree = tree_of(workspace, directories)
     environment = verify_options.environment
-    patched = {e.ref: None for e in workspace.policies if patches_of(workspace, e)}
+    patched = {e.ref: None for e in workspace.policies if workspace.patches_of(e)}
     plan = PatchPlan()
     if patched:  # the policies overlays patch, converted with their patches translated
         everything = convert_workspace(workspace, options, environment, translated=patched)

@@ -109,7 +109,7 @@ def plan_translations(
     plan = PatchPlan()
     builds = _Builds(engine, tree, options, environment, workspace_options)
     for entry in conversion.converted:
-        patches = patches_of(workspace, entry)
+        patches = workspace.patches_of(entry)
         if not patches:
             continue
         mine = [r for r in conversion.resources if r.source is entry]
@@ -124,13 +124,6 @@ def plan_translations(
         else:
             plan.translations[entry.ref] = translations
     return plan
-
-
-def patches_of(workspace: Workspace, entry: PolicyEntry) -> list[Patch]:
-    """The overlay patches that may change the policy."""
-    document = entry.document
-    namespace = "" if document.kind == "MeshPolicy" else entry.namespace
-    return workspace.patches.of(document.kind, document.name, namespace, document.group)
 
 
 def _translate(

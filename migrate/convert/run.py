@@ -23,7 +23,6 @@ from migrate.convert.model import (
     identity,
 )
 from migrate.convert.names import NameBook, dns_label
-from migrate.convert.overlay_patches import patches_of
 from migrate.convert.scopes import (
     Governed,
     TargetScope,
@@ -393,7 +392,7 @@ def _patched_by(
     translated (`translated` maps a policy to None when they are, else to why not):
     replaced by new resources, the patch would have no target and the overlay would no
     longer build (nor would the environment keep the patched fields)."""
-    patches = patches_of(workspace, entry)
+    patches = workspace.patches_of(entry)
     if not patches:
         return None
     why = translated.get(entry.ref, "") if translated is not None else ""
