@@ -12,15 +12,17 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from migrate import __version__, progress
 from migrate.commands.scan import scan
+from migrate.escape import terminal
 from migrate.exitcodes import ExitCode
-from migrate.findings import Finding
+from migrate.findings import Finding, sort_findings
+from migrate.render.console import terminal_console
 from migrate.render.data import dump_json, dump_yaml, scan_data
 from migrate.render.table import render_scan_table
 from migrate.workspace import WorkspaceOptions
@@ -46,6 +48,7 @@ class ScanFormat(str, enum.Enum):
     """Output formats of `scan`."""
 
     table = "table"
+    wide = "wide"
     json = "json"
     yaml = "yaml"
     sarif = "sarif"
@@ -78,20 +81,24 @@ def _display(*, quiet: bool) -> progress.Display | None:
 
 
 def _internal_error(exc: Exception) -> None:
-    err = Console(stderr=True)
+    err = terminal_console(stderr=True)
     err.print(
-        f"authn-migrate: internal error: {type(exc).__name__}: {exc}",
+        terminal(f"authn-migrate: internal error: {type(exc).__name__}: {exc}"),
         style="bold red",
-        markup=False,
         highlight=False,
     )
     err.print(
         "This is a bug in authn-migrate, not in your input. Please report it with the "
         "details below.",
-        markup=False,
         highlight=False,
     )
-    err.print("".join(traceback.format_exception(exc)), markup=False, highlight=False, style="dim")
+    lines = "".join(traceback.format_exception(exc)).splitlines()
+    err.print("\n".join(terminal(line) for line in lines), highlight=False, style="dim")
+
+
+def _say(text: str, *, style: str | None = None) -> None:
+    """A line on standard error; what it quotes from the inputs is shown escaped."""
+    terminal_console(stderr=True, soft_wrap=True).print(terminal(text), style=style)
 
 
 def _version(value: bool) -> None:
@@ -187,6 +194,23 @@ SuppressOpt = Annotated[
         "CODE:FILE-GLOB. Adds to the config file's list. Repeatable.",
     ),
 ]
+NoHeadersOpt = Annotated[
+    bool, typer.Option("--no-headers", help="Print the table without its header row.")
+]
+EveryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all", help="Every cause of every policy, and every differing request of each cause."
+    ),
+]
+MaxCausesOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-causes",
+        min=0,
+        help="Causes shown per policy after the summary lines (-o json lists every one).",
+    ),
+]
 ShowConfigOpt = Annotated[
     bool,
     typer.Option(
@@ -204,13 +228,10 @@ def _configured(paths: list[str], show: bool, **given: Any) -> Config:
     try:
         config = load_config(config_start(paths), given)
     except ConfigError as exc:
-        Console(stderr=True, soft_wrap=True).print(
-            f"authn-migrate: {exc}", style="bold red", markup=False
-        )
+        _say(f"authn-migrate: {exc}", style="bold red")
         raise typer.Exit(ExitCode.INPUT_ERROR) from None
-    err = Console(stderr=True)
     for note in config.notes:
-        err.print(f"note: {note}", markup=False)
+        _say(f"note: {note}")
     if show:
         sys.stdout.write(render_config(config))
         sys.stdout.write(_environment_in_force(config, paths))
@@ -265,7 +286,7 @@ def _suppressed(config: Config, extra: list[str] | None, findings: list[Finding]
 
     kept, hidden = suppressions(config, extra or ()).apply(findings)
     if hidden:
-        Console(stderr=True).print(f"{hidden} finding(s) suppressed", markup=False)
+        _say(f"{hidden} finding(s) suppressed")
     return kept
 
 
@@ -276,6 +297,7 @@ def scan_command(
     output: Annotated[ScanFormat, typer.Option("--output", "-o", help="Output format.")] = (
         ScanFormat.table
     ),
+    no_headers: NoHeadersOpt = False,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
@@ -295,8 +317,13 @@ def scan_command(
     report = dataclasses.replace(
         report, findings=tuple(_suppressed(config, suppress, list(report.findings)))
     )
-    if output is ScanFormat.table:
-        render_scan_table(report, Console(soft_wrap=False, width=_width()))
+    if output in (ScanFormat.table, ScanFormat.wide):
+        render_scan_table(
+            report,
+            terminal_console(soft_wrap=False, width=_width()),
+            wide=output is ScanFormat.wide,
+            headers=not no_headers,
+        )
     elif output is ScanFormat.json:
         sys.stdout.write(dump_json(scan_data(report)))
     elif output is ScanFormat.yaml:
@@ -335,9 +362,8 @@ def verify_command(
     istio_version: IstioVersionOpt = None,
     inbound_sniffing: SniffingOpt = None,
     accept: AcceptOpt = None,
-    every: Annotated[
-        bool, typer.Option("--all", help="List every differing request, not one per cause.")
-    ] = False,
+    every: EveryOpt = False,
+    max_causes: MaxCausesOpt = 3,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
@@ -372,7 +398,12 @@ def verify_command(
     code = report.exit_code  # a suppression hides messages, never a failure
     report.findings = _suppressed(config, suppress, report.findings)
     if output is VerifyFormat.text:
-        render_text(report, Console(soft_wrap=True, width=_width()), every=every)
+        render_text(
+            report,
+            terminal_console(soft_wrap=True, width=_width()),
+            every=every,
+            max_causes=max_causes,
+        )
     elif output is VerifyFormat.json:
         sys.stdout.write(dump_json(verify_data(report)))
     elif output is VerifyFormat.markdown:
@@ -383,8 +414,12 @@ def verify_command(
         findings = [*report.findings, *difference_findings(report, report.locations)]
         if output is VerifyFormat.github:
             from migrate.render import ci
+            from migrate.render.annotations import github_findings, policy_findings
 
             ci.append_step_summary(render_markdown(report))
+            findings = github_findings(
+                [*report.findings, *policy_findings(report, report.locations)]
+            )
         sys.stdout.write(_ci_output(findings, output.value, "verify"))
     raise typer.Exit(code)
 
@@ -499,6 +534,8 @@ def convert_command(
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
     suppress: SuppressOpt = None,
+    every: EveryOpt = False,
+    max_causes: MaxCausesOpt = 3,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
@@ -517,6 +554,9 @@ def convert_command(
     from migrate.render.convert import render_summary
     from migrate.rewrite.documents import render_documents
 
+    if check and (write or out_dir):
+        given = "--write" if write else "--out-dir"
+        _usage_error(f"--check only reports what would change; drop it, or {given}")
     if api_version not in (None, "security.istio.io/v1beta1", "security.istio.io/v1"):
         raise typer.BadParameter("use security.istio.io/v1beta1 or security.istio.io/v1")
     if kustomize_roots:
@@ -547,20 +587,21 @@ def convert_command(
             expand_scopes=expand_scopes or bool(config.get("expand-scopes")),
             faithful_disable=faithful_disable or bool(config.get("faithful-disable")),
         ),
-        _verify_options(config),
+        dataclasses.replace(_verify_options(config), every=every),
         split=split or bool(config.get("split")),
         all_or_nothing=all_or_nothing or bool(config.get("all-or-nothing")),
         overlays=[str(d) for d in overlay or []],
+        rewrite=bool(write or out_dir) or output is not ConvertFormat.yaml,
     )
     code = result.exit_code(check=check)  # a suppression hides messages, never a failure
     result.report.settle()
     result.report.findings = _suppressed(config, suppress, result.report.findings)
-    err = Console(stderr=True, soft_wrap=True, width=_width())
+    err = terminal_console(stderr=True, soft_wrap=True, width=_width())
     if output is ConvertFormat.yaml:
         sys.stdout.write(render_documents([r.data for r in result.conversion.resources]))
     elif not (write or out_dir):
         sys.stdout.write("".join(change.diff() for change in result.changes))
-    render_summary(result, err)
+    render_summary(result, err, every=every, max_causes=max_causes)
     if (write or out_dir) and not check:
         _write(result, paths, out_dir, err)
     raise typer.Exit(code)
@@ -633,6 +674,8 @@ def review_command(
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
     suppress: SuppressOpt = None,
+    every: EveryOpt = False,
+    max_causes: MaxCausesOpt = 3,
     show_config: ShowConfigOpt = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
 ) -> None:
@@ -643,6 +686,7 @@ def review_command(
     chooses which differences fail.
     """
     from migrate.commands.review import FailOn, review
+    from migrate.load.gitcmd import GitError
     from migrate.render.review import render_review_text
 
     config = _configured(
@@ -660,18 +704,39 @@ def review_command(
         failing = FailOn(config.get("fail-on") or "looser")
     except ValueError:
         raise typer.BadParameter("use looser, stricter, any or never") from None
-    report = review(base, paths or [], _workspace_options(config), _verify_options(config))
+    try:
+        report = review(
+            base,
+            paths or [],
+            _workspace_options(config),
+            dataclasses.replace(_verify_options(config), every=every),
+        )
+    except GitError as exc:
+        _usage_error(f"--base {base}: {exc}")
     code = report.exit_code(failing)  # a suppression hides messages, never a failure
     report.findings = _suppressed(config, suppress, report.findings)
     report.verify.findings = _suppressed(config, suppress, report.verify.findings)
     if output is ReviewFormat.text and output_file is None:
-        render_review_text(report, Console(soft_wrap=True, width=_width()))
+        render_review_text(
+            report,
+            terminal_console(soft_wrap=True, width=_width()),
+            every=every,
+            max_causes=max_causes,
+        )
     else:
-        _emit(_review_output(report, output), output_file)
+        _emit(_review_output(report, output, every=every, max_causes=max_causes), output_file)
     raise typer.Exit(code)
 
 
-def _review_output(report: ReviewReport, output: ReviewFormat) -> str:
+def _usage_error(message: str) -> NoReturn:
+    """One line on standard error, and exit 2: a mistake in the command, not a bug."""
+    _say(f"authn-migrate: {message}", style="bold red")
+    raise typer.Exit(ExitCode.INPUT_ERROR)
+
+
+def _review_output(
+    report: ReviewReport, output: ReviewFormat, *, every: bool = False, max_causes: int = 3
+) -> str:
     from migrate.render import ci
     from migrate.render.review import render_review_text, review_data, review_markdown
 
@@ -691,12 +756,16 @@ def _review_output(report: ReviewReport, output: ReviewFormat) -> str:
             )
         )
     if output is ReviewFormat.github:
+        from migrate.render.annotations import github_findings, policy_findings
+
         ci.append_step_summary(review_markdown(report))
-        return ci.to_github(findings, root=root)
+        annotated = [*report.findings, *report.verify.findings]
+        annotated += policy_findings(report.verify, report.locations)
+        return ci.to_github(github_findings(sort_findings(annotated)), root=root)
     if output is ReviewFormat.gitlab:
         return dump_json(ci.to_gitlab(findings, root=root))
-    console = Console(record=True, width=200, file=io.StringIO())
-    render_review_text(report, console)
+    console = terminal_console(record=True, width=200, file=io.StringIO())
+    render_review_text(report, console, every=every, max_causes=max_causes)
     return str(console.export_text())
 
 
@@ -715,7 +784,9 @@ def _ci_output(findings: list[Finding], output: str, command: str) -> str:
             )
         )
     if output == "github":
-        return ci.to_github(findings, root=root)
+        from migrate.render.annotations import github_findings
+
+        return ci.to_github(github_findings(findings), root=root)
     return dump_json(ci.to_gitlab(findings, root=root))
 
 
@@ -801,18 +872,18 @@ def plan_command(
         result = plan(workspace, order=split, only=subset, options=_verify_options(config))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    err = Console(stderr=True, soft_wrap=True)
+    err = terminal_console(stderr=True, soft_wrap=True)
     if result.refused:
-        err.print(f"authn-migrate: {result.refused}", style="bold red", markup=False)
+        _say(f"authn-migrate: {result.refused}", style="bold red")
         raise typer.Exit(ExitCode.LOOSER)
     if sync_waves:
         _sync_waves(result, workspace, paths, err)
     else:
         write_plan(result, out)
     for note in result.notes:
-        err.print(f"note: {note}", markup=False)
+        _say(f"note: {note}")
     if not sync_waves:
-        err.print(f"{len(result.stages)} stage(s) written to {out}", markup=False)
+        _say(f"{len(result.stages)} stage(s) written to {out}")
     raise typer.Exit(ExitCode.OK)
 
 
@@ -824,10 +895,10 @@ def _refuse_input_errors(findings: list[Finding], what: str) -> None:
 
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if errors:
-        err = Console(stderr=True, soft_wrap=True)
+        err = terminal_console(stderr=True, soft_wrap=True)
         for finding in errors:
             err.print(finding_text(finding))
-        err.print(f"{what}: fix the input errors above", style="bold red", markup=False)
+        err.print(f"{what}: fix the input errors above", style="bold red")
         raise typer.Exit(ExitCode.INPUT_ERROR)
 
 
@@ -840,9 +911,11 @@ def _sync_waves(result: Any, workspace: Any, paths: list[str], err: Console) -> 
             new.data["metadata"].setdefault("annotations", {})["argocd.argoproj.io/sync-wave"] = (
                 str(stage.number)
             )
+    from migrate.render.table import finding_text
+
     changes, findings = plan_changes(workspace, result.conversion)
     for finding in findings:
-        err.print(str(finding), markup=False)
+        err.print(finding_text(finding))
     _write_files(changes, paths, err, " with sync waves")
 
 
@@ -851,10 +924,10 @@ def _plan_status(workspace: Any, config: Config) -> None:
     from migrate.render.verify import render_text
 
     found = status(workspace, _verify_options(config))
-    console = Console(soft_wrap=True, width=_width())
+    console = terminal_console(soft_wrap=True, width=_width())
     for index, name in enumerate(found.stages, start=1):
         mark = "applied" if name in found.applied else "pending"
-        console.print(f"{index:02d}-{name}: {mark}", markup=False)
+        console.print(terminal(f"{index:02d}-{name}: {mark}"))
     console.print(
         f"at stage {found.at} of {len(found.stages)}; the current state is "
         + (
@@ -862,7 +935,6 @@ def _plan_status(workspace: Any, config: Config) -> None:
             if found.proven
             else "LOOSER than before the migration"
         ),
-        markup=False,
     )
     if not found.proven:
         render_text(found.report, console)
@@ -906,6 +978,10 @@ def tls_check_command(
         ),
     ] = False,
     write: Annotated[bool, typer.Option("--write", help="With --fix: rewrite the files.")] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every row, not only the conflicts.")
+    ] = False,
+    no_headers: NoHeadersOpt = False,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
@@ -918,8 +994,7 @@ def tls_check_command(
     (OK, CONFLICT, AUTO), SERVER and CLIENT modes, the policy and the rule that decided.
     Exit status: 0 no conflict, 1 conflicts, 2 input errors.
     """
-    from rich.table import Table
-
+    from migrate.render.tls import render_tls_table, tls_data, tls_markdown
     from migrate.semantics.tls import tls_check
     from migrate.workspace import open_workspace
 
@@ -939,53 +1014,13 @@ def tls_check_command(
         clients=tuple(client or ()),
         hosts=tuple(host or ()),
     )
-    columns = ("HOST:PORT", "STATUS", "SERVER", "CLIENT", "AUTHN POLICY", "DESTINATION RULE")
     if output is TlsFormat.json:
-        sys.stdout.write(
-            dump_json(
-                [
-                    {
-                        "client": r.client,
-                        "host": r.host,
-                        "port": r.port,
-                        "status": r.status,
-                        "server": r.server,
-                        "clientMode": r.client_mode,
-                        "authnPolicy": r.policy,
-                        "destinationRule": r.rule,
-                    }
-                    for r in rows
-                ]
-            )
-        )
+        sys.stdout.write(dump_json(tls_data(rows)))
     elif output is TlsFormat.markdown:
-        lines = [
-            "| CLIENT NAMESPACE | " + " | ".join(columns) + " |",
-            "| --- " * (len(columns) + 1) + "|",
-        ]
-        lines += [
-            f"| {r.client} | {r.host.replace('|', chr(92) + '|')}:{r.port} | {r.status} | "
-            f"{r.server} | {r.client_mode} | {r.policy} | {r.rule} |"
-            for r in rows
-        ]
-        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.write(tls_markdown(rows))
     else:
-        console = Console(soft_wrap=True, width=_width())
-        for name in sorted({r.client for r in rows}):
-            table = Table(title=f"clients in {name}", title_justify="left")
-            for column in columns:
-                table.add_column(column, no_wrap=True)
-            for r in (r for r in rows if r.client == name):
-                table.add_row(
-                    f"{r.host}:{r.port}",
-                    r.status,
-                    r.server,
-                    r.client_mode,
-                    r.policy,
-                    r.rule,
-                    style="bold red" if r.status == "CONFLICT" else None,
-                )
-            console.print(table)
+        console = terminal_console(soft_wrap=True, width=_width())
+        render_tls_table(rows, console, every=every, headers=not no_headers)
     conflicts = sum(1 for r in rows if r.status == "CONFLICT")
     raise typer.Exit(ExitCode.FOUND if conflicts else ExitCode.OK)
 
@@ -995,14 +1030,15 @@ def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool
     from migrate.render.table import finding_text
 
     changes, findings = fix(workspace, auto_mtls=auto)
-    err = Console(stderr=True, soft_wrap=True)
+    err = terminal_console(stderr=True, soft_wrap=True)
     for finding in findings:
         err.print(finding_text(finding))
+    # conflicts left to a person (AM601) keep the exit status at 1, written or not
     if not write:
         sys.stdout.write("".join(change.diff() for change in changes))
-        raise typer.Exit(ExitCode.FOUND if changes else ExitCode.OK)
+        raise typer.Exit(ExitCode.FOUND if changes or findings else ExitCode.OK)
     _write_files(changes, paths, err)
-    raise typer.Exit(ExitCode.OK)
+    raise typer.Exit(ExitCode.FOUND if findings else ExitCode.OK)
 
 
 def _finish_interrupted(paths: list[str]) -> None:
@@ -1010,7 +1046,7 @@ def _finish_interrupted(paths: list[str]) -> None:
     from migrate.rewrite.journal import finish_interrupted
 
     for note in finish_interrupted([Path(p) for p in paths if p != "-"]):
-        Console(stderr=True, soft_wrap=True).print(f"note: {note}", markup=False)
+        _say(f"note: {note}")
 
 
 def _write_files(changes: list[Any], paths: list[str], err: Console, what: str = "") -> None:
@@ -1021,9 +1057,9 @@ def _write_files(changes: list[Any], paths: list[str], err: Console, what: str =
     try:
         write_atomically(changes, [Path(p) for p in paths if p != "-"])
     except WriteFailed as exc:
-        err.print(f"authn-migrate: nothing written: {exc}", style="bold red", markup=False)
+        err.print(terminal(f"authn-migrate: nothing written: {exc}"), style="bold red")
         raise typer.Exit(ExitCode.INPUT_ERROR) from None
-    err.print(f"rewrote {len(changes)} file(s){what}", markup=False)
+    err.print(terminal(f"rewrote {len(changes)} file(s){what}"))
 
 
 def _width() -> int | None:
@@ -1037,4 +1073,28 @@ def main() -> None:
     The loaded documents form a large heap without reference cycles; collecting less often
     saves about a third of the run time on large repositories (measured in benchmarks/)."""
     gc.set_threshold(100_000, 50, 100)
-    app()
+    sys.exit(run(sys.argv[1:]))
+
+
+def run(args: list[str]) -> int:
+    """Run the command line `args`; its exit status. A mistake in the command line is one
+    line naming it, then where help is (as git and kubectl say it), exit 2."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args, prog_name="authn-migrate", standalone_mode=False)
+    except Exception as exc:  # the CLI library's own errors, known by name across versions
+        kinds = {kind.__name__ for kind in type(exc).__mro__}
+        if "NoArgsIsHelpError" in kinds:
+            return ExitCode.INPUT_ERROR  # the help is already printed
+        if "ClickException" not in kinds:
+            raise
+        context = getattr(exc, "ctx", None)
+        where = context.command_path if context is not None else "authn-migrate"
+        sys.stderr.write(terminal(f"{where}: error: {exc.format_message()}") + "\n")  # type: ignore[attr-defined]
+        if context is not None:
+            sys.stderr.write(terminal(f"Try '{where} -h' for help.") + "\n")
+        return int(getattr(exc, "exit_code", ExitCode.INPUT_ERROR))
+    except typer.Abort:
+        sys.stderr.write("Aborted!\n")
+        return 1
+    return code if isinstance(code, int) else 0

@@ -101,7 +101,29 @@ CODES: dict[str, Code] = {
             "A value still holds {{ ... }}; render the template and scan its output.",
         ),
         Code(
+            "AM015",
+            "file name is not UTF-8",
+            "Rename the file with a UTF-8 name; the file was not read.",
+        ),
+        Code(
             "AM016",
+            "string is not text",
+            "A JSON escape such as \\ud800 names half of a UTF-16 pair; write the whole "
+            "character (the value was read as U+FFFD, as Kubernetes reads it).",
+        ),
+        Code(
+            "AM017",
+            "number out of range",
+            "Kubernetes reads 64-bit integers; quote the value if it is text, else fix it.",
+        ),
+        Code(
+            "AM018",
+            "not a namespace name",
+            "A namespace is a DNS-1123 label (lowercase letters, digits and '-'); fix the "
+            "kustomization's or mesh config's value, which was ignored.",
+        ),
+        Code(
+            "AM019",
             "overlay not built",
             "What an environment applies is `kustomize build` of its overlay: put kustomize or "
             "kubectl on PATH, make the overlay build, and keep its resources local (remote "
@@ -250,6 +272,12 @@ CODES: dict[str, Code] = {
             "AM504",
             "compatible difference",
             "A connection that failed only on a protocol mismatch now works.",
+        ),
+        Code(
+            "AM505",
+            "more annotations than shown",
+            "GitHub shows about ten annotations of a kind per step: the rest are in the job "
+            "summary, and every one in -o sarif and -o json.",
         ),
         Code(
             "AM511",

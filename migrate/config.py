@@ -33,8 +33,10 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 
 from migrate.codes import CODES
 from migrate.errors import MigrateError
+from migrate.escape import terminal
 from migrate.findings import Finding
 from migrate.load.discover import display_path
+from migrate.load.namespaces import NAMESPACE_RULE, is_namespace_name
 from migrate.load.yamlio import make_yaml
 from migrate.model.releases import UnknownRelease, parse_releases
 
@@ -59,7 +61,7 @@ API_VERSIONS = ("security.istio.io/v1beta1", "security.istio.io/v1")
 class _Key:
     """A configuration key: the kind of value it takes and its built-in default."""
 
-    kind: str  # "string", "boolean", "strings", "choice", "version" or "suppress"
+    kind: str  # "string", "namespace", "boolean", "strings", "choice", "version", "suppress"
     default: Any
     choices: tuple[str, ...] = ()
 
@@ -67,8 +69,8 @@ class _Key:
 # In the order --show-config lists them. A default of None means "unset": the command decides.
 KEYS: Mapping[str, _Key] = types.MappingProxyType(
     {
-        "root-namespace": _Key("string", None),
-        "namespace": _Key("string", None),
+        "root-namespace": _Key("namespace", None),
+        "namespace": _Key("namespace", None),
         "inventory": _Key("strings", ()),
         "istio-version": _Key("version", None),
         "inbound-sniffing": _Key("choice", None, SNIFFING),
@@ -171,14 +173,17 @@ def render_config(config: Config) -> str:
     Paths are shown relative to the working directory when below it.
     """
     lines = ["# authn-migrate configuration (default < config file < command line)"]
-    lines.append(f"# config file: {display_path(config.file) if config.file else 'none found'}")
-    lines += [f"# note: {note}" for note in config.notes]
+    shown = display_path(config.file) if config.file else "none found"
+    lines.append(terminal(f"# config file: {shown}"))
+    lines += [terminal(f"# note: {note}") for note in config.notes]
     for name in KEYS:
         value = config.values.get(name)
         if name == "inventory" and value:
             value = [display_path(Path(p)) for p in value]
-        elif isinstance(value, tuple):
-            value = list(value)
+        if isinstance(value, (list, tuple)):
+            value = [terminal(item) for item in value]
+        elif isinstance(value, str):
+            value = terminal(value)
         text = yaml.safe_dump(
             {name: value},
             sort_keys=False,
@@ -190,7 +195,7 @@ def render_config(config: Config) -> str:
         source = config.sources.get(name, DEFAULT_SOURCE)
         if value is None and name in _OPEN_DEFAULTS:
             source += f": {_OPEN_DEFAULTS[name]}"
-        lines.append(f"{first}  # {source}")
+        lines.append(f"{first}  # {terminal(source)}")
         lines += rest.splitlines()
     return "\n".join(lines) + "\n"
 
@@ -461,6 +466,8 @@ def _check(name: str, raw: str, value: Any, origin: _Origin) -> Any:
             parse_releases(text)
         except UnknownRelease as exc:
             raise origin.error(raw, None, f"{raw!r}: {exc}") from None
+    if key.kind == "namespace" and not is_namespace_name(text):
+        raise origin.error(raw, None, f"{raw!r}: {text!r} is not a namespace; {NAMESPACE_RULE}")
     if key.kind == "choice" and text not in key.choices:
         close = difflib.get_close_matches(text, key.choices, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""

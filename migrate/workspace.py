@@ -123,7 +123,7 @@ def workspace_of(loaded: LoadResult, options: WorkspaceOptions | None = None) ->
         loaded, inventory, findings=_not_about_patches(loaded.findings, patches), patches=patches
     )
     resolver = NamespaceResolver(
-        kustomization_namespaces(loaded), options.namespace, workspace.findings
+        kustomization_namespaces(loaded, workspace.findings), options.namespace, workspace.findings
     )
     if extra is not None:
         workspace.findings.extend(extra.findings)

@@ -41,6 +41,28 @@ def snapshot(tree: Path) -> dict[str, bytes]:
     return found
 
 
+WEB_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+"""
+WEB_JWT_POLICY = """\
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: web-jwt, namespace: shop}
+spec:
+  targets: [{name: web}]
+  origins:
+  - jwt:
+      issuer: https://issuer.example
+      jwksUri: https://issuer.example/.well-known/jwks.json
+  principalBinding: USE_ORIGIN
+"""
+"""A Service and the JWT policy that targets it: the smallest repository with a policy."""
+
 BOOT = (
     "import sys; del sys.path[0]; sys.argv[0] = 'authn-migrate'; "
     "from migrate.cli import main; main()"

@@ -118,6 +118,7 @@ def convert_paths(
     split: bool = False,
     all_or_nothing: bool = False,
     overlays: Sequence[str] = (),
+    rewrite: bool = True,
 ) -> ConvertResult:
     """Convert every alpha policy under `paths`, prove the result, and plan the rewrite
     (`split`: new resources in files of their own). When the whole cannot be written, the
@@ -125,7 +126,8 @@ def convert_paths(
     nothing is. Each overlay (`overlays`, else those among the inputs) is built with the
     real kustomize before and after the changes, and the two builds compared: an
     environment looser, not proven or no longer building keeps everything from being
-    written."""
+    written. `rewrite=False`: only the new resources are wanted (`-o yaml`), so a file
+    that cannot be rewritten in place (AM410) holds nothing back."""
     workspace = open_workspace(paths, workspace_options, stdin=stdin)
     # the Istio the result must hold on: given, else what the repository says, else every
     # release and sniffing setting; the conversion and its proof assume the same
@@ -150,12 +152,14 @@ def convert_paths(
             environment=environment,
             workspace_options=workspace_options,
         )
-    attempt = _Attempt(workspace, workspace_options, verify_options, shown, split, all_or_nothing)
+    attempt = _Attempt(
+        workspace, workspace_options, verify_options, shown, split, all_or_nothing, rewrite
+    )
     result = attempt.run(options, plan, engine, directories)
     if result.environments.blocked and plan.translations:
         # a translation that an environment does not prove is not written: those policies
         # are left as they are, and the rest proven again
-        why = "with them, an environment is not proven (AM016 or a looser build)"
+        why = "with them, an environment is not proven (AM019 or a looser build)"
         plan = PatchPlan(refused={**plan.refused, **dict.fromkeys(plan.translations, why)})
         result = attempt.run(options, plan, engine, directories)
     return result
@@ -171,6 +175,7 @@ class _Attempt:
     shown: list[Finding]
     split: bool
     all_or_nothing: bool
+    rewrite: bool
 
     def run(
         self,
@@ -188,6 +193,8 @@ class _Attempt:
             workspace, options, verify_options.environment, translated=translated
         )
         result = _proven(workspace, conversion, verify_options, self.shown, split=self.split)
+        if not self.rewrite:
+            result.findings = [f for f in result.findings if f.code != "AM410"]
         if not (
             self.all_or_nothing
             or not result.blocked

@@ -87,7 +87,7 @@ def prove_environments(
         names = ", ".join(display_path(o) for o in overlays)
         result.findings.append(
             Finding(
-                "AM016",
+                "AM019",
                 Severity.NOTE,
                 f"neither kustomize nor kubectl is on PATH: the overlays {names} are not built, "
                 "their files are read as they are",
@@ -205,4 +205,4 @@ def _copy_with_changes(tree: Path, copy: Path, changes: list[FileChange]) -> str
 
 
 def _not_built(overlay: str, message: str, severity: Severity) -> Finding:
-    return Finding("AM016", severity, f"overlay {overlay} {message}", Location(overlay))
+    return Finding("AM019", severity, f"overlay {overlay} {message}", Location(overlay))

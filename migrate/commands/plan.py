@@ -14,11 +14,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from migrate import progress
-from migrate.convert.model import PROVENANCE, Conversion, NewResource
+from migrate.convert.model import Conversion, NewResource
 from migrate.convert.prove import generated_resources
 from migrate.convert.run import convert_workspace
 from migrate.model.alpha import AlphaPolicy, MtlsMode, Scope
-from migrate.model.beta import KINDS, BetaResource
+from migrate.model.beta import KINDS, PROVENANCE, BetaResource
 from migrate.semantics.equivalence import Change
 from migrate.semantics.proof import (
     VerifyOptions,

@@ -8,14 +8,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from migrate.convert.model import PROVENANCE
+from migrate.commands.fields import ResourceEdit, resource_edits
 from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Location, Severity, has_errors, sort_findings
-from migrate.load.documents import load_sources
+from migrate.load.documents import load_found
 from migrate.load.gitread import sources_at
 from migrate.model.alpha import AlphaPolicy, Scope
-from migrate.model.beta import BetaResource, PeerAuthentication
+from migrate.model.beta import PROVENANCE, BetaResource, PeerAuthentication
 from migrate.model.inventory import Inventory, Workload
 from migrate.semantics.equivalence import Change
 from migrate.semantics.impact import affected_namespaces
@@ -65,6 +66,8 @@ class ReviewReport:
     """Where each resource is written: in the work tree, else at the base revision."""
     base_only: set[str] = field(default_factory=set)
     """Resources that exist only at the base revision (their locations are there)."""
+    edits: list[ResourceEdit] = field(default_factory=list)
+    """Resources both revisions define, with what changed in each, field by field."""
 
     def difference_findings(self) -> list[Finding]:
         """One finding per cause, at the resource that decided the new outcome."""
@@ -100,7 +103,7 @@ def review(
 ) -> ReviewReport:
     """Compare `paths` at git revision `base` with the work tree."""
     head = open_workspace(list(paths) or ["."], workspace_options)
-    before = workspace_of(load_sources(sources_at(base, list(paths), cwd=cwd)), workspace_options)
+    before = workspace_of(load_found(sources_at(base, list(paths), cwd=cwd)), workspace_options)
     # the base revision is trusted, the head under review is not: only the base's facts
     # (an IstioOperator, istiod's image) narrow the releases and sniffing considered
     options, facts = with_facts(options, [before.inventory])
@@ -120,6 +123,9 @@ def review(
     removed = _removed(before, head)
     added = _added(before, head)
     pairings = _pairings(removed, added, head.root_namespace)
+    for pairing in pairings:  # the summary lists each cause under the policy it replaces
+        for ref in pairing.added:
+            report.origins.setdefault(ref, (pairing.removed.ref,))
     findings = _new_resource_findings(added, head, inventory, pairings)
     findings += tls_regressions(before, head)
     head_refs = {e.ref for e in head.policies} | {r.meta.ref for r in head.beta}
@@ -132,7 +138,15 @@ def review(
         findings,
         _locations(before, head),
         base_refs - head_refs,
+        resource_edits(_documents(before), _documents(head)),
     )
+
+
+def _documents(workspace: Workspace) -> dict[str, Any]:
+    """Every policy and beta resource by `Kind namespace/name`, as written."""
+    found: dict[str, Any] = {e.ref: e.document.data for e in workspace.policies}
+    found.update({r.meta.ref: r.meta.document.data for r in workspace.beta})
+    return found
 
 
 def _input_errors(before: Workspace, head: Workspace) -> list[Finding]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from migrate.convert.model import PROVENANCE
+from migrate.model.beta import PROVENANCE
 from migrate.workspace import PolicyEntry
 
 _DROPPED_ANNOTATIONS = frozenset({"kubectl.kubernetes.io/last-applied-configuration"})

@@ -10,8 +10,6 @@ from migrate.findings import Finding
 from migrate.load.documents import PathKey
 from migrate.workspace import PolicyEntry
 
-PROVENANCE = "authn-migrate.io/converted-from"
-"""Annotation naming the alpha policy a resource was converted from."""
 DEFAULT_API_VERSION = "security.istio.io/v1beta1"
 
 

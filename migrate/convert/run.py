@@ -16,7 +16,6 @@ from migrate.convert import mtls
 from migrate.convert.jwt import NotExpressible, PortScope, trigger_rule_traps
 from migrate.convert.metadata import metadata, resource
 from migrate.convert.model import (
-    PROVENANCE,
     Conversion,
     ConvertOptions,
     NewResource,
@@ -35,7 +34,7 @@ from migrate.convert.scopes import (
 from migrate.findings import Finding, Location, Severity
 from migrate.load.discover import display_path
 from migrate.model.alpha import AlphaPolicy, Scope
-from migrate.model.beta import AuthorizationPolicy, PeerAuthentication
+from migrate.model.beta import PROVENANCE, AuthorizationPolicy, PeerAuthentication
 from migrate.model.inventory import Inventory, Service
 from migrate.model.protocols import may_be_http, unknown_protocol
 from migrate.semantics.environment import Environment

@@ -17,6 +17,8 @@ COMPLEX_KEY = "AM001"
 """A complex key is a syntax error for Kubernetes' YAML-to-JSON step."""
 MAX_DEPTH = 256
 """Nesting depth of collections; Kubernetes objects are rarely deeper than 20."""
+MAX_DIGITS = 4_300
+"""Digits of an integer Python converts (and far beyond the 64 bits Kubernetes reads)."""
 
 _STANDARD_TAGS = frozenset(
     "tag:yaml.org,2002:" + name
@@ -227,10 +229,24 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     if tag == "tag:yaml.org,2002:bool":
         return _SCALARS.construct_yaml_bool(node)
     if tag == "tag:yaml.org,2002:int":
-        return _SCALARS.construct_yaml_int(node)
+        return _integer(node)
     if tag == "tag:yaml.org,2002:float":
         return _SCALARS.construct_yaml_float(node)
     return str(node.value)
+
+
+def too_long(digits: int) -> str:
+    """The message for an integer of `digits` digits, more than MAX_DIGITS."""
+    return f"integer of {digits:,} digits is out of range (Kubernetes reads 64 bits)"
+
+
+def _integer(node: yaml.ScalarNode) -> int:
+    """An integer scalar; one too long to convert rejects the document at the value."""
+    digits = sum(char.isdigit() for char in node.value)
+    if digits > MAX_DIGITS:
+        raise DocumentRejected(_problem("AM017", too_long(digits), node))
+    value: int = _SCALARS.construct_yaml_int(node)
+    return value
 
 
 def _problem(code: str, message: str, node: yaml.Node) -> Problem:

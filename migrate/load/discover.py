@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from migrate.findings import Finding, Location, Severity
+from migrate.load.gitcmd import GitError, run_git
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -34,11 +34,14 @@ class Discovery:
 
 
 def display_path(path: Path) -> str:
-    """A path as messages show it: relative to the working directory when below it."""
+    """A path as messages show it: relative to the working directory when below it, led by
+    `./` when it would start with a colon (a line of output must not start like a CI
+    runner's `::command::`)."""
     try:
-        return path.relative_to(Path.cwd()).as_posix() or "."
+        shown = path.relative_to(Path.cwd()).as_posix() or "."
     except ValueError:
-        return path.as_posix()
+        shown = path.as_posix()
+    return f"./{shown}" if shown.startswith(":") else shown
 
 
 def discover(paths: Sequence[str]) -> Discovery:
@@ -66,6 +69,8 @@ def _expand(path: Path) -> tuple[list[Source], list[Finding]]:
     """The sources one command-line path stands for."""
     if not path.exists() and not path.is_symlink():
         return [], [_finding("AM011", f"no such file or directory: {path}", path)]
+    if not is_utf8_name(path.name):
+        return [], [_not_utf8(path)]
     if path.is_dir():
         return _walk(path)
     if path.is_symlink() and not path.exists():
@@ -95,25 +100,39 @@ def _walk(root: Path) -> tuple[list[Source], list[Finding]]:
             continue
         subdirs: list[Path] = []
         for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            path = Path(entry.path)
-            if entry.is_symlink():
-                problem = _check_link(path, real_root)
-                if problem is not None:
-                    findings.append(problem)
-                elif entry.is_dir():
-                    linked.append(path)
-                elif entry.name.lower().endswith(MANIFEST_SUFFIXES):
-                    found.append(path)
-            elif entry.is_dir():
-                subdirs.append(path)
-            elif entry.name.lower().endswith(MANIFEST_SUFFIXES):
-                found.append(path)
+            kind, problem = _classify(entry, real_root)
+            if problem is not None:
+                findings.append(problem)
+            elif kind == "dir":
+                subdirs.append(Path(entry.path))
+            elif kind == "linked-dir":
+                linked.append(Path(entry.path))
+            elif kind == "manifest":
+                found.append(Path(entry.path))
         stack.extend(reversed(subdirs))
     ignored = _git_ignored(root, found)
     files = sorted((p for p in found if p not in ignored), key=lambda p: p.as_posix())
     return [Source(display=display_path(p), path=p, root=root) for p in files], findings
+
+
+def _classify(entry: os.DirEntry[str], real_root: Path) -> tuple[str, Finding | None]:
+    """What a directory entry is to the walk: "dir", "linked-dir", "manifest" or "" (skipped),
+    or the finding that refuses it. Hidden entries are skipped; a name that is not UTF-8, or a
+    link leaving the tree, is refused."""
+    if entry.name.startswith("."):
+        return "", None
+    path = Path(entry.path)
+    is_manifest = entry.name.lower().endswith(MANIFEST_SUFFIXES)
+    if not is_utf8_name(entry.name):
+        return "", _not_utf8(path) if is_manifest or entry.is_dir() else None
+    if entry.is_symlink():
+        problem = _check_link(path, real_root)
+        if problem is not None:
+            return "", problem
+        return ("linked-dir" if entry.is_dir() else "manifest" if is_manifest else ""), None
+    if entry.is_dir():
+        return "dir", None
+    return ("manifest" if is_manifest else ""), None
 
 
 def _check_link(path: Path, real_root: Path) -> Finding | None:
@@ -133,21 +152,24 @@ def _git_ignored(root: Path, files: list[Path]) -> set[Path]:
     """The files git ignores, when `root` is inside a work tree and git is installed."""
     if not files:
         return set()
-    payload = "\0".join(str(p.resolve()) for p in files) + "\0"
+    payload = b"\0".join(os.fsencode(p.resolve()) for p in files) + b"\0"
     try:
-        result = subprocess.run(
-            ["git", "-C", str(root), "check-ignore", "-z", "--stdin"],
-            input=payload.encode(),
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        result = run_git(root, "check-ignore", "-z", "--stdin", stdin=payload, timeout=30)
+    except GitError:
         return set()
     if result.returncode not in (0, 1):
         return set()
-    ignored = {Path(p) for p in result.stdout.decode(errors="replace").split("\0") if p}
+    ignored = {Path(os.fsdecode(p)) for p in result.stdout.split(b"\0") if p}
     return {p for p in files if p.resolve() in ignored}
+
+
+def is_utf8_name(name: str) -> bool:
+    """True when a file name (as Python decodes it from the file system) is valid UTF-8."""
+    return name.isascii() or not any(0xDC80 <= ord(char) <= 0xDCFF for char in name)
+
+
+def _not_utf8(path: Path) -> Finding:
+    return _finding("AM015", "file name is not valid UTF-8; not read", path)
 
 
 def _finding(code: str, message: str, path: Path) -> Finding:

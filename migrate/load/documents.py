@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -22,7 +21,8 @@ from migrate.load.construct import (
     build_header,
     read_header,
 )
-from migrate.load.discover import Source, discover
+from migrate.load.discover import Discovery, Source, discover
+from migrate.load.jsontext import JsonRefused, load_json
 from migrate.load.sourcefile import SourceText, UndecodableText, decode
 from migrate.load.yamlio import compose_documents
 
@@ -196,7 +196,11 @@ class LoadResult:
 
 def load_paths(paths: Sequence[str], *, stdin: bytes | None = None) -> LoadResult:
     """Discover and load every manifest under `paths` (`-` reads `stdin`, or standard input)."""
-    found = discover(paths)
+    return load_found(discover(paths), stdin=stdin)
+
+
+def load_found(found: Discovery, *, stdin: bytes | None = None) -> LoadResult:
+    """Load discovered sources; what discovery could not follow stays among the findings."""
     result = load_sources(found.sources, stdin=stdin)
     return LoadResult(result.files, found.findings + result.findings)
 
@@ -255,7 +259,7 @@ def parse_text(
     starts like JSON (`kubectl get -o json` on standard input) is tried as JSON first. YAML then
     supplies the positions when it can read the same text.
     """
-    parsed: list[Document] | Finding | None = None
+    parsed: tuple[list[Document], list[Finding]] | Finding | None = None
     if is_json or text.text.lstrip()[:1] in ("{", "["):
         parsed = _parse_json(text)
         if isinstance(parsed, Finding):
@@ -272,8 +276,8 @@ def parse_text(
                     text.path, index, node, documents, findings, aliases=aliases, text=text.text
                 )
     except yaml.YAMLError as exc:
-        if isinstance(parsed, list):
-            return parsed, [], False
+        if isinstance(parsed, tuple):
+            return parsed[0], parsed[1], False
         return _syntax_error(text, exc, documents, findings)
     if any(f.code == "AM001" for f in findings) and _TEMPLATE.search(text.text):
         return [], [_template_note(text)], True
@@ -283,7 +287,7 @@ def parse_text(
 def _syntax_error(
     text: SourceText, exc: yaml.YAMLError, documents: list[Document], findings: list[Finding]
 ) -> tuple[list[Document], list[Finding], bool]:
-    where = _mark_location(text.path, exc)
+    where = _mark_location(text.path, exc, text.text)
     if _TEMPLATE.search(text.text):
         return [], [_template_note(text)], True
     if isinstance(exc, yaml.reader.ReaderError):  # no mark: locate the character itself
@@ -312,40 +316,32 @@ def _template_note(text: SourceText) -> Finding:
     )
 
 
-def _mark_location(path: str, exc: yaml.YAMLError) -> Location:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+def _mark_location(path: str, exc: yaml.YAMLError, text: str = "") -> Location:
+    """Where the problem is; for one found only at the end of the file (an unclosed quote,
+    bracket or brace), where the construct that was never closed starts."""
+    found = getattr(exc, "problem_mark", None)
+    opened = getattr(exc, "context_mark", None)
+    at_end = found is not None and not text[found.index :].strip()
+    if opened is not None and (at_end or "end of stream" in str(getattr(exc, "problem", ""))):
+        return Location(path, opened.line + 1, opened.column + 1)
+    mark = found or opened
     if mark is None:
         return Location(path)
     return Location(path, mark.line + 1, mark.column + 1)
 
 
-def _parse_json(text: SourceText) -> list[Document] | Finding:
-    """A JSON file that YAML could not read (JSON allows what YAML forbids, e.g. some tabs)."""
+def _parse_json(text: SourceText) -> tuple[list[Document], list[Finding]] | Finding:
+    """A JSON file that YAML could not read (JSON allows what YAML forbids, e.g. some tabs):
+    its documents and findings, or the finding that refuses it."""
     try:
-        value = json.loads(text.text, object_pairs_hook=_no_duplicates)
-    except json.JSONDecodeError as exc:
-        return _error("AM010", exc.msg, Location(text.path, exc.lineno, exc.colno))
-    except _DuplicateJsonKey as exc:
-        return _error("AM005", f"duplicate key {exc.key!r}", Location(text.path, 1, 1))
+        value, problems = load_json(text.text)
+    except JsonRefused as exc:
+        return _error(exc.code, exc.message, Location(text.path, exc.line, exc.column))
     origin = Origin(text.path, 0, 1, 1)
     if not isinstance(value, dict):
         return _error("AM002", f"document is a {_type_name(value)}, not a mapping", origin.location)
-    return _expand_list(Document(origin, value), [])
-
-
-class _DuplicateJsonKey(Exception):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateJsonKey(key)
-        result[key] = value
-    return result
+    findings = [_error(p.code, p.message, Location(text.path, p.line, p.column)) for p in problems]
+    return _expand_list(Document(origin, value), findings), findings
 
 
 def _add_document(

@@ -2,59 +2,71 @@
 
 from __future__ import annotations
 
-import subprocess
+import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from migrate.errors import MigrateError
-from migrate.load.discover import MANIFEST_SUFFIXES, Source
+from migrate.findings import Finding, Location, Severity
+from migrate.load.discover import MANIFEST_SUFFIXES, Discovery, Source, is_utf8_name
+from migrate.load.gitcmd import GitError, git_output
 
-
-class GitError(MigrateError):
-    """git could not answer (not a repository, unknown revision, git missing)."""
+__all__ = ["GitError", "repository_root", "sources_at"]
 
 
 def repository_root(start: Path) -> Path:
     """The top of the work tree that holds `start`."""
-    out = _git(start if start.is_dir() else start.parent, "rev-parse", "--show-toplevel")
-    return Path(out.decode().strip())
+    out = git_output(start if start.is_dir() else start.parent, "rev-parse", "--show-toplevel")
+    return Path(os.fsdecode(out.strip()))
 
 
-def sources_at(revision: str, paths: Sequence[str], *, cwd: Path | None = None) -> list[Source]:
+def sources_at(revision: str, paths: Sequence[str], *, cwd: Path | None = None) -> Discovery:
     """The manifests under `paths` (files or directories, relative to `cwd`) as they are at
-    `revision`, named by the same display paths as in the work tree."""
+    `revision`, named by the same display paths as in the work tree; a name that is not
+    UTF-8 is a finding instead."""
     cwd = (cwd or Path.cwd()).resolve()
     root = repository_root(cwd)
     try:
-        _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+        git_output(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
     except GitError:
         raise GitError(f"unknown revision {revision!r} in {root.name}") from None
     prefixes = [_in_repo(Path(p), cwd, root) for p in paths or ["."]]
-    listed = _git(root, "ls-tree", "-r", "-z", revision, "--", *[p or "." for p in prefixes])
+    listed = git_output(root, "ls-tree", "-r", "-z", revision, "--", *[p or "." for p in prefixes])
     blobs = {}
-    for entry in listed.decode().split("\0"):
-        meta, _, name = entry.partition("\t")
-        if name and meta.split(" ")[1:2] == ["blob"] and _is_manifest(name, prefixes):
-            blobs[name] = meta.split(" ")[2]
+    findings = []
+    for entry in listed.split(b"\0"):
+        meta, _, raw = entry.partition(b"\t")
+        name = os.fsdecode(raw)
+        if not (name and meta.split(b" ")[1:2] == [b"blob"] and _is_manifest(name, prefixes)):
+            continue
+        if is_utf8_name(name):
+            blobs[name] = meta.split(b" ")[2].decode()
+        else:
+            where = Location(f"{_display(root / name, cwd)} at {revision}")
+            message = "file name is not valid UTF-8; not read"
+            findings.append(Finding("AM015", Severity.ERROR, message, where))
     names = sorted(blobs)
     contents = _blobs(root, [blobs[n] for n in names])
     # `path` names where the file sits in the work tree, so kustomizations resolve; the bytes
     # come from the revision
-    return [
+    sources = [
         Source(display=_display(root / n, cwd), path=root / n, root=root, content=content)
         for n, content in zip(names, contents, strict=True)
     ]
+    return Discovery(tuple(sources), tuple(findings))
 
 
 def _blobs(root: Path, ids: list[str]) -> list[bytes]:
     """The contents of blobs, all through one `git cat-file --batch` (not a process each)."""
     if not ids:
         return []
-    out = _git(root, "cat-file", "--batch", stdin="".join(f"{i}\n" for i in ids).encode())
+    out = git_output(root, "cat-file", "--batch", stdin="".join(f"{i}\n" for i in ids).encode())
     contents, at = [], 0
-    for _ in ids:
-        header_end = out.index(b"\n", at)
-        size = int(out[at:header_end].split(b" ")[2])
+    for ident in ids:
+        header_end = out.find(b"\n", at)
+        header = out[at:header_end].split(b" ")
+        if header_end < 0 or len(header) != 3 or not header[2].isdigit():
+            raise GitError(f"git cannot read object {ident} (missing from this clone?)")
+        size = int(header[2])
         contents.append(out[header_end + 1 : header_end + 1 + size])
         at = header_end + 1 + size + 1  # the content is followed by a newline
     return contents
@@ -82,20 +94,3 @@ def _display(path: Path, cwd: Path) -> str:
         return path.relative_to(cwd).as_posix()
     except ValueError:
         return path.as_posix()
-
-
-def _git(where: Path, *args: str, stdin: bytes | None = None) -> bytes:
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(where), *args],
-            input=stdin,
-            capture_output=True,
-            timeout=300,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise GitError(f"cannot run git: {exc}") from None
-    if result.returncode != 0:
-        message = result.stderr.decode(errors="replace").strip() or f"git {args[0]} failed"
-        raise GitError(message)
-    return result.stdout

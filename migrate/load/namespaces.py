@@ -8,15 +8,26 @@ outermost kustomization winning as kustomize's namespace transformer does); else
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from migrate.findings import Finding, Location, Severity
-from migrate.load.discover import display_path
-from migrate.load.documents import Document, LoadResult
+from migrate.load.discover import Source, display_path
+from migrate.load.documents import Document, LoadResult, Origin, load_source
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def is_namespace_name(value: object) -> bool:
+    """True for a valid namespace name: a DNS-1123 label (at most 63 lowercase letters,
+    digits and '-', starting and ending with a letter or digit)."""
+    return isinstance(value, str) and _NAMESPACE.fullmatch(value) is not None
+
+
+NAMESPACE_RULE = "a namespace is a DNS-1123 label: lowercase letters, digits and '-'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,39 +38,68 @@ class Assigned:
     kustomization: str
 
 
-def kustomization_namespaces(result: LoadResult) -> dict[Path, Assigned]:
-    """For every file a kustomization with `namespace:` lists, the namespace it gets."""
+def kustomization_namespaces(
+    result: LoadResult, findings: list[Finding] | None = None
+) -> dict[Path, Assigned]:
+    """For every file a kustomization with `namespace:` lists, the namespace it gets; a
+    `namespace:` that is not a namespace name is ignored, with a finding added to
+    `findings`."""
     listed: dict[Path, list[tuple[int, Assigned]]] = {}
+    walk = _Walk(findings if findings is not None else [])
     for loaded in result.files:
         path = loaded.source.path
         if path is None or path.name not in KUSTOMIZATION_NAMES:
             continue
         for doc in loaded.documents:
+            walk.reported.add(path.resolve())
             _collect(
                 path,
-                doc.data,
+                doc,
                 listed,
                 depth=0,
                 seen=set(),
                 inherited=None,
-                display=loaded.source.display,
+                walk=walk,
             )
     # reached through more includes means listed by a kustomization further out: it wins
     return {path: max(options, key=lambda o: o[0])[1] for path, options in listed.items()}
 
 
+@dataclass(slots=True)
+class _Walk:
+    """What one walk over the kustomizations reports: findings, once per file."""
+
+    findings: list[Finding]
+    reported: set[Path] = field(default_factory=set)
+
+
+def _namespace(doc: Document, walk: _Walk, *, report: bool) -> str | None:
+    """The kustomization's `namespace:` when it is a namespace name; else None (reported)."""
+    namespace = doc.data.get("namespace")
+    if namespace in (None, ""):
+        return None
+    if is_namespace_name(namespace):
+        return str(namespace)
+    if report:
+        message = f"kustomization namespace {namespace!r} is ignored: {NAMESPACE_RULE}"
+        walk.findings.append(Finding("AM018", Severity.ERROR, message, doc.locate(("namespace",))))
+    return None
+
+
 def _collect(
     kustomization: Path,
-    data: dict[str, Any],
+    doc: Document,
     listed: dict[Path, list[tuple[int, Assigned]]],
     *,
     depth: int,
     seen: set[Path],
     inherited: Assigned | None,
-    display: str,
+    walk: _Walk,
 ) -> None:
-    namespace = data.get("namespace")
-    assigned = inherited or (Assigned(str(namespace), display) if namespace else None)
+    data = doc.data
+    namespace = _namespace(doc, walk, report=depth == 0 or kustomization not in walk.reported)
+    walk.reported.add(kustomization)
+    assigned = inherited or (Assigned(namespace, doc.origin.path) if namespace else None)
     base = kustomization.parent
     entries = [e for key in ("resources", "bases", "components") for e in _strings(data.get(key))]
     for entry in entries:
@@ -74,7 +114,7 @@ def _collect(
                     depth=depth + 1,
                     seen=seen | {nested},
                     inherited=assigned,
-                    display=display_path(nested),
+                    walk=walk,
                 )
         elif assigned is not None:
             listed.setdefault(target, []).append((depth, assigned))
@@ -84,14 +124,13 @@ def _find_kustomization(directory: Path) -> Path | None:
     return next((directory / n for n in KUSTOMIZATION_NAMES if (directory / n).is_file()), None)
 
 
-def _read_kustomization(path: Path) -> dict[str, Any]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
-    return data if isinstance(data, dict) else {}
+def _read_kustomization(path: Path) -> Document:
+    """A kustomization outside the inputs, read as the inputs are (its first document; an
+    empty one when it cannot be read)."""
+    loaded, _ = load_source(Source(display=display_path(path), path=path, root=path.parent))
+    if loaded.documents:
+        return loaded.documents[0]
+    return Document(Origin(display_path(path), 0, 1, 1), {})
 
 
 def _strings(value: Any) -> list[str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from migrate.findings import Location
 from migrate.load.documents import Document
 from migrate.model.fields import Cursor, labels, root
+from migrate.model.inventory import is_port_text
 
 GROUP = "security.istio.io"
 KINDS = ("PeerAuthentication", "RequestAuthentication", "AuthorizationPolicy")
@@ -20,6 +21,10 @@ class PeerMode(enum.Enum):
     DISABLE = "DISABLE"
     PERMISSIVE = "PERMISSIVE"
     STRICT = "STRICT"
+
+
+PROVENANCE = "authn-migrate.io/converted-from"
+"""The annotation naming the v1alpha1 policies a resource was converted from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,13 @@ class Meta:
     def location(self) -> Location:
         """Where the resource document starts."""
         return self.document.origin.location
+
+    @property
+    def converted_from(self) -> tuple[str, ...]:
+        """The v1alpha1 policies its provenance annotation names (`Kind namespace/name`)."""
+        annotations = self.document.metadata.get("annotations")
+        value = annotations.get(PROVENANCE) if isinstance(annotations, dict) else None
+        return tuple(v for v in str(value).split(", ") if v) if isinstance(value, str) else ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +198,7 @@ def _peer_authentication(meta: Meta, spec: Cursor) -> PeerAuthentication:
         sorted(
             (int(port), _mode(Cursor(spec.doc, (), value)))
             for port, value in (ports.items() if isinstance(ports, dict) else ())
-            if str(port).isdigit()
+            if is_port_text(str(port))
         )
     )
     return PeerAuthentication(meta, _mode(spec.field("mtls")), port_level)

@@ -16,6 +16,7 @@ import yaml
 
 from migrate.findings import Finding, Location, Severity
 from migrate.load.documents import Document, Origin
+from migrate.load.namespaces import NAMESPACE_RULE, is_namespace_name
 from migrate.model.fields import labels
 from migrate.validate.schema import validate_inventory_document
 
@@ -480,7 +481,7 @@ def _service_port(port: dict[str, Any]) -> ServicePort:
     if isinstance(target, int) and not isinstance(target, bool):
         target_port = target
     elif isinstance(target, str) and target:
-        target_port = int(target) if target.isdigit() else target
+        target_port = int(target) if is_port_text(target) else target
     return ServicePort(
         name=str(port.get("name") or ""),
         port=number,
@@ -525,7 +526,7 @@ def _mesh_config(inventory: Inventory, doc: Document) -> list[Finding]:
         return []
     try:
         mesh = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
         return [
             Finding(
                 "AM001",
@@ -536,6 +537,9 @@ def _mesh_config(inventory: Inventory, doc: Document) -> list[Finding]:
         ]
     mesh = _mapping(mesh)
     root_namespace = mesh.get("rootNamespace")
+    if root_namespace and not is_namespace_name(root_namespace):
+        message = f"mesh config rootNamespace {root_namespace!r} is ignored: {NAMESPACE_RULE}"
+        return [Finding("AM018", Severity.ERROR, message, doc.locate(("data", "mesh")))]
     auto = mesh.get("enableAutoMtls")
     inventory.mesh = MeshConfig(
         root_namespace=str(root_namespace) if root_namespace else inventory.mesh.root_namespace,
@@ -567,6 +571,12 @@ def _int(value: Any) -> int:
         return 0
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and is_port_text(value):
         return int(value)
     return 0
+
+
+def is_port_text(text: str) -> bool:
+    """True for text that reads as a port number: ASCII digits, at most five of them (a
+    superscript digit is a digit to `str.isdigit`, not to `int`)."""
+    return text.isascii() and text.isdigit() and len(text) <= 5

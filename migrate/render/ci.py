@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from migrate.codes import Code, code
+from migrate.escape import valid_unicode
 from migrate.findings import Finding, Location, Severity
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -93,7 +94,7 @@ def fingerprint(finding: Finding, *, root: Path, occurrence: int = 1) -> str:
     ]
     if occurrence > 1:
         parts.append(str(occurrence))
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +273,10 @@ def _sarif_result(entry: _Entry, path: str, rule_index: int, root: Path) -> dict
 def _physical(path: str, location: Location) -> dict[str, Any]:
     """A physical location: the file, and the line (and column) only when known; never 0."""
     data: dict[str, Any] = {
-        "artifactLocation": {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT}
+        "artifactLocation": {
+            "uri": quote(path, safe="/", errors="surrogateescape"),
+            "uriBaseId": SRCROOT,
+        }
     }
     if location.line > 0:
         region = {"startLine": location.line}
@@ -311,7 +315,9 @@ def to_github(findings: Sequence[Finding], *, root: Path) -> str:
 
 
 def escape_data(text: str) -> str:
-    """A workflow command's message: `%`, CR and LF percent-encoded."""
+    """A workflow command's message: `%`, CR and LF percent-encoded (and a lone surrogate
+    written as an escape, so that the line encodes)."""
+    text = valid_unicode(text)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

@@ -6,32 +6,34 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from migrate.codes import CODES
-from migrate.render.table import finding_text
-from migrate.render.verify import headline, render_text
+from migrate.render.table import finding_lines
+from migrate.render.verify import MAX_CAUSES, headline, render_text
 
 if TYPE_CHECKING:
     from migrate.commands.convert import ConvertResult
 
 
-def render_summary(result: ConvertResult, console: Console) -> None:
-    """The conversion's findings, the proof, what changes, and what is left and why."""
+def render_summary(
+    result: ConvertResult, console: Console, *, every: bool = False, max_causes: int = MAX_CAUSES
+) -> None:
+    """The conversion's findings, the proof opening with one line per policy (what it became,
+    or why it was left as it is), and what changes."""
     conversion = result.conversion
-    for finding in result.findings:
-        console.print(finding_text(finding), soft_wrap=True)
-    render_text(result.report, console)
-    render_environments(result, console)
+    for line in finding_lines(result.findings):
+        console.print(line, soft_wrap=True)
+    render_text(
+        result.report, console, every=every, max_causes=max_causes, left=left_reasons(result)
+    )
+    render_environments(result, console, max_causes=max_causes)
     left = result.left
     console.print(
         f"{len(conversion.converted)} polic{'y' if len(conversion.converted) == 1 else 'ies'} "
         f"converted into {len(conversion.resources)} resource(s) in {len(result.changes)} "
         "file(s)"
-        + (f"; {len(left)} left as {'it is' if len(left) == 1 else 'they are'}:" if left else ""),
+        + (f"; {len(left)} left as {'it is' if len(left) == 1 else 'they are'}" if left else ""),
         style="bold",
         soft_wrap=True,
     )
-    for ref, code in left.items():
-        console.print(f"  {ref} ({code}: {CODES[code].title})", soft_wrap=True, markup=False)
     if left and result.proven and result.changes:
         console.print(
             "proven: the state these changes leave, with the policies left in force beside "
@@ -41,12 +43,14 @@ def render_summary(result: ConvertResult, console: Console) -> None:
         )
 
 
-def render_environments(result: ConvertResult, console: Console) -> None:
+def render_environments(
+    result: ConvertResult, console: Console, *, max_causes: int = MAX_CAUSES
+) -> None:
     """Each overlay's proof, the builds before and after compared (the causes shown for an
     environment that is looser or not proven)."""
     environments = result.environments
-    for finding in environments.findings:
-        console.print(finding_text(finding), soft_wrap=True)
+    for line in finding_lines(environments.findings):
+        console.print(line, soft_wrap=True)
     if not environments.proofs:
         return
     console.print(
@@ -58,8 +62,22 @@ def render_environments(result: ConvertResult, console: Console) -> None:
     for proof in environments.proofs:
         report = proof.report
         if report is None:
-            console.print(f"  {proof.overlay}: not proven (AM016 above)", markup=False)
+            console.print(f"  {proof.overlay}: not proven (AM019 above)", markup=False)
             continue
         console.print(f"  {proof.overlay}: {headline(report)}", soft_wrap=True, markup=False)
         if proof.looser or not report.proven:
-            render_text(report, console)
+            render_text(report, console, max_causes=max_causes)
+
+
+def left_reasons(result: ConvertResult) -> dict[str, str]:
+    """Each policy left as it is, with its code and what its finding says (the policy's own
+    name, which the summary line shows, taken off the front)."""
+    reasons: dict[str, str] = {}
+    for finding in result.report.findings:
+        ref = finding.resource
+        if ref in result.left and ref not in reasons:
+            message = finding.message
+            for prefix in (f"{ref} is ", f"{ref} ", f"{ref}: ", "left as it is, and "):
+                message = message.removeprefix(prefix)
+            reasons[ref] = f"{finding.code}: {message}"
+    return reasons

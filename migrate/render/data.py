@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from migrate.commands.scan import PolicyScan, ScanReport
+from migrate.escape import encodes, unicode_safe
 from migrate.findings import Finding, Severity
 from migrate.model.alpha import AlphaPolicy, Jwt
 from migrate.model.targets import TargetResolution
@@ -129,10 +130,16 @@ def _target_data(target: TargetResolution) -> dict[str, Any]:
 
 
 def dump_json(data: Any) -> str:
-    """Stable, indented JSON with a final newline."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """Stable, indented JSON with a final newline, valid UTF-8 whatever the strings hold (a
+    lone surrogate is written as an escape)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if encodes(text):
+        return text
+    return json.dumps(unicode_safe(data), indent=2, ensure_ascii=False) + "\n"
 
 
 def dump_yaml(data: Any) -> str:
-    """Block-style YAML in the data's own key order."""
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    """Block-style YAML in the data's own key order (lone surrogates written as escapes)."""
+    return yaml.safe_dump(
+        unicode_safe(data), sort_keys=False, default_flow_style=False, allow_unicode=True
+    )

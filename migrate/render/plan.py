@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
 from migrate.commands.plan import Plan, Stage
+from migrate.escape import code_span
 from migrate.render.data import dump_json
 from migrate.render.verify import headline
 from migrate.rewrite.documents import render_documents
@@ -31,9 +33,10 @@ def _folder(stage: Stage) -> str:
 
 def _delete_command(entry: PolicyEntry) -> str:
     kind = entry.document.kind.lower() + "." + "authentication.istio.io"
+    name = shlex.quote(entry.document.name)
     if entry.document.kind == "MeshPolicy":
-        return f"kubectl delete {kind} {entry.document.name}"
-    return f"kubectl delete {kind} {entry.document.name} -n {entry.namespace}"
+        return f"kubectl delete {kind} {name}"
+    return f"kubectl delete {kind} {name} -n {shlex.quote(entry.namespace)}"
 
 
 def write_plan(plan: Plan, out: Path) -> None:
@@ -60,13 +63,13 @@ def plan_markdown(plan: Plan) -> str:
     """The plan for people: per stage what changes, the commands, what to watch, rollback."""
     lines = ["# Migration plan", ""]
     if plan.refused:
-        return "\n".join([*lines, f"**Refused.** {plan.refused}", ""])
+        return "\n".join([*lines, f"**Refused.** {code_span(plan.refused)}", ""])
     lines += [
         "Every stage below was proven no looser than the starting state under Istio "
         "1.5's mixed semantics (alpha and beta together).",
         "",
     ]
-    lines += [f"- {note}" for note in plan.notes]
+    lines += [f"- {code_span(note)}" for note in plan.notes]
     lines += [
         "",
         "## 00 preflight",
@@ -87,23 +90,27 @@ def _stage_markdown(stage: Stage) -> list[str]:
         lines.append(
             f"Apply {len(stage.apply)} resource(s): `kubectl apply -f {folder}/apply.yaml`"
         )
-        lines += [f"- {r.ref}" for r in stage.apply]
+        lines += [f"- {code_span(r.ref)}" for r in stage.apply]
     if stage.delete:
         lines.append(f"Delete {len(stage.delete)} alpha polic(ies): `sh {folder}/delete.sh`")
-        lines += [f"- {e.ref}" for e in stage.delete]
+        lines += [f"- {code_span(e.ref)}" for e in stage.delete]
     if stage.report is not None:
         where = (
-            f" in {stage.proven_in} (the stage changes no other namespace; the others are as "
+            f" in {code_span(stage.proven_in)} (the stage changes no other namespace; the "
+            "others are as "
             "the stages before left them)"
             if stage.proven_in
             else ""
         )
         lines += ["", f"Enforcement against the start{where}: {headline(stage.report)}"]
         stricter = [c for c in stage.report.causes if c.change is Change.STRICTER]
-        lines += [f"- stricter: `{c.witness}` -> {c.after}" for c in stricter[:5]]
+        lines += [
+            f"- stricter: {code_span(str(c.witness))} -> {code_span(str(c.after))}"
+            for c in stricter[:5]
+        ]
     if stage.notes:
         lines += ["", "Client conflicts this stage creates (fix before applying it):"]
-        lines += [f"- {note}" for note in stage.notes]
+        lines += [f"- {code_span(note)}" for note in stage.notes]
     lines += [
         "",
         "Watch: 401/403 rates of the affected workloads, `istioctl x describe pod "

@@ -2,42 +2,60 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
+from migrate.commands.fields import FieldChange
 from migrate.commands.review import ReviewReport
-from migrate.findings import Finding
+from migrate.escape import code_span, terminal
 from migrate.render.data import finding_data
-from migrate.render.table import finding_text
-from migrate.render.verify import headline, render_text, verify_data
+from migrate.render.table import finding_lines
+from migrate.render.verify import (
+    MAX_CAUSES,
+    headline,
+    markdown_finding,
+    render_text,
+    verify_data,
+)
 
 COMMENT_LIMIT = 65_536
 """GitHub's limit on one comment, in characters."""
 
 
-def render_review_text(report: ReviewReport, console: Console) -> None:
+def render_review_text(
+    report: ReviewReport, console: Console, *, every: bool = False, max_causes: int = MAX_CAUSES
+) -> None:
     """Per namespace what was removed and added, the pairings, findings, then the proof."""
-    console.print(Text(f"review against {report.base}", style="bold"))
+    console.print(Text(terminal(f"review against {report.base}"), style="bold"))
     for namespace, change in report.namespaces.items():
         console.print(
-            f"{namespace}: removed {len(change['removed'])}, added {len(change['added'])}",
+            terminal(
+                f"namespace {namespace}: removed {len(change['removed'])}, "
+                f"added {len(change['added'])}"
+            ),
             soft_wrap=True,
         )
-    for pairing in report.pairings:
-        how = f" (paired by {pairing.how})" if pairing.how else " (no replacement found)"
-        added = ", ".join(pairing.added) or "nothing"
-        console.print(f"  {pairing.removed.ref} -> {added}{how}", soft_wrap=True)
-    for finding in report.findings:
-        console.print(finding_text(finding), soft_wrap=True)
-    render_text(report.verify, console)
+    for edit in report.edits:
+        console.print(terminal(f"edited: {edit.ref}"), soft_wrap=True)
+        for field in edit.changes:
+            console.print(terminal(f"  {field_line(field)}"), soft_wrap=True)
+    for pairing in report.pairings:  # the summary lines below say what each became
+        if not pairing.added:
+            console.print(
+                terminal(f"  {pairing.removed.ref}: no replacement found"), soft_wrap=True
+            )
+    for line in finding_lines(report.findings):
+        console.print(line, soft_wrap=True)
+    render_text(report.verify, console, every=every, max_causes=max_causes)
 
 
 def review_markdown(report: ReviewReport, limit: int = COMMENT_LIMIT) -> str:
     """A PR comment: summary table first, then collapsible details, cut to `limit`."""
     head = [
-        f"### authn-migrate review against `{report.base}`",
+        f"### authn-migrate review against {code_span(report.base)}",
         "",
         f"**{headline(report.verify)}**",
         "",
@@ -45,7 +63,7 @@ def review_markdown(report: ReviewReport, limit: int = COMMENT_LIMIT) -> str:
         "| --- | --- | --- |",
     ]
     head += [
-        f"| {ns} | {_md(', '.join(c['removed']) or '-')} | {_md(', '.join(c['added']) or '-')} |"
+        f"| {_cell([ns])} | {_cell(c['removed'])} | {_cell(c['added'])} |"
         for ns, c in report.namespaces.items()
     ]
     details = [
@@ -60,11 +78,18 @@ def review_markdown(report: ReviewReport, limit: int = COMMENT_LIMIT) -> str:
         before = f"{cause.before}{_where(report, cause.before.decided_by)}"
         after = f"{cause.after}{_where(report, cause.after.decided_by)}"
         details.append(
-            f"| {change} | `{_md(str(cause.witness))}` | {_md(before)} | {_md(after)} | "
+            f"| {change} | {code_span(str(cause.witness), in_table=True)} | "
+            f"{code_span(before, in_table=True)} | {code_span(after, in_table=True)} | "
             f"{cause.requests} |"
         )
+    if report.edits:
+        details += ["", "</details>", "", "<details><summary>Edited resources</summary>", ""]
+        details += [
+            f"- {code_span(edit.ref)}: " + "; ".join(code_span(field_line(c)) for c in edit.changes)
+            for edit in report.edits
+        ]
     details += ["", "</details>", "", "<details><summary>Findings</summary>", ""]
-    details += [_finding_line(f) for f in report.findings + report.verify.findings]
+    details += [markdown_finding(f) for f in report.findings + report.verify.findings]
     details += ["", "</details>"]
     return _fit(head, details, limit)
 
@@ -82,8 +107,9 @@ def _where(report: ReviewReport, refs: tuple[str, ...]) -> str:
     return " (" + ", ".join(places) + ")"
 
 
-def _finding_line(finding: Finding) -> str:
-    return f"- `{finding.location}` **{finding.code}** {_md(finding.message)}"
+def _cell(names: list[str]) -> str:
+    """Names from the inputs in a table cell, each rendering as literal text; `-` for none."""
+    return ", ".join(code_span(name, in_table=True) for name in names) or "-"
 
 
 def _fit(head: list[str], details: list[str], limit: int) -> str:
@@ -105,10 +131,6 @@ def _fit(head: list[str], details: list[str], limit: int) -> str:
     return "\n".join(head + kept) + note + "\n"
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def review_data(report: ReviewReport) -> dict[str, Any]:
     """The review as plain data for `-o json` (schemas/review-report.schema.json)."""
     return {
@@ -128,4 +150,27 @@ def review_data(report: ReviewReport) -> dict[str, Any]:
         ],
         "verify": verify_data(report.verify),
         "findings": [finding_data(f) for f in report.findings],
+        "edits": [
+            {
+                "resource": edit.ref,
+                "changes": [
+                    {"path": c.path, "change": c.change, "before": c.before, "after": c.after}
+                    for c in edit.changes
+                ],
+            }
+            for edit in report.edits
+        ],
     }
+
+
+def field_line(change: FieldChange) -> str:
+    """`path: before -> after`, `path: added value`, `path: removed value` (values as JSON)."""
+    if change.change == "added":
+        return f"{change.path}: added {_value(change.after)}"
+    if change.change == "removed":
+        return f"{change.path}: removed {_value(change.before)}"
+    return f"{change.path}: {_value(change.before)} -> {_value(change.after)}"
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -1,47 +1,88 @@
-"""Terminal tables (rich) for people: the scan's policy list and its findings."""
+"""Terminal tables for people: the scan's policy list and its findings."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from collections.abc import Iterable
+
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from migrate.commands.scan import PolicyScan, ScanReport
+from migrate.escape import terminal
 from migrate.findings import Finding, Severity
 from migrate.model.alpha import AlphaPolicy
+from migrate.render.columns import columns
 
 _STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
 
 
-def render_scan_table(report: ScanReport, console: Console) -> None:
-    """Print the policies, then the findings, then a one-line summary."""
+def render_scan_table(
+    report: ScanReport, console: Console, *, wide: bool = False, headers: bool = True
+) -> None:
+    """Print the policies (`wide`: with the workloads they govern and the narrower policies
+    that take some of them), then the findings, then a one-line summary."""
     if report.policies:
-        console.print(_policy_table(report))
+        header = ["POLICY", "FILE", "SCOPE", "MTLS", "JWT", "AFFECTS", "PROBLEMS"]
+        rows = [_row(scanned) for scanned in report.policies]
+        if wide:
+            header += ["WORKLOADS", "NARROWER POLICIES"]
+            rows = [(*row, *_wide(s)) for row, s in zip(rows, report.policies, strict=True)]
+        for line in columns(header, rows, headers=headers):
+            console.print(line, soft_wrap=True, highlight=False)
     problems = [f for f in report.findings if f.code != "AM201"]
-    for finding in problems:
-        console.print(finding_text(finding), soft_wrap=True)
+    for text in finding_lines(problems):
+        console.print(text, soft_wrap=True)
     console.print(_summary(report, problems))
 
 
+_GROUPED = {
+    # the namespace every document of a kustomization without one takes: one line per source
+    "AM013": re.compile(r"^(?P<what>.+?) has no metadata\.namespace; (?P<rest>using .+)$"),
+}
+
+
+def grouped(findings: Iterable[Finding]) -> list[Finding]:
+    """`findings` with the notes that say the same of many documents (AM013: they take their
+    namespace from one kustomization) folded into one, at the first one's location and
+    counting the rest. Machine formats keep every finding; this is for people."""
+    found = list(findings)
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for finding in found:
+        pattern = _GROUPED.get(finding.code)
+        match = pattern.match(finding.message) if pattern else None
+        if match is not None and finding.severity is Severity.NOTE:
+            groups.setdefault((finding.code, match["rest"]), []).append(finding)
+    shown: list[Finding] = []
+    for finding in found:
+        pattern = _GROUPED.get(finding.code)
+        match = pattern.match(finding.message) if pattern else None
+        rest = match["rest"] if match is not None else ""
+        same = groups.get((finding.code, rest), [])
+        if len(same) < 2:
+            shown.append(finding)
+        elif same[0] is finding:
+            message = f"{len(same)} documents have no metadata.namespace; {rest}"
+            shown.append(dataclasses.replace(finding, message=message, resource=""))
+    return shown
+
+
+def finding_lines(findings: Iterable[Finding]) -> list[Text]:
+    """Each finding as `finding_text` shows it, the notes that say the same folded."""
+    return [finding_text(finding) for finding in grouped(findings)]
+
+
 def finding_text(finding: Finding) -> Text:
-    """`path:line:col: severity CODE: message (hint)`, coloured by severity."""
-    text = Text(f"{finding.location}: ")
+    """`path:line:col: severity CODE: message (hint)`, coloured by severity; what it quotes
+    from the inputs is shown escaped."""
+    where = str(finding.location)
+    text = Text(terminal(f"{where}: ") if where else "")
     text.append(f"{finding.severity.value} {finding.code}", style=_STYLES[finding.severity])
-    text.append(f": {finding.message}")
+    text.append(terminal(f": {finding.message}"))
     if finding.hint:
-        text.append(f" ({finding.hint})", style="dim")
+        text.append(terminal(f" ({finding.hint})"), style="dim")
     return text
-
-
-def _policy_table(report: ScanReport) -> Table:
-    table = Table(title="v1alpha1 authentication policies", title_justify="left", expand=False)
-    for column in ("POLICY", "FILE", "SCOPE", "MTLS"):
-        table.add_column(column, no_wrap=True)
-    for column in ("JWT", "AFFECTS", "PROBLEMS"):
-        table.add_column(column, overflow="fold")
-    for scanned in report.policies:
-        table.add_row(*_row(scanned))
-    return table
 
 
 def _row(scanned: PolicyScan) -> tuple[str, ...]:
@@ -60,6 +101,11 @@ def _row(scanned: PolicyScan) -> tuple[str, ...]:
         _affects(scanned),
         problems,
     )
+
+
+def _wide(scanned: PolicyScan) -> tuple[str, str]:
+    workloads = ",".join(f"{w.namespace}/{w.name}" for w in scanned.workloads)
+    return workloads or "-", ",".join(scanned.overridden_by) or "-"
 
 
 def _scope(scanned: PolicyScan, policy: AlphaPolicy) -> str:

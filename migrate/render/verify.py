@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
+from migrate.escape import code_span, terminal
+from migrate.findings import Finding
 from migrate.render.data import finding_data
-from migrate.render.table import finding_text
+from migrate.render.summary import PolicySummary, by_policy
+from migrate.render.table import finding_lines
 from migrate.semantics.equivalence import Cause, Change
 from migrate.semantics.proof import VerifyReport
 from migrate.semantics.request import Outcome, Request
@@ -44,20 +48,57 @@ def headline(report: VerifyReport) -> str:
     return f"{verdict}: " + ", ".join(parts) + " cause(s)" + tail
 
 
-def render_text(report: VerifyReport, console: Console, *, every: bool = False) -> None:
-    """Findings, then one block per cause (every differing request with `every`), then figures."""
-    for finding in report.findings:
-        console.print(finding_text(finding), soft_wrap=True)
+MAX_CAUSES = 3
+"""Causes shown per policy by default (`--max-causes`; `--all` and `-o json` show every one)."""
+
+
+def render_text(
+    report: VerifyReport,
+    console: Console,
+    *,
+    every: bool = False,
+    max_causes: int = MAX_CAUSES,
+    left: Mapping[str, str] | None = None,
+) -> None:
+    """One line per policy and the verdict, findings, then each policy's causes (at most
+    `max_causes` of them looser or stricter, every differing request with `every`), figures."""
+    policies = by_policy(report, left)
+    for policy in policies:
+        console.print(Text(terminal(policy.line()), style=_policy_style(policy)), soft_wrap=True)
+    console.print(Text(headline(report), style="bold"), soft_wrap=True)
+    if report.accepted:
+        console.print(
+            Text(terminal("accepted: " + ", ".join(sorted(report.accepted))), style="bold"),
+            soft_wrap=True,
+        )
+    for line in finding_lines(report.findings):
+        console.print(line, soft_wrap=True)
     minor: dict[tuple[str, str, str], int] = {}
-    for cause in report.causes:
-        if not every and cause.change in (Change.STATUS_ONLY, Change.COMPATIBLE):
-            key = (cause.change.value, cause.before.verdict.value, cause.after.verdict.value)
-            minor[key] = minor.get(key, 0) + cause.requests
-            continue
-        console.print(_cause_text(report, cause), soft_wrap=True)
-        if every:
-            for difference in cause.differences[1:]:
-                console.print(f"    also: {difference.request}", soft_wrap=True)
+    for policy in policies:
+        shown = 0
+        for cause in policy.causes:
+            if not every and cause.change in (Change.STATUS_ONLY, Change.COMPATIBLE):
+                key = (cause.change.value, cause.before.verdict.value, cause.after.verdict.value)
+                minor[key] = minor.get(key, 0) + cause.requests
+                continue
+            shown += 1
+            if not every and shown > max_causes:
+                continue
+            console.print(_cause_text(report, cause), soft_wrap=True)
+            if every:
+                for difference in cause.differences[1:]:
+                    console.print(terminal(f"    also: {difference.request}"), soft_wrap=True)
+        if not every and shown > max_causes:
+            console.print(
+                Text(
+                    terminal(
+                        f"... and {shown - max_causes} more cause(s) of {policy.ref} "
+                        "(--max-causes N, --all, or -o json for every one)"
+                    ),
+                    style="dim",
+                ),
+                soft_wrap=True,
+            )
     for (change, before, after), count in minor.items():
         console.print(
             Text(
@@ -67,19 +108,18 @@ def render_text(report: VerifyReport, console: Console, *, every: bool = False) 
             ),
             soft_wrap=True,
         )
-    console.print(Text(headline(report), style="bold"), soft_wrap=True)
-    if report.accepted:
-        console.print(
-            Text("accepted (--accept): " + ", ".join(sorted(report.accepted)), style="bold"),
-            soft_wrap=True,
-        )
     console.print(
         f"{report.evaluated:,} requests evaluated over {report.destinations:,} destinations "
         f"({report.classes:,} classes, {report.workloads:,} workloads)",
         soft_wrap=True,
     )
-    for line in assumptions(report):
-        console.print(Text(line, style="dim"), soft_wrap=True)
+    for assumed in assumptions(report):
+        console.print(Text(terminal(assumed), style="dim"), soft_wrap=True)
+
+
+def _policy_style(policy: PolicySummary) -> str:
+    worst = policy.worst
+    return _STYLE[worst] if worst is not None else ("dim" if policy.left else "")
 
 
 def assumptions(report: VerifyReport) -> list[str]:
@@ -94,20 +134,23 @@ def _cause_text(report: VerifyReport, cause: Cause) -> Text:
     label = cause.change.value.upper() + (" (inherent)" if cause.inherent else "")
     label += " [accepted]" if report.is_accepted(cause) else ""
     text.append(label, style=_STYLE[cause.change])
-    text.append(f"  {cause.witness}\n")
-    text.append(f"    before: {_outcome(cause.before)}\n")
+    text.append(f"  {terminal(str(cause.witness))}\n")
+    text.append(f"    before: {terminal(_outcome(cause.before))}\n")
     if cause.twin is not None:
-        text.append(f"            the same request in plaintext: {_outcome(cause.twin)}\n")
-    text.append(f"    after:  {_outcome(cause.after)}\n")
+        twin = terminal(_outcome(cause.twin))
+        text.append(f"            the same request in plaintext: {twin}\n")
+    text.append(f"    after:  {terminal(_outcome(cause.after))}\n")
     if cause.worlds:
-        text.append(f"    only on: {'; '.join(cause.worlds)}\n", style="dim")
+        text.append(terminal(f"    only on: {'; '.join(cause.worlds)}") + "\n", style="dim")
     if cause.inherent:
-        text.append(f"    why inherent: {cause.inherent}\n", style="dim")
+        text.append(terminal(f"    why inherent: {cause.inherent}") + "\n", style="dim")
     workloads = ", ".join(f"{ns}/{name}" for ns, name in sorted(cause.workloads)[:4])
     more = len(cause.workloads) - 4
     text.append(
-        f"    {cause.requests} request(s) on {len(cause.workloads)} workload(s): {workloads}"
-        + (f" and {more} more" if more > 0 else ""),
+        terminal(
+            f"    {cause.requests} request(s) on {len(cause.workloads)} workload(s): {workloads}"
+            + (f" and {more} more" if more > 0 else "")
+        ),
         style="dim",
     )
     return text
@@ -163,7 +206,7 @@ def _request_data(request: Request) -> dict[str, Any]:
         "workload": destination.workload,
         "service": destination.service,
         "servicePort": destination.service_port,
-        "containerPort": destination.port,
+        "containerPort": None if destination.spare else destination.port,
         "protocol": "HTTP" if destination.http else "TCP",
         "condition": destination.condition or None,
         "peer": str(request.peer),
@@ -194,20 +237,21 @@ def render_markdown(report: VerifyReport) -> str:
         for cause in report.causes:
             change = cause.change.value + (" (inherent)" if cause.inherent else "")
             lines.append(
-                f"| {change} | `{_md(str(cause.witness))}` | {_md(_outcome(cause.before))} | "
-                f"{_md(_outcome(cause.after))} | {cause.requests} |"
+                f"| {change} | {code_span(str(cause.witness), in_table=True)} | "
+                f"{code_span(_outcome(cause.before), in_table=True)} | "
+                f"{code_span(_outcome(cause.after), in_table=True)} | {cause.requests} |"
             )
-    for finding in report.findings:
-        lines.append(f"- `{finding.location}` **{finding.code}** {_md(finding.message)}")
+    lines += [markdown_finding(finding) for finding in report.findings]
     lines += [
         "",
         f"<details><summary>figures</summary>\n\n{report.evaluated:,} requests over "
         f"{report.destinations:,} destinations ({report.classes:,} classes)\n\n"
-        + "\n".join(f"- {_md(line)}" for line in assumptions(report))
+        + "\n".join(f"- {code_span(line)}" for line in assumptions(report))
         + "\n</details>",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def markdown_finding(finding: Finding) -> str:
+    """A finding as a markdown list item; its location and message render as literal text."""
+    return f"- {code_span(str(finding.location))} **{finding.code}** {code_span(finding.message)}"

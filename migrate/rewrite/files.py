@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from migrate.errors import MigrateError
+from migrate.escape import terminal
 from migrate.load.sourcefile import SourceText
 from migrate.rewrite.journal import (
     STAGING_NAME,
@@ -39,13 +40,15 @@ class FileChange:
     """Refuse to write when the file on disk no longer holds `old` (a concurrent edit)."""
 
     def diff(self) -> str:
-        """A unified diff of the change, paths as the user gave them."""
+        """A unified diff of the change, paths as the user gave them (a character of the name
+        that could end the header line or act on a terminal shown as an escape)."""
+        shown = terminal(self.display)
         return "".join(
             difflib.unified_diff(
                 (self.old or "").splitlines(keepends=True),
                 (self.new or "").splitlines(keepends=True),
-                "/dev/null" if self.old is None else f"a/{self.display}",
-                "/dev/null" if self.new is None else f"b/{self.display}",
+                "/dev/null" if self.old is None else f"a/{shown}",
+                "/dev/null" if self.new is None else f"b/{shown}",
             )
         )
 

@@ -67,6 +67,10 @@ class VerifyReport:
     """What the proof assumed beyond the environment: releases left out, open apply orders."""
     worlds: tuple[str, ...] = ()
     """Every world compared (release pairs, with the arrangement of duplicates)."""
+    origins: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The v1alpha1 policies each compared resource was converted from (by its annotation)."""
+    policies: tuple[str, ...] = ()
+    """The v1alpha1 policies of the old configuration."""
     unproven: tuple[str, ...] = ()
     """Why the proof is incomplete (input errors, configurations the engine cannot model),
     fixed by `settle` so that hiding a finding changes nothing else."""
@@ -118,7 +122,7 @@ def side_settings(options: VerifyOptions | None, root_namespace: str) -> Setting
     return Settings(release=releases[0], root_namespace=root_namespace)
 
 
-_CHANGE_CODES = {
+CHANGE_CODES = {
     Change.LOOSER: "AM501",
     Change.STRICTER: "AM502",
     Change.STATUS_ONLY: "AM503",
@@ -140,7 +144,7 @@ def difference_findings(report: VerifyReport, locations: dict[str, Location]) ->
         )
         found.append(
             Finding(
-                _CHANGE_CODES[cause.change],
+                CHANGE_CODES[cause.change],
                 Severity.NOTE if cause.inherent else severity,
                 f"{cause.change.value}: {cause.witness}: before {cause.before}, after "
                 f"{cause.after} ({cause.requests} request(s))",
@@ -263,6 +267,13 @@ def verify_sides(
         environment=environment,
         notes=notes,
         worlds=everywhere,
+        origins={
+            r.meta.ref: r.meta.converted_from
+            for side in (before, after)
+            for r in side.beta
+            if r.meta.converted_from
+        },
+        policies=tuple(dict.fromkeys(p.ref for p in before.alpha)),
     )
 
 

@@ -126,15 +126,20 @@ class Destination:
     sniffed: bool = False
     """HTTP only because sniffing found HTTP on a port that also serves TCP (the TCP
     destination of the same port is compared too)."""
+    spare: bool = field(default=False, compare=False)
+    """`port` stands for every container port no Service, workload or policy names."""
 
     def __str__(self) -> str:
-        via = (
-            f"{self.service}.{self.namespace}:{self.service_port}"
-            if self.service is not None
-            else f"{self.workload}.{self.namespace} port {self.port} (no Service)"
-        )
-        when = f", {self.condition}" if self.condition else ""
-        return f"{via} ({'HTTP' if self.http else 'TCP'}, container port {self.port}{when})"
+        if self.service is not None:
+            via = f"{self.service}.{self.namespace}:{self.service_port}"
+        elif self.spare:
+            via = f"{self.workload}.{self.namespace}, a port no Service declares"
+        else:
+            via = f"{self.workload}.{self.namespace} port {self.port} (no Service)"
+        parts = ["HTTP" if self.http else "TCP"]
+        parts += [] if self.spare else [f"container port {self.port}"]
+        parts += [self.condition] if self.condition else []
+        return f"{via} ({', '.join(parts)})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from itertools import combinations, product
 from migrate.findings import Location
 from migrate.memo import IdentityMemo
 from migrate.model.beta import AuthorizationPolicy, BetaResource, Operation, Rule, Source
-from migrate.model.inventory import Inventory, Service, Workload, data_key
+from migrate.model.inventory import Inventory, Service, Workload, data_key, is_port_text
 from migrate.semantics.decide import Applicable, as_pattern
 from migrate.semantics.environment import Environment
 from migrate.semantics.jwt import DEFAULT_LOCATIONS, Provider, TokenPlace, alpha_providers
@@ -189,17 +189,32 @@ def destinations(
     passing = passthrough(environment.sniffing)
     if site.synthetic:
         known = [
-            Destination(namespace, name, number or http_port, http, site.service, number or 80, n)
+            Destination(
+                namespace,
+                name,
+                number or http_port,
+                http,
+                site.service,
+                number or 80,
+                n,
+                spare=not number,
+            )
             for number, n in site.ports
             for http in (True, False)
         ]
         return [
             *known,
-            Destination(namespace, name, http_port, True, site.service, 80, "http"),
-            Destination(namespace, name, tcp_port, False, site.service, 81, "tcp"),
+            Destination(namespace, name, http_port, True, site.service, 80, "http", spare=True),
+            Destination(namespace, name, tcp_port, False, site.service, 81, "tcp", spare=True),
             *(
                 Destination(
-                    namespace, name, other_port, c.http, condition=c.condition, sniffed=c.sniffed
+                    namespace,
+                    name,
+                    other_port,
+                    c.http,
+                    condition=c.condition,
+                    sniffed=c.sniffed,
+                    spare=True,
                 )
                 for c in passing
             ),
@@ -227,7 +242,15 @@ def destinations(
         sorted({p.number for p in workload.ports if p.number} - set(served)) if workload else []
     )
     found += [
-        Destination(namespace, name, port, c.http, condition=c.condition, sniffed=c.sniffed)
+        Destination(
+            namespace,
+            name,
+            port,
+            c.http,
+            condition=c.condition,
+            sniffed=c.sniffed,
+            spare=port == other_port,
+        )
         for port in [*declared, other_port]
         for c in passing
     ]
@@ -618,7 +641,7 @@ def _ports_named(resource: BetaResource) -> set[int]:
             for op in rule.operations or ():
                 for name, values in op.fields:
                     if name in ("ports", "notPorts"):
-                        ports |= {int(v) for v in values if v.isdigit()}
+                        ports |= {int(v) for v in values if is_port_text(v)}
     return ports
 
 

@@ -387,8 +387,8 @@ def test_write_converts_the_rest_when_one_policy_cannot_be(tmp_path: Path) -> No
     assert (
         "error AM402: Policy foo/p not converted: Service foo/ghost is not in the inputs" in output
     )
-    assert "3 policies converted into 3 resource(s) in 3 file(s); 1 left as it is:\n" in output
-    assert "\n  Policy foo/p (AM402: policy has no exact v1beta1 form)\n" in output
+    assert "3 policies converted into 3 resource(s) in 3 file(s); 1 left as it is\n" in output
+    assert "\nPolicy foo/p: left as it is (AM402: not converted: " in output
     assert "proven: the state these changes leave, with the policies left in force" in output
     assert "NOT PROVED" not in output
     assert "rewrote 3 file(s)" in output
@@ -447,8 +447,8 @@ def test_a_looser_conversion_is_left_out_and_the_mesh_waits_for_it(tmp_path: Pat
         "converting the MeshPolicy now would make a state looser than the start" in output
     )
     assert "it must wait until every namespace has its own" in output
-    assert "1 policy converted into 1 resource(s) in 1 file(s); 2 left as they are:\n" in output
-    assert "  MeshPolicy default (AM411: conversion left out of the write)\n" in output
+    assert "1 policy converted into 1 resource(s) in 1 file(s); 2 left as they are\n" in output
+    assert "\nMeshPolicy default: left as it is (AM411: the rest written without it: " in output
     assert "proven: the state these changes leave" in output
     assert "rewrote 1 file(s)" in output
     for name in ("mesh.yaml", "bank.yaml"):

@@ -240,7 +240,7 @@ def test_environment_looser_after_the_conversion_blocks_the_write(tmp_path: Path
 
 
 def test_remote_resources_are_not_fetched(tmp_path: Path) -> None:
-    """An overlay listing a remote resource is not built (AM016): its environment is not
+    """An overlay listing a remote resource is not built (AM019): its environment is not
     proven, and nothing is written."""
     _engine()
     work = _copy(tmp_path)
@@ -252,7 +252,7 @@ def test_remote_resources_are_not_fetched(tmp_path: Path) -> None:
         )
     )
     result = convert_paths([str(work)])
-    (finding,) = [f for f in result.environments.findings if f.code == "AM016"]
+    (finding,) = [f for f in result.environments.findings if f.code == "AM019"]
     assert "remote resource" in finding.message
     assert "overlays/staging" in finding.message
     assert result.blocked
@@ -262,10 +262,10 @@ def test_remote_resources_are_not_fetched(tmp_path: Path) -> None:
 def test_without_kustomize_the_files_are_read_and_that_is_said_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No kustomize and no kubectl: one AM016 note naming the overlays, the files proof."""
+    """No kustomize and no kubectl: one AM019 note naming the overlays, the files proof."""
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     result = convert_paths([str(_copy(tmp_path))])
-    notes = [f for f in result.environments.findings if f.code == "AM016"]
+    notes = [f for f in result.environments.findings if f.code == "AM019"]
     assert len(notes) == 1
     assert "overlays/prod" in notes[0].message
     assert "overlays/staging" in notes[0].message
@@ -323,7 +323,7 @@ metadata:
 def test_an_overlay_cannot_run_its_own_programs(tmp_path: Path) -> None:
     """An overlay declaring an exec function as a generator does not run it: the engine
     keeps plugins and exec off, and the overlay is reported as not building (its
-    environment not proven, AM016)."""
+    environment not proven, AM019)."""
     _engine()
     work = _copy(tmp_path)
     staging = work / "overlays/staging"
@@ -335,7 +335,7 @@ def test_an_overlay_cannot_run_its_own_programs(tmp_path: Path) -> None:
     kustomization.write_text(kustomization.read_text() + "\ngenerators:\n  - fire.yaml\n")
     done = run_cli("convert", ".", cwd=work)
     assert not (tmp_path / "FIRED").exists()
-    assert b"AM016: overlay overlays/staging does not build before the conversion" in done.stderr
+    assert b"AM019: overlay overlays/staging does not build before the conversion" in done.stderr
     assert b"overlays/prod: NOT EQUIVALENT" in done.stderr
 
 

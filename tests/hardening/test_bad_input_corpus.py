@@ -110,7 +110,7 @@ def _sealed_directory(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 SYNTAX = [
     pytest.param(
         _file("bad.yaml", "a: {b: 1\n"),
-        "bad.yaml:2:1: error AM001: did not find expected ',' or '}' (while parsing a flow "
+        "bad.yaml:1:4: error AM001: did not find expected ',' or '}' (while parsing a flow "
         "mapping)",
         2,
         id="unclosed-flow-mapping",
@@ -137,14 +137,14 @@ SYNTAX = [
     ),
     pytest.param(
         _file("bad.yaml", 'apiVersion: "v1\nkind: Service\n'),
-        "bad.yaml:3:1: error AM001: found unexpected end of stream (while scanning a quoted "
+        "bad.yaml:1:13: error AM001: found unexpected end of stream (while scanning a quoted "
         "scalar)",
         2,
         id="unterminated-double-quote",
     ),
     pytest.param(
         _file("bad.yaml", "kind: 'Service\n"),
-        "bad.yaml:2:1: error AM001: found unexpected end of stream (while scanning a quoted "
+        "bad.yaml:1:7: error AM001: found unexpected end of stream (while scanning a quoted "
         "scalar)",
         2,
         id="unterminated-single-quote",
@@ -169,7 +169,7 @@ SYNTAX = [
     ),
     pytest.param(
         _file("bad.yaml", "a: &\n"),
-        "bad.yaml:1:5: error AM001: did not find expected alphabetic or numeric character "
+        "bad.yaml:1:4: error AM001: did not find expected alphabetic or numeric character "
         "(while scanning an anchor)",
         2,
         id="empty-anchor",

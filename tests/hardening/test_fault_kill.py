@@ -229,13 +229,20 @@ def test_a_failure_while_staging_replaces_no_file(
 def test_a_looser_result_writes_nothing_anywhere(
     reference: tuple[Path, Reference], tmp_path: Path
 ) -> None:
-    """One policy whose conversion would be looser keeps every file of the repository as it
-    was, the files that would convert cleanly included."""
+    """With --all-or-nothing, one policy whose conversion would be looser keeps every file of
+    the repository as it was, the files that would convert cleanly included; without it, the
+    rest is written and the looser one's file is left as it was."""
     source, ref = reference
     work = tmp_path / "repo"
     _reset(work, source)
     (work / "zz-peer-jwt.yaml").write_text(PEER_JWT)
-    result = CliRunner().invoke(app, ["convert", "--write", str(work)])
+    result = CliRunner().invoke(app, ["convert", "--write", "--all-or-nothing", str(work)])
     assert result.exit_code == 3, result.output
     assert "nothing written" in result.output
     assert snapshot(work) == {**ref.original, "zz-peer-jwt.yaml": PEER_JWT.encode()}
+    result = CliRunner().invoke(app, ["convert", "--write", str(work)])
+    assert result.exit_code == 3, result.output
+    assert "rewrote" in result.output
+    written = snapshot(work)
+    assert written["zz-peer-jwt.yaml"] == PEER_JWT.encode()
+    assert written != {**ref.original, "zz-peer-jwt.yaml": PEER_JWT.encode()}

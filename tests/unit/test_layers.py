@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "migrate"
 
 FLOORS: list[tuple[str, ...]] = [
     # ground: values and helpers every stage uses
-    ("findings", "codes", "exitcodes", "errors", "parallel", "progress", "memo"),
+    ("findings", "codes", "exitcodes", "errors", "escape", "parallel", "progress", "memo"),
     # reading files into documents with origins
     ("load",),
     # schemas and webhook rules
