@@ -559,6 +559,11 @@ def convert_command(
         _usage_error(f"--check only reports what would change; drop it, or {given}")
     if api_version not in (None, "security.istio.io/v1beta1", "security.istio.io/v1"):
         raise typer.BadParameter("use security.istio.io/v1beta1 or security.istio.io/v1")
+    from migrate.load.namespaces import KUSTOMIZATION_NAMES
+
+    for directory in overlay or []:
+        if not any((directory / name).is_file() for name in KUSTOMIZATION_NAMES):
+            raise typer.BadParameter(f"--overlay {directory}: no kustomization in that folder")
     if kustomize_roots:
         from migrate.load.staged import kustomization_roots
 

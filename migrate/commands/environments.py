@@ -156,7 +156,10 @@ def _prove(
     if after.text is None:
         findings.append(
             _not_built(
-                shown, f"would no longer build after the conversion: {after.error}", Severity.ERROR
+                shown,
+                "would no longer build after the conversion: "
+                + str(after.error).replace(str(copy), str(tree)),
+                Severity.ERROR,
             )
         )
         return proof

@@ -8,6 +8,7 @@ made unreachable for git and HTTP (remote entries are refused before, `overlays.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -67,10 +68,32 @@ def build(engine: Engine, directory: Path) -> Build:
     except OSError as exc:
         return Build(None, f"{engine.name} could not run: {exc.strerror or exc}")
     if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        message = next((line for line in lines if line.startswith("error")), "")
-        return Build(None, message or (lines[-1] if lines else f"exit {done.returncode}"))
+        message = error_text(done.stderr.decode("utf-8", "replace"))
+        return Build(None, message or f"exit {done.returncode}")
     return Build(done.stdout.decode("utf-8", "replace"))
+
+
+_KLOG_QUOTED = re.compile(r'err="((?:[^"\\]|\\.)*)"')
+_KLOG_BLOCK = re.compile(r"err=<\n(.*?)\n\s*>", re.DOTALL)
+_MAX_MESSAGE = 600
+
+
+def error_text(stderr: str) -> str:
+    """The engine's error on one line: kustomize's `Error: ...`, or the `err=` of kubectl's
+    log line (quoted, or a `<...>` block), without timestamps, process ids or warnings."""
+    lines = [row for row in stderr.splitlines() if row.strip() and not row.startswith("# ")]
+    text = "\n".join(lines)
+    quoted = _KLOG_QUOTED.search(text)
+    block = _KLOG_BLOCK.search(text)
+    if quoted is not None:
+        message = quoted.group(1).replace('\\"', '"')
+    elif block is not None:
+        message = " ".join(row.strip() for row in block.group(1).splitlines() if row.strip())
+    else:
+        errors = [row for row in lines if row.lower().startswith("error")]
+        message = (errors[0].partition(":")[2] if errors else lines[-1] if lines else "").strip()
+    message = " ".join(message.split())
+    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 3] + "..."
 
 
 def _version(command: list[str]) -> str:

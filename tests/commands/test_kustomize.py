@@ -17,7 +17,7 @@ import yaml
 
 from migrate.commands.convert import convert_paths
 from migrate.commands.scan import scan
-from migrate.load.kustomize_build import Engine, build, find_engine
+from migrate.load.kustomize_build import Engine, build, error_text, find_engine
 from migrate.load.staged import kustomization_roots
 from migrate.semantics.equivalence import Change
 from tests.repo_kit import EXAMPLES, ROOT, run_cli, snapshot
@@ -356,3 +356,32 @@ def test_a_component_takes_the_namespace_of_the_kustomization_that_lists_it(
     )
     report = scan([str(tmp_path)])
     assert [p.entry.ref for p in report.policies] == ["Policy team-a/default"]
+
+
+def test_engine_errors_read_as_one_line_without_log_prefixes() -> None:
+    """kubectl's log lines (quoted or as a block) and kustomize's `Error:` give the error
+    alone: no timestamp, process id or warning, so messages are the same run to run."""
+    quoted = (
+        "# Warning: 'patchesJson6902' is deprecated.\n"
+        'E1204 22:33:06.731981   22047 run.go:72] "command failed" '
+        'err="accumulating resources: \\"x\\" not found"\n'
+    )
+    block = (
+        'E1204 22:33:06.678980   22041 run.go:72] "command failed" err=<\n'
+        "\ttrouble configuring builtin PatchTransformer with config: `\n"
+        "\tpath: nothere.yaml\n\t`: no such file or directory\n >\n"
+    )
+    assert error_text(quoted) == 'accumulating resources: "x" not found'
+    assert error_text(block) == (
+        "trouble configuring builtin PatchTransformer with config: ` path: nothere.yaml `: "
+        "no such file or directory"
+    )
+    assert error_text("Error: accumulating resources: boom\n") == "accumulating resources: boom"
+
+
+def test_an_overlay_option_without_a_kustomization_is_a_usage_error(tmp_path: Path) -> None:
+    """`--overlay DIR` names a folder holding a kustomization, else exit 2 at once."""
+    work = _copy(tmp_path)
+    done = run_cli("convert", ".", "--overlay", "base/nothing", cwd=work)
+    assert done.returncode == 2
+    assert b"no kustomization in that folder" in done.stderr
