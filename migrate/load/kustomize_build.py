@@ -14,6 +14,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from migrate.load.gitcmd import git_environment
+
 TIMEOUT_SECONDS = 120
 _NOWHERE = "http://127.0.0.1:9"
 _SAFE_FLAGS = ("--load-restrictor", "LoadRestrictionsRootOnly")
@@ -112,18 +114,12 @@ def _version(command: list[str]) -> str:
 
 
 def _environment() -> dict[str, str]:
-    """The engine's environment: no proxy exceptions, every proxy pointing nowhere, git
-    allowed no protocol, no terminal prompt and no cluster configuration."""
+    """The engine's environment: git's hardened one (kustomize runs git for remote bases:
+    no transport, no system configuration, no prompt), every proxy pointing nowhere with no
+    exception, and no cluster configuration."""
     keep = ("PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "SYSTEMROOT")
-    env = {k: v for k, v in os.environ.items() if k in keep}
+    env = git_environment({k: v for k, v in os.environ.items() if k in keep})
     for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         env[key] = _NOWHERE
-    env.update(
-        NO_PROXY="",
-        no_proxy="",
-        GIT_ALLOW_PROTOCOL="",
-        GIT_TERMINAL_PROMPT="0",
-        GIT_CONFIG_NOSYSTEM="1",
-        KUBECONFIG=os.devnull,
-    )
+    env.update(NO_PROXY="", no_proxy="", KUBECONFIG=os.devnull)
     return env
