@@ -38,8 +38,14 @@ SERVICES_PER_NAMESPACE = 10
 POLICY_SHARE = 0.3
 """Alpha policies per service (10,000 services -> 3,000 policies)."""
 CONDITIONS = 4
-COMMANDS = ("scan", "convert", "review", "plan")
-ACCEPTED_EXIT_CODES = {"scan": (0, 1), "convert": (0, 1), "review": (0, 1), "plan": (0,)}
+COMMANDS = ("scan", "convert", "review", "plan", "tls-check")
+ACCEPTED_EXIT_CODES = {
+    "scan": (0, 1),
+    "convert": (0, 1),
+    "review": (0, 1),
+    "plan": (0,),
+    "tls-check": (0, 1),
+}
 """What each command may answer on a generated repository; anything else is a broken run."""
 
 _MEASURE = """\
@@ -81,6 +87,7 @@ def command_line(command: str, plan_out: Path) -> list[str]:
         "convert": [*base, "convert", "--check", "."],
         "review": [*base, "review", "--base", "HEAD", "-o", "json"],
         "plan": [*base, "plan", ".", "--out", str(plan_out)],
+        "tls-check": [*base, "tls-check", "."],
     }[command]
 
 

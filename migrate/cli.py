@@ -820,7 +820,10 @@ def plan_command(
     only: Annotated[
         str | None,
         typer.Option(
-            "--only", help="Comma-separated namespaces to plan (the mesh stage always follows)."
+            "--only",
+            help="Comma-separated namespaces to plan; the cleanup deletes only their alpha "
+            "policies, and the mesh-wide stage comes only when `mesh` or every namespace is "
+            "named.",
         ),
     ] = (None),
     istio_version: IstioVersionOpt = None,
@@ -841,8 +844,9 @@ def plan_command(
         bool,
         typer.Option(
             "--sync-waves",
-            help="Instead of writing stage folders: convert the files in place with an "
-            "argocd.argoproj.io/sync-wave annotation per stage, for Argo CD.",
+            help="Instead of writing stage folders: write the new resources in place with an "
+            "argocd.argoproj.io/sync-wave annotation per stage, for Argo CD, keeping the alpha "
+            "policies to be pruned last (remove them in a later commit).",
         ),
     ] = False,
     quiet: QuietOpt = False,  # noqa: ARG001 (`guarded` reads it)
@@ -908,28 +912,32 @@ def _refuse_input_errors(findings: list[Finding], what: str) -> None:
 
 
 def _sync_waves(result: Any, workspace: Any, paths: list[str], err: Console) -> None:
-    """Annotate each stage's resources with its Argo CD sync wave and rewrite the files."""
-    from migrate.convert.changes import plan_changes
-
-    for stage in result.stages:
-        for new in stage.apply:
-            new.data["metadata"].setdefault("annotations", {})["argocd.argoproj.io/sync-wave"] = (
-                str(stage.number)
-            )
+    """Annotate each stage's resources with its Argo CD sync wave, keep the alpha policies to
+    be pruned last, rewrite the files and say what to do next."""
+    from migrate.commands.waves import guidance, sync_wave_changes
     from migrate.render.table import finding_text
 
-    changes, findings = plan_changes(workspace, result.conversion)
+    changes, findings = sync_wave_changes(result, workspace)
     for finding in findings:
         err.print(finding_text(finding))
     _write_files(changes, paths, err, " with sync waves")
+    for line in guidance(result):
+        _say(f"note: {line}")
 
 
 def _plan_status(workspace: Any, config: Config) -> None:
     from migrate.commands.plan import status
     from migrate.render.verify import render_text
 
-    found = status(workspace, _verify_options(config))
     console = terminal_console(soft_wrap=True, width=_width())
+    if not workspace.alpha:
+        # with the alpha policies gone there is no start left to compare with, nor stages
+        console.print(
+            "no v1alpha1 policy in the inputs: nothing left to stage. To prove the whole "
+            "migration, compare with the revision before it: authn-migrate review --base REV"
+        )
+        raise typer.Exit(ExitCode.OK)
+    found = status(workspace, _verify_options(config))
     for index, name in enumerate(found.stages, start=1):
         mark = "applied" if name in found.applied else "pending"
         console.print(terminal(f"{index:02d}-{name}: {mark}"))

@@ -246,6 +246,13 @@ CODES: dict[str, Code] = {
             "or names the file that cannot be rewritten. Run convert again once that is done.",
         ),
         Code(
+            "AM412",
+            "replacements already in the inputs",
+            "Nothing to do: the beta resources an earlier conversion or plan stage committed "
+            "beside the policy say what its conversion would, so only the policy is removed; "
+            "the proof compares the tree as it is, alpha and beta, with the tree after.",
+        ),
+        Code(
             "AM413",
             "policy patched by an overlay",
             "Its patches could not be made patches of the new resources (the message says why, "

@@ -27,6 +27,7 @@ from migrate.convert.overlay_patches import (
     translation_changes,
 )
 from migrate.convert.prove import proof, states
+from migrate.convert.rollout import convert_mid_rollout
 from migrate.convert.run import convert_workspace
 from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Severity, has_errors, sort_findings
@@ -142,7 +143,10 @@ def convert_paths(
     patched = {e.ref: None for e in workspace.policies if workspace.patches_of(e)}
     plan = PatchPlan()
     if patched:  # the policies overlays patch, converted with their patches translated
-        everything = convert_workspace(workspace, options, environment, translated=patched)
+        everything = convert_mid_rollout(
+            workspace,
+            lambda tree: convert_workspace(tree, options, environment, translated=patched),
+        )
         plan = plan_translations(
             workspace,
             everything,
@@ -189,8 +193,13 @@ class _Attempt:
             **dict.fromkeys(plan.translations),
             **plan.refused,
         }
-        conversion = convert_workspace(
-            workspace, options, verify_options.environment, translated=translated
+        # a tree mid-rollout: beta resources already committed beside the policies they
+        # replace are recognised, so only those policies are removed (the proof still starts
+        # from both)
+        environment = verify_options.environment
+        conversion = convert_mid_rollout(
+            workspace,
+            lambda tree: convert_workspace(tree, options, environment, translated=translated),
         )
         result = _proven(workspace, conversion, verify_options, self.shown, split=self.split)
         if not self.rewrite:

@@ -134,20 +134,33 @@ class _Planner:
         self._last: tuple[tuple[int, int, str], tuple[Side, Side, set[str] | None]] | None = None
 
     def run(self, order: Sequence[str], only: Sequence[str]) -> Plan:
-        """Stages in a safe order, each proven; a refusal when the order cannot be safe."""
-        result = Plan([], self.conversion)
-        pending = _order(self.workspace, self.groups, order, only)
+        """Stages in a safe order, each proven, then the cleanup deleting the alpha policies
+        they replaced (with `only`, those of the namespaces named, and the MeshPolicy only
+        when the plan covers the mesh); a refusal when the order or the cleanup cannot be
+        safe."""
+        covered = _covered(self.conversion, only)
+        left = [e for e in self.conversion.converted if stage_of(e) not in covered]
+        result = Plan([], self.conversion.without(left) if left else self.conversion)
+        if left:
+            result.notes.append(_left_note(left))
+        pending = _order(self.workspace, self.groups, order, covered)
         total = len(pending) + 1
         applied, _ = self.stages(result, pending, strict=bool(order))
         if pending:
             result.refused = self._refusal(pending[0])
             return result
         progress.label(f"plan stage {total} of {total} (cleanup)")
-        cleanup = Stage(len(result.stages) + 1, "cleanup", "", [], list(self.conversion.converted))
-        cleanup.report = self.prove(applied, self.conversion.converted)
-        cleanup.notes = self.conflicts(applied, self.conversion.converted)
+        replaced = list(result.conversion.converted)
+        cleanup = Stage(len(result.stages) + 1, "cleanup", "", [], replaced)
+        cleanup.report = self.prove(applied, replaced)
+        cleanup.notes = self.conflicts(applied, replaced)
         progress.label("")
         result.stages.append(cleanup)
+        if cleanup.looser:
+            result.refused = (
+                "the cleanup cannot go: the state after it would be looser than the start, "
+                + _example(cleanup.report, mesh=False)
+            )
         return result
 
     def stages(
@@ -218,19 +231,7 @@ class _Planner:
 
     def looser_example(self, name: str) -> str:
         """Why stage `name` waits: a request the state after it would let through."""
-        cause = next(
-            c
-            for c in self.looser[name].causes
-            if c.change is Change.LOOSER and not self.looser[name].is_accepted(c)
-        )
-        why = (
-            " A mesh-level PeerAuthentication overrides the alpha mTLS of every workload "
-            "at once (docs/semantics.md §C): it must wait until every namespace has its own."
-            if name == MESH
-            else ""
-        )
-        twin = f" (the same request in plaintext: {cause.twin})" if cause.twin else ""
-        return f"e.g. {cause.witness}: before {cause.before}{twin}, after {cause.after}.{why}"
+        return _example(self.looser[name], mesh=name == MESH)
 
     def _refusal(self, name: str) -> str:
         return (
@@ -335,9 +336,47 @@ def proven_stages(
     facts of the inputs."""
     planner = _Planner(workspace, options, conversion, replace=True)
     result = Plan([], conversion)
-    pending = [n for n in _order(workspace, planner.groups, (), ()) if n not in held]
+    stages = set(planner.groups) - set(held)
+    pending = _order(workspace, planner.groups, (), stages)
     planner.stages(result, pending, notes=False)
     return result.stages, {name: planner.looser_example(name) for name in pending}
+
+
+def _example(report: VerifyReport, *, mesh: bool) -> str:
+    """A request the state `report` proves would let through, that the start denied."""
+    cause = next(
+        c for c in report.causes if c.change is Change.LOOSER and not report.is_accepted(c)
+    )
+    why = (
+        " A mesh-level PeerAuthentication overrides the alpha mTLS of every workload "
+        "at once (docs/semantics.md §C): it must wait until every namespace has its own."
+        if mesh
+        else ""
+    )
+    twin = f" (the same request in plaintext: {cause.twin})" if cause.twin else ""
+    return f"e.g. {cause.witness}: before {cause.before}{twin}, after {cause.after}.{why}"
+
+
+def _covered(conversion: Conversion, only: Sequence[str]) -> set[str]:
+    """The stages a plan covers: every one without `only`; else the namespaces named, and
+    the mesh-wide stage only when it is named too (`mesh`) or every namespace's stage is: a
+    mesh-level resource reaches every namespace, so it belongs to a plan of the whole mesh."""
+    stages = {stage_of(e) for e in conversion.converted} | set(_groups(conversion))
+    if not only:
+        return stages
+    named = set(only)
+    if all(n in named for n in stages if n != MESH):
+        named.add(MESH)
+    return named
+
+
+def _left_note(left: list[PolicyEntry]) -> str:
+    """What a plan limited with --only leaves as it is."""
+    names = ", ".join(sorted({e.ref for e in left}))
+    return (
+        f"--only: {len(left)} alpha polic(ies) outside the plan stay in force and are not "
+        f"deleted: {names}"
+    )
 
 
 def _groups(conversion: Conversion) -> dict[str, list[NewResource]]:
@@ -355,9 +394,9 @@ def _order(
     workspace: Workspace,
     groups: dict[str, list[NewResource]],
     order: Sequence[str],
-    only: Sequence[str],
+    covered: Collection[str],
 ) -> list[str]:
-    names = [n for n in groups if not only or n in only or n == MESH]
+    names = [n for n in groups if n in covered]
     if order:
         unknown = [n for n in order if n not in groups]
         if unknown:

@@ -47,9 +47,9 @@ def _edit_for(workspace: Workspace, row: Row) -> Edit | Finding:
     name, _, namespace = row.rule.partition("/")
     doc = next(
         (
-            d
-            for d in workspace.inventory.destination_rules
-            if d.name == name and (d.declared_namespace or "default") == namespace
+            p.document
+            for p in workspace.inventory.destination_rules
+            if p.document.name == name and p.namespace == namespace
         ),
         None,
     )

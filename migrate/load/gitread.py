@@ -14,17 +14,29 @@ __all__ = ["GitError", "repository_root", "sources_at"]
 
 
 def repository_root(start: Path) -> Path:
-    """The top of the work tree that holds `start`."""
-    out = git_output(start if start.is_dir() else start.parent, "rev-parse", "--show-toplevel")
+    """The top of the work tree that holds `start` (a path that does not exist is looked up
+    from its nearest existing directory)."""
+    where = start
+    while not where.is_dir() and where != where.parent:
+        where = where.parent
+    try:
+        out = git_output(where, "rev-parse", "--show-toplevel")
+    except GitError:
+        raise GitError(f"{start} is not in a git repository") from None
     return Path(os.fsdecode(out.strip()))
 
 
 def sources_at(revision: str, paths: Sequence[str], *, cwd: Path | None = None) -> Discovery:
     """The manifests under `paths` (files or directories, relative to `cwd`) as they are at
     `revision`, named by the same display paths as in the work tree; a name that is not
-    UTF-8 is a finding instead."""
+    UTF-8 is a finding instead. The repository is the one that holds the first path,
+    wherever the command runs from."""
     cwd = (cwd or Path.cwd()).resolve()
-    root = repository_root(cwd)
+    given = paths[0] if paths else "."
+    try:
+        root = repository_root((cwd / given).resolve())
+    except GitError:
+        raise GitError(f"{given} is not in a git repository") from None
     try:
         git_output(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
     except GitError:

@@ -138,6 +138,15 @@ class IstioFact:
     """What says it, as people read it: `IstioOperator istio-system/main spec.tag`."""
 
 
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A document and the namespace it was given (written, from its kustomization, from
+    --namespace, or `default`: the one resolution every kind and command shares)."""
+
+    document: Document
+    namespace: str
+
+
 @dataclass(slots=True)
 class Inventory:
     """Everything besides policies that the tool needs to know about the cluster."""
@@ -145,7 +154,8 @@ class Inventory:
     services: dict[tuple[str, str], Service] = field(default_factory=dict)
     workloads: list[Workload] = field(default_factory=list)
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
-    destination_rules: list[Document] = field(default_factory=list)
+    destination_rules: list[Placed] = field(default_factory=list)
+    """Every DestinationRule read, in its resolved namespace."""
     mesh: MeshConfig = field(default_factory=lambda: MeshConfig(DEFAULT_ROOT_NAMESPACE, None, None))
     istio: list[IstioFact] = field(default_factory=list)
     """What the inputs say about the Istio release and its inbound sniffing (§F)."""
@@ -165,6 +175,9 @@ class Inventory:
         | None
     ) = field(default=None, repr=False)
     _selections: dict[tuple[str, tuple[tuple[str, str], ...]], list[Workload]] = field(
+        default_factory=dict, repr=False
+    )
+    _filed: dict[str, dict[tuple[str, str], list[tuple[int, Service]]]] = field(
         default_factory=dict, repr=False
     )
 
@@ -203,7 +216,28 @@ class Inventory:
             named = {(w.namespace, w.name): w for w in self.workloads}
             self._indexed = (size, (services, workloads, named))
             self._selections.clear()
+            self._filed.clear()
         return self._indexed[1]
+
+    def fronting(self, namespace: str, labels: dict[str, str]) -> list[Service]:
+        """Services in `namespace` whose (non-empty) selector the pod `labels` include, in
+        `services_in` order. Each Service is filed under one of its selector's labels, so a
+        pod looks only at the Services that could select it, not at its whole namespace."""
+        services = self.services_in(namespace)  # first: a rebuilt index clears the filing
+        filed = self._filed.get(namespace)
+        if filed is None:
+            filed = self._filed[namespace] = {}
+            for position, service in enumerate(services):
+                if service.selector:
+                    label = min(service.selector.items())
+                    filed.setdefault(label, []).append((position, service))
+        found = [
+            (position, service)
+            for label in labels.items()
+            for position, service in filed.get(label, ())
+            if all(labels.get(k) == v for k, v in (service.selector or {}).items())
+        ]
+        return [service for _, service in sorted(found, key=lambda pair: pair[0])]
 
     def selected(self, namespace: str, selector: dict[str, str]) -> list[Workload]:
         """Workloads in `namespace` whose pod labels include every selector label."""
@@ -369,7 +403,7 @@ def add_to_inventory(inventory: Inventory, doc: Document, namespace: str) -> lis
     elif kind == "Namespace" and group == "":
         inventory.namespaces[doc.name] = labels(doc.metadata.get("labels"))
     elif kind == "DestinationRule" and group == "networking.istio.io":
-        inventory.destination_rules.append(doc)
+        inventory.destination_rules.append(Placed(doc, namespace))
     elif kind == "ConfigMap" and group == "" and doc.name == "istio":
         return _mesh_config(inventory, doc)
     if kind == "IstioOperator" and group == "install.istio.io":

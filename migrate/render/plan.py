@@ -64,9 +64,12 @@ def plan_markdown(plan: Plan) -> str:
     lines = ["# Migration plan", ""]
     if plan.refused:
         return "\n".join([*lines, f"**Refused.** {code_span(plan.refused)}", ""])
+    looser = [code_span(s.name) for s in plan.stages if s.looser]
     lines += [
         "Every stage below was proven no looser than the starting state under Istio "
-        "1.5's mixed semantics (alpha and beta together).",
+        "1.5's mixed semantics (alpha and beta together)."
+        if not looser
+        else f"**Not proven.** The state after {', '.join(looser)} is looser than the start.",
         "",
     ]
     lines += [f"- {code_span(note)}" for note in plan.notes]

@@ -262,12 +262,7 @@ def _workload(inventory: Inventory, site: Site) -> Workload | None:
 
 
 def _fronting(inventory: Inventory, site: Site) -> list[Service]:
-    labels = dict(site.labels)
-    return [
-        s
-        for s in inventory.services_in(site.namespace)
-        if s.selector and all(labels.get(k) == v for k, v in s.selector.items())
-    ]
+    return inventory.fronting(site.namespace, dict(site.labels))
 
 
 def applicable(side: Side, site: Site, destination: Destination) -> Applicable:

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from migrate.findings import Finding, Location, Severity
-from migrate.load.documents import Document
 from migrate.model.alpha import MtlsMode
-from migrate.model.inventory import Inventory, Service, ServicePort
+from migrate.model.inventory import Inventory, Placed, Service, ServicePort
 from migrate.semantics.request import Destination
 from migrate.semantics.side import Settings, Side
 from migrate.semantics.space import Site, applicable, destinations
@@ -234,11 +233,11 @@ def regressions(before: list[Row], after: list[Row]) -> list[Finding]:
     return found
 
 
-def _rule(doc: Document) -> Rule | None:
+def _rule(placed: Placed) -> Rule | None:
+    doc, namespace = placed.document, placed.namespace
     spec = doc.data.get("spec")
     if not isinstance(spec, dict) or not isinstance(spec.get("host"), str):
         return None
-    namespace = doc.declared_namespace or "default"
     host = spec["host"]
     if not host.startswith("*") and "." not in host:
         host = f"{host}.{namespace}.{DOMAIN}"  # a short host is the rule's own namespace's

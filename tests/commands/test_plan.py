@@ -182,28 +182,85 @@ def test_status_reports_the_stage_and_whether_it_is_proven(tmp_path: Path) -> No
     assert not early.proven
 
 
-def test_sync_waves_annotate_converted_resources_by_stage(tmp_path: Path) -> None:
-    """--sync-waves converts in place with each resource's stage as its Argo CD sync wave."""
+def test_status_of_a_repository_without_alpha_policies_claims_no_stage(tmp_path: Path) -> None:
+    """Once every alpha policy is gone there is no start to compare with: status says so and
+    how to prove the whole migration, instead of "stage 0 of 0 ... proven"."""
     import shutil
 
-    import yaml
-    from typer.testing import CliRunner
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "httpbin-jwt", repo)
+    assert CliRunner().invoke(app, ["convert", "--write", str(repo)]).exit_code == 0
+    result = CliRunner().invoke(app, ["plan", "--status", str(repo)])
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "no v1alpha1 policy in the inputs: nothing left to stage. To prove the whole "
+        "migration, compare with the revision before it: authn-migrate review --base REV"
+    ]
 
-    from migrate.cli import app
+
+def _waves(repo: Path) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """Each document's Argo CD sync wave and sync options, by kind, namespace and name."""
+    import yaml
+
+    found = {}
+    for path in repo.rglob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            metadata = (doc or {}).get("metadata") or {}
+            annotations = metadata.get("annotations") or {}
+            if "argocd.argoproj.io/sync-wave" in annotations:
+                key = (doc["kind"], metadata.get("namespace", ""), metadata["name"])
+                found[key] = (
+                    annotations["argocd.argoproj.io/sync-wave"],
+                    annotations.get("argocd.argoproj.io/sync-options", ""),
+                )
+    return found
+
+
+def test_sync_waves_annotate_converted_resources_by_stage(tmp_path: Path) -> None:
+    """--sync-waves writes the new resources in place with each one's stage as its Argo CD
+    sync wave, and keeps every alpha policy in force, in the cleanup's wave and pruned last
+    (Argo CD would otherwise prune a policy removed from git in wave 0, before its
+    replacements apply); the guidance says so, for Flux too."""
+    import shutil
 
     repo = tmp_path / "repo"
     shutil.copytree(ROOT / "examples" / "rollout", repo)
     result = CliRunner().invoke(app, ["plan", str(repo), "--sync-waves"])
     assert result.exit_code == 0, result.output
-    waves = {}
-    for path in repo.rglob("*.yaml"):
-        for doc in yaml.safe_load_all(path.read_text()):
-            annotations = (doc or {}).get("metadata", {}).get("annotations") or {}
-            if "argocd.argoproj.io/sync-wave" in annotations:
-                waves[doc["metadata"]["name"]] = annotations["argocd.argoproj.io/sync-wave"]
-    assert waves["default"] in ("1", "3")
-    assert waves["ledger-permissive-ledger"] == "2"
-    assert waves["orders-jwt-orders"] == "3"
+    waves = _waves(repo)
+    assert waves[("PeerAuthentication", "legacy", "default")] == ("1", "")
+    assert waves[("PeerAuthentication", "payments", "ledger-permissive-ledger")] == ("2", "")
+    assert waves[("RequestAuthentication", "api", "orders-jwt-orders")] == ("3", "")
+    assert waves[("PeerAuthentication", "istio-system", "default")] == ("4", "")
+    kept = {k: v for k, v in waves.items() if k[0] in ("Policy", "MeshPolicy")}
+    assert kept == {
+        ("MeshPolicy", "", "default"): ("5", "PruneLast=true"),
+        ("Policy", "legacy", "default"): ("5", "PruneLast=true"),
+        ("Policy", "payments", "payments-api-plaintext-metrics"): ("5", "PruneLast=true"),
+        ("Policy", "payments", "ledger-permissive"): ("5", "PruneLast=true"),
+        ("Policy", "api", "orders-jwt"): ("5", "PruneLast=true"),
+    }
+    assert "PAY-1432" in (repo / "payments" / "authn-policies.yaml").read_text()
+    assert "set PruneLast=true in the Application's spec.syncPolicy.syncOptions" in result.output
+    assert "chained with dependsOn" in result.output
+
+
+def test_after_the_waves_convert_removes_only_the_alpha_policies(tmp_path: Path) -> None:
+    """The commit after the waves: `convert --write` recognises every replacement the waves
+    wrote and removes only the policies; the tree it leaves is proven against the original."""
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "rollout", repo)
+    assert CliRunner().invoke(app, ["plan", str(repo), "--sync-waves"]).exit_code == 0
+    waves = _waves(repo)
+    result = CliRunner().invoke(app, ["convert", str(repo), "--write"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("AM412") == 5
+    assert "5 policies converted into 0 resource(s)" in result.output
+    assert _waves(repo) == {k: v for k, v in waves.items() if v[1] == ""}
+    proof = CliRunner().invoke(app, ["verify", str(ROOT / "examples" / "rollout"), str(repo)])
+    assert proof.exit_code in (0, 1), proof.output
 
 
 CONFLICTING = """\
@@ -260,3 +317,39 @@ def test_input_errors_stop_the_plan(tmp_path: Path) -> None:
     assert "p.yaml:5:" in result.output
     assert "no plan written" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_only_stays_inside_the_namespaces_named(tmp_path: Path) -> None:
+    """--only payments plans payments and a cleanup deleting payments' policies alone: no
+    mesh-wide stage, the alpha policies of api, legacy and the mesh stay in force, PLAN.md
+    says so, and --sync-waves rewrites payments' files only."""
+    import shutil
+
+    workspace = open_workspace([str(ROOT / "examples" / "rollout")])
+    result = plan(workspace, only=["payments"])
+    assert result.proven
+    assert [s.name for s in result.stages] == ["payments", "cleanup"]
+    assert {e.ref for e in result.stages[-1].delete} == {
+        "Policy payments/payments-api-plaintext-metrics",
+        "Policy payments/ledger-permissive",
+    }
+    assert {e.namespace for e in result.conversion.converted} == {"payments"}
+    text = plan_markdown(result)
+    assert "stay in force and are not deleted: MeshPolicy default, Policy api/orders-jwt" in text
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "rollout", repo)
+    outcome = CliRunner().invoke(app, ["plan", str(repo), "--only", "payments", "--sync-waves"])
+    assert outcome.exit_code == 0, outcome.output
+    for folder in ("api", "legacy", "istio-system"):
+        for path in (ROOT / "examples" / "rollout" / folder).iterdir():
+            assert (repo / folder / path.name).read_text() == path.read_text(), path.name
+    assert "PeerAuthentication" in (repo / "payments" / "authn-policies.yaml").read_text()
+
+
+def test_only_every_namespace_is_the_whole_mesh() -> None:
+    """Naming every namespace covers the mesh: the mesh-wide stage follows and the cleanup
+    deletes the MeshPolicy too, as without --only."""
+    workspace = open_workspace([str(ROOT / "examples" / "rollout")])
+    result = plan(workspace, only=["payments", "api", "legacy"])
+    assert [s.name for s in result.stages] == [s.name for s in plan(workspace).stages]
+    assert "MeshPolicy default" in {e.ref for e in result.stages[-1].delete}

@@ -168,6 +168,50 @@ def test_unknown_revision_is_a_clear_error(repo: Path) -> None:
         review("nope", ["."])
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["--base", "nosuchrev"],
+            "--base nosuchrev: unknown revision 'nosuchrev'",
+            id="bad-revision",
+        ),
+        pytest.param(["--base", "HEAD", "elsewhere"], "elsewhere is not in a git", id="no-repo"),
+    ],
+)
+def test_git_errors_are_one_line_usage_errors(
+    repo: Path, args: list[str], message: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A base that is not a revision, or a path outside any repository, is the user's error:
+    exit 2 and one line naming it, no internal error or traceback."""
+    from typer.testing import CliRunner
+
+    from migrate.cli import app
+
+    outside = tmp_path_factory.mktemp("outside")
+    (repo / "elsewhere").symlink_to(outside, target_is_directory=True)
+    result = CliRunner().invoke(app, ["review", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "internal error" not in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_repository_is_found_from_the_path_given(repo: Path) -> None:
+    """Run from outside the repository, `review` reads the base of the repository that holds
+    the path it is given."""
+    from typer.testing import CliRunner
+
+    from migrate.cli import app
+
+    (repo / "authn.yaml").write_text(HAND_WRITTEN)
+    os.chdir(repo.parent)
+    result = CliRunner().invoke(app, ["review", "--base", "HEAD", repo.name])
+    assert result.exit_code == 0, result.output
+    assert "Policy shop/web-jwt" in result.output
+
+
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "review"
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 

@@ -262,6 +262,7 @@ def test_only_the_first_export_to_entry_counts_and_short_hosts_are_local() -> No
     """§E.2: `exportTo: [".", "*"]` is private (first entry); a short host is the rule's own
     namespace's service."""
     from migrate.load.documents import Document, Origin
+    from migrate.model.inventory import Placed
     from migrate.semantics.tls import _rule as read_rule
 
     doc = Document(
@@ -273,7 +274,7 @@ def test_only_the_first_export_to_entry_counts_and_short_hosts_are_local() -> No
             "spec": {"host": "web", "exportTo": [".", "*"]},
         },
     )
-    rule = read_rule(doc)
+    rule = read_rule(Placed(doc, "shop"))
     assert rule is not None
     assert (rule.host, rule.exported) == (HOST, False)
 
@@ -281,6 +282,7 @@ def test_only_the_first_export_to_entry_counts_and_short_hosts_are_local() -> No
 def test_subset_rows_use_only_the_subsets_own_policy() -> None:
     """§E.1: a row per subset, whose CLIENT is the subset's own tls (not the top level)."""
     from migrate.load.documents import Document, Origin
+    from migrate.model.inventory import Placed
     from migrate.semantics.tls import _rule as read_rule
     from migrate.semantics.tls import _subsets
 
@@ -300,6 +302,50 @@ def test_subset_rows_use_only_the_subsets_own_policy() -> None:
             },
         },
     )
-    rule = read_rule(doc)
+    rule = read_rule(Placed(doc, "shop"))
     assert rule is not None
     assert _subsets([rule], 80) == [("v1", "DISABLE"), ("v2", None)]
+
+
+def _kustomized_shop(folder: Path) -> Path:
+    """A kustomization placing everything in `shop`: web's STRICT policy and a DestinationRule
+    for web that sends plaintext; none of the documents writes its namespace. Beside it,
+    `other/` holds a rule of the same name written in `default`, which `--fix` must not edit."""
+    shop = folder / "shop"
+    shop.mkdir()
+    (shop / "kustomization.yaml").write_text(
+        "namespace: shop\nresources: [app.yaml, policy.yaml, rule.yaml]\n"
+    )
+    from manifests import app
+
+    (shop / "app.yaml").write_text(app("shop").replace(", namespace: shop", ""))
+    (shop / "policy.yaml").write_text(
+        "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+        "metadata: {name: default}\nspec:\n  peers: [{mtls: {}}]\n"
+    )
+    rule = (
+        "apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\n"
+        "metadata: {{name: web{namespace}}}\n"
+        "spec:\n  host: {host}\n  trafficPolicy:\n    tls: {{mode: DISABLE}}\n"
+    )
+    (shop / "rule.yaml").write_text(rule.format(namespace="", host="web"))
+    other = folder / "other"
+    other.mkdir()
+    (other / "rule.yaml").write_text(
+        rule.format(namespace=", namespace: default", host="web.elsewhere.svc.cluster.local")
+    )
+    return folder
+
+
+def test_destination_rules_take_their_namespace_from_the_kustomization(tmp_path: Path) -> None:
+    """A DestinationRule without metadata.namespace is in its kustomization's namespace, as
+    scan places it (AM013): its plaintext to STRICT web is a CONFLICT, and --fix edits that
+    rule, not the one of the same name written in `default`."""
+    repo = _kustomized_shop(tmp_path)
+    rows = tls_check(open_workspace([str(repo)]))
+    web = {(r.status, r.rule) for r in rows if r.host == "web.shop.svc.cluster.local"}
+    assert web == {("CONFLICT", "web/shop")}
+    result = CliRunner().invoke(app, ["tls-check", str(repo), "--fix", "--write"])
+    assert result.exit_code == 0, result.output
+    assert "mode: ISTIO_MUTUAL" in (repo / "shop" / "rule.yaml").read_text()
+    assert "mode: DISABLE" in (repo / "other" / "rule.yaml").read_text()

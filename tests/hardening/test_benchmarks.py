@@ -85,7 +85,7 @@ def test_generator_is_deterministic(generator: ModuleType, tmp_path: Path, side:
 
 
 def test_whole_cli_benchmark_runs_at_a_small_size() -> None:
-    """benchmarks/bench_cli.py --quick runs scan, convert --check, review and plan on a
+    """benchmarks/bench_cli.py --quick runs scan, convert --check, review, plan and tls-check on a
     generated repository and prints the table with the floor ratio (figures not asserted)."""
     script = GENERATOR.parent / "bench_cli.py"
     done = subprocess.run(
@@ -93,6 +93,6 @@ def test_whole_cli_benchmark_runs_at_a_small_size() -> None:
     )
     assert done.returncode == 0, done.stderr
     header, _, row = done.stdout.strip().splitlines()[-3:]
-    for command in ("scan", "convert", "review", "plan"):
+    for command in ("scan", "convert", "review", "plan", "tls-check"):
         assert f"{command} s" in header
     assert row.split()[0] == "100"
