@@ -582,6 +582,23 @@ def convert_command(
             help="apiVersion of the new resources (security.istio.io/v1 for current Istio).",
         ),
     ] = None,
+    kustomize_roots: Annotated[
+        bool,
+        typer.Option(
+            "--kustomize-roots",
+            help="Read each file a kustomization lists with its whole Kustomize tree (the "
+            "folder holding its root kustomizations and all they reach), as the pre-commit "
+            "hooks do with the staged files.",
+        ),
+    ] = False,
+    overlay: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--overlay",
+            help="A Kustomize overlay to build with kustomize (or kubectl kustomize) before and "
+            "after, and prove; default: every overlay among the inputs. Repeatable.",
+        ),
+    ] = None,
     istio_version: IstioVersionOpt = None,
     inbound_sniffing: SniffingOpt = None,
     accept: AcceptOpt = None,
@@ -615,6 +632,15 @@ def convert_command(
         _usage_error(f"--check only reports what would change; drop it, or {given}")
     if api_version not in (None, "security.istio.io/v1beta1", "security.istio.io/v1"):
         raise typer.BadParameter("use security.istio.io/v1beta1 or security.istio.io/v1")
+    from migrate.load.namespaces import KUSTOMIZATION_NAMES
+
+    for directory in overlay or []:
+        if not any((directory / name).is_file() for name in KUSTOMIZATION_NAMES):
+            raise typer.BadParameter(f"--overlay {directory}: no kustomization in that folder")
+    if kustomize_roots:
+        from migrate.load.staged import kustomization_roots
+
+        paths = kustomization_roots(paths)
     config = _configured(
         paths,
         show_config,
@@ -644,6 +670,7 @@ def convert_command(
         dataclasses.replace(_verify_options(config), every=every),
         split=split or bool(config.get("split")),
         all_or_nothing=all_or_nothing or bool(config.get("all-or-nothing")),
+        overlays=[str(d) for d in overlay or []],
         rewrite=bool(write or out_dir) or output is not ConvertFormat.yaml,
     )
     code = result.exit_code(check=check)  # a suppression hides messages, never a failure

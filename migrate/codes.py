@@ -130,6 +130,13 @@ CODES: dict[str, Code] = {
             "not read; if it is genuine, raise the limit on the command line (--limit NAME=N).",
         ),
         Code(
+            "AM020",
+            "overlay not built",
+            "What an environment applies is `kustomize build` of its overlay: put kustomize or "
+            "kubectl on PATH, make the overlay build, and keep its resources local (remote "
+            "resources, Helm charts and folders outside the inputs are not fetched).",
+        ),
+        Code(
             "AM101",
             "resource does not match its schema",
             "Correct the field named; Istio's validation webhook (or, for a Service or workload "
@@ -251,6 +258,13 @@ CODES: dict[str, Code] = {
             "Nothing to do: the beta resources an earlier conversion or plan stage committed "
             "beside the policy say what its conversion would, so only the policy is removed; "
             "the proof compares the tree as it is, alpha and beta, with the tree after.",
+        ),
+        Code(
+            "AM413",
+            "policy patched by an overlay",
+            "Its patches could not be made patches of the new resources (the message says why, "
+            "and names them): give each patch an exact target, make the overlay build, or "
+            "rewrite the patch for the new resources by hand, then convert the policy.",
         ),
         Code(
             "AM501",

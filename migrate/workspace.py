@@ -7,7 +7,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from migrate.findings import Finding, Location, Severity, sort_findings
+from migrate.load.discover import display_path
 from migrate.load.documents import Document, LoadedFile, LoadResult, Origin, load_paths, parse_text
+from migrate.load.kustomizations import Patch, PatchIndex, patch_index
 from migrate.load.namespaces import NamespaceResolver, kustomization_namespaces
 from migrate.load.sourcefile import decode
 from migrate.load.templates import placeholder_at
@@ -76,6 +78,8 @@ class Workspace:
     policies: list[PolicyEntry] = field(default_factory=list)
     beta: list[BetaResource] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    patches: PatchIndex = field(default_factory=PatchIndex)
+    """The patches the kustomizations read list: their files are not resources."""
 
     @property
     def root_namespace(self) -> str:
@@ -86,6 +90,12 @@ class Workspace:
     def alpha(self) -> list[AlphaPolicy]:
         """The alpha policies that passed validation, in input order."""
         return [p.policy for p in self.policies if p.policy is not None and not p.superseded]
+
+    def patches_of(self, entry: PolicyEntry) -> list[Patch]:
+        """The overlay patches that may change the policy."""
+        document = entry.document
+        namespace = "" if document.kind == "MeshPolicy" else entry.namespace
+        return self.patches.of(document.kind, document.name, namespace, document.group)
 
     def sorted_findings(self) -> list[Finding]:
         """Every finding in reading order."""
@@ -107,7 +117,10 @@ def workspace_of(loaded: LoadResult, options: WorkspaceOptions | None = None) ->
     inventory.mesh = replace(
         inventory.mesh, root_namespace=options.root_namespace or DEFAULT_ROOT_NAMESPACE
     )
-    workspace = Workspace(loaded, inventory, findings=list(loaded.findings))
+    patches = patch_index(loaded)
+    workspace = Workspace(
+        loaded, inventory, findings=_not_about_patches(loaded.findings, patches), patches=patches
+    )
     resolver = NamespaceResolver(
         kustomization_namespaces(loaded, workspace.findings), options.namespace, workspace.findings
     )
@@ -116,12 +129,27 @@ def workspace_of(loaded: LoadResult, options: WorkspaceOptions | None = None) ->
         extra_resolver = NamespaceResolver(kustomization_namespaces(extra), options.namespace, [])
         for loaded_file in extra.files:
             _index_inventory(workspace, loaded_file, extra_resolver)
-    for loaded_file in loaded.files:
+    resources = [f for f in loaded.files if not _is_patch(f, patches)]
+    for loaded_file in resources:
         _index_inventory(workspace, loaded_file, resolver)
-    for loaded_file in loaded.files:
+    for loaded_file in resources:
         _index_security(workspace, loaded_file, resolver)
     _resolve_duplicates(workspace, {f.source.display for f in loaded.files})
     return workspace
+
+
+def _is_patch(loaded: LoadedFile, patches: PatchIndex) -> bool:
+    path = loaded.source.path
+    return path is not None and path.resolve() in patches.files
+
+
+def _not_about_patches(findings: Sequence[Finding], patches: PatchIndex) -> list[Finding]:
+    """Findings, less those that read a patch file as a resource (a JSON 6902 patch is a
+    list, not a mapping: AM002)."""
+    if not patches.files:
+        return list(findings)
+    names = {display_path(p) for p in patches.files}
+    return [f for f in findings if not (f.code == "AM002" and f.location.path in names)]
 
 
 def _index_inventory(workspace: Workspace, loaded: LoadedFile, resolver: NamespaceResolver) -> None:

@@ -10,22 +10,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from migrate.commands.environments import (
+    Environments,
+    overlays_of,
+    prove_environments,
+    tree_of,
+)
 from migrate.commands.plan import proven_stages, stage_of
 from migrate.convert.changes import plan_changes
 from migrate.convert.model import Conversion, ConvertOptions
+from migrate.convert.overlay_patches import (
+    PatchPlan,
+    plan_translations,
+    translation_changes,
+)
 from migrate.convert.prove import proof, states
 from migrate.convert.rollout import convert_mid_rollout
 from migrate.convert.run import convert_workspace
 from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Severity, has_errors, sort_findings
+from migrate.load.kustomize_build import Engine, find_engine
 from migrate.rewrite.files import FileChange
 from migrate.semantics.equivalence import Change
 from migrate.semantics.proof import VerifyOptions, VerifyReport, with_facts
 from migrate.semantics.tls import tls_regressions
 from migrate.workspace import PolicyEntry, Workspace, WorkspaceOptions, open_workspace
 
-LEFT_CODES = ("AM401", "AM402", "AM411")
+LEFT_CODES = ("AM401", "AM402", "AM411", "AM413")
 """Findings that say why a policy was left as it is."""
 
 
@@ -43,6 +56,8 @@ class ConvertResult:
     whole: VerifyReport | None = None
     """When only part is written: the proof of converting every policy, whose looser causes
     are why the rest was left (AM411)."""
+    environments: Environments = field(default_factory=Environments)
+    """Each overlay built with kustomize before and after the changes, and compared."""
 
     @property
     def blocked(self) -> bool:
@@ -56,7 +71,12 @@ class ConvertResult:
             f.severity is Severity.ERROR and f.code == "AM410" and f.location.path in mine
             for f in self.findings
         )
-        return proof_failed or unwritable or self.report.count(Change.LOOSER) > 0
+        return (
+            proof_failed
+            or unwritable
+            or self.report.count(Change.LOOSER) > 0
+            or self.environments.blocked
+        )
 
     @property
     def proven(self) -> bool:
@@ -78,11 +98,13 @@ class ConvertResult:
         input errors, refused policies or files that cannot be rewritten, 1 with --check when
         files would change, else 0 (`exit_code`)."""
         whole = self.whole or self.report
+        environments = self.environments
         return exit_code(
-            looser=whole.count(Change.LOOSER) > 0,
+            looser=whole.count(Change.LOOSER) > 0 or environments.looser,
             unproven=not self.report.proven
             or has_errors(self.report.findings)
-            or has_errors(self.findings),
+            or has_errors(self.findings)
+            or (environments.blocked and not environments.looser),
             found=check and bool(self.changes),
         )
 
@@ -96,32 +118,111 @@ def convert_paths(
     stdin: bytes | None = None,
     split: bool = False,
     all_or_nothing: bool = False,
+    overlays: Sequence[str] = (),
     rewrite: bool = True,
 ) -> ConvertResult:
     """Convert every alpha policy under `paths`, prove the result, and plan the rewrite
     (`split`: new resources in files of their own). When the whole cannot be written, the
     part proven not looser is, the rest left with the reason (AM411); `all_or_nothing`: then
-    nothing is. `rewrite=False`: only the new resources are wanted (`-o yaml`), so a file
+    nothing is. Each overlay (`overlays`, else those among the inputs) is built with the
+    real kustomize before and after the changes, and the two builds compared: an
+    environment looser, not proven or no longer building keeps everything from being
+    written. `rewrite=False`: only the new resources are wanted (`-o yaml`), so a file
     that cannot be rewritten in place (AM410) holds nothing back."""
     workspace = open_workspace(paths, workspace_options, stdin=stdin)
     # the Istio the result must hold on: given, else what the repository says, else every
     # release and sniffing setting; the conversion and its proof assume the same
     verify_options, facts = with_facts(verify_options, [workspace.inventory])
-    # a tree mid-rollout: beta resources already committed beside the policies they replace
-    # are recognised, so only those policies are removed (the proof still starts from both)
-    environment = verify_options.environment
-    conversion = convert_mid_rollout(
-        workspace, lambda tree: convert_workspace(tree, options, environment)
-    )
     # what could not be read, parsed or validated: shown, and exit 2 (README, exit codes)
     problems = [f for f in workspace.findings if f.severity is not Severity.NOTE]
     shown = [*problems, *facts]
-    result = _proven(workspace, conversion, verify_options, shown, split=split)
-    if not rewrite:
-        result.findings = [f for f in result.findings if f.code != "AM410"]
-    if all_or_nothing or not result.blocked or any(f.blocks_proof for f in result.report.findings):
+    directories = overlays_of(workspace, overlays)
+    engine = find_engine() if directories or workspace.patches.patches else None
+    tree = tree_of(workspace, directories)
+    environment = verify_options.environment
+    patched = {e.ref: None for e in workspace.policies if workspace.patches_of(e)}
+    plan = PatchPlan()
+    if patched:  # the policies overlays patch, converted with their patches translated
+        everything = convert_mid_rollout(
+            workspace,
+            lambda tree: convert_workspace(tree, options, environment, translated=patched),
+        )
+        plan = plan_translations(
+            workspace,
+            everything,
+            engine=engine,
+            tree=tree,
+            options=options or ConvertOptions(),
+            environment=environment,
+            workspace_options=workspace_options,
+        )
+    attempt = _Attempt(
+        workspace, workspace_options, verify_options, shown, split, all_or_nothing, rewrite
+    )
+    result = attempt.run(options, plan, engine, directories)
+    if result.environments.blocked and plan.translations:
+        # a translation that an environment does not prove is not written: those policies
+        # are left as they are, and the rest proven again
+        why = "with them, an environment is not proven (AM020 or a looser build)"
+        plan = PatchPlan(refused={**plan.refused, **dict.fromkeys(plan.translations, why)})
+        result = attempt.run(options, plan, engine, directories)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """One conversion of the workspace, its proof, its file changes and each environment."""
+
+    workspace: Workspace
+    workspace_options: WorkspaceOptions | None
+    verify_options: VerifyOptions
+    shown: list[Finding]
+    split: bool
+    all_or_nothing: bool
+    rewrite: bool
+
+    def run(
+        self,
+        options: ConvertOptions | None,
+        plan: PatchPlan,
+        engine: Engine | None,
+        overlays: list[Path],
+    ) -> ConvertResult:
+        workspace, verify_options = self.workspace, self.verify_options
+        translated: dict[str, str | None] = {
+            **dict.fromkeys(plan.translations),
+            **plan.refused,
+        }
+        # a tree mid-rollout: beta resources already committed beside the policies they
+        # replace are recognised, so only those policies are removed (the proof still starts
+        # from both)
+        environment = verify_options.environment
+        conversion = convert_mid_rollout(
+            workspace,
+            lambda tree: convert_workspace(tree, options, environment, translated=translated),
+        )
+        result = _proven(workspace, conversion, verify_options, self.shown, split=self.split)
+        if not self.rewrite:
+            result.findings = [f for f in result.findings if f.code != "AM410"]
+        if not (
+            self.all_or_nothing
+            or not result.blocked
+            or any(f.blocks_proof for f in result.report.findings)
+        ):
+            result = _part(result, verify_options, self.shown, split=self.split)
+        result.changes, problems = translation_changes(
+            workspace, plan, result.conversion.converted, result.changes
+        )
+        result.findings += problems
+        result.environments = prove_environments(
+            workspace,
+            result.changes,
+            overlays,
+            verify_options,
+            self.workspace_options,
+            engine=engine,
+        )
         return result
-    return _part(result, verify_options, shown, split=split)
 
 
 def _proven(

@@ -15,7 +15,7 @@ from migrate.semantics.proof import (
     workspace_locations,
 )
 from migrate.semantics.side import Side
-from migrate.workspace import WorkspaceOptions, open_workspace
+from migrate.workspace import Workspace, WorkspaceOptions, open_workspace
 
 
 def verify_paths(
@@ -29,6 +29,13 @@ def verify_paths(
     """Compare the configuration in `before` with the one in `after` (each may mix APIs)."""
     first = open_workspace(before, workspace_options, stdin=stdin)
     second = open_workspace(after, workspace_options, stdin=stdin)
+    return verify_workspaces(first, second, options)
+
+
+def verify_workspaces(
+    first: Workspace, second: Workspace, options: VerifyOptions | None = None
+) -> VerifyReport:
+    """Compare the configuration read into `first` with the one read into `second`."""
     # what the inputs say of the Istio running them narrows what the command line left open
     options, facts = with_facts(options, [first.inventory, second.inventory])
     settings = side_settings(options, second.root_namespace)
@@ -71,4 +78,4 @@ def verify_tree(
     return report
 
 
-__all__ = ["verify_paths", "verify_tree"]
+__all__ = ["verify_paths", "verify_tree", "verify_workspaces"]

@@ -8,7 +8,7 @@ For each scope (mesh, namespace, or each target's pods) the concerns run in orde
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from migrate.convert import jwt as jwt_module
@@ -31,7 +31,8 @@ from migrate.convert.scopes import (
     may_own,
     target_scopes,
 )
-from migrate.findings import Finding, Severity
+from migrate.findings import Finding, Location, Severity
+from migrate.load.discover import display_path
 from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.beta import PROVENANCE, AuthorizationPolicy, PeerAuthentication
 from migrate.model.inventory import Inventory, Service
@@ -95,10 +96,13 @@ def convert_workspace(
     workspace: Workspace,
     options: ConvertOptions | None = None,
     environment: Environment | None = None,
+    *,
+    translated: Mapping[str, str | None] | None = None,
 ) -> Conversion:
     """Convert every alpha policy of the workspace that can be converted, so that the result
     is no looser on any release and with any sniffing setting `environment` leaves open;
-    report the rest."""
+    report the rest. A policy an overlay patches is converted only when `translated` maps
+    it to None (its patches become patches of the new resources), else left (AM413)."""
     context = _Context(workspace, options or ConvertOptions(), environment or Environment())
     for entry in workspace.policies:
         reason = _skip_reason(entry, context.options)
@@ -117,6 +121,10 @@ def convert_workspace(
                 "in force. Keep one definition, then convert",
                 Severity.ERROR,
             )
+            continue
+        patched = _patched_by(workspace, entry, translated)
+        if patched is not None:
+            context.conversion.findings.append(patched)
             continue
         twin = context.twins.get(identity(entry)) if entry.twins else None
         if twin is not None:
@@ -320,7 +328,7 @@ def _keep_narrower_in_force(context: _Context) -> None:
     Repeated until nothing changes (a namespace policy undone keeps the mesh policy from
     converting)."""
     conversion = context.conversion
-    left = {f.resource for f in conversion.findings if f.code == "AM402"}
+    left = {f.resource for f in conversion.findings if f.code in ("AM402", "AM413")}
     changed = True
     while changed:
         changed = False
@@ -374,6 +382,40 @@ def _shares_workloads(context: _Context, policy: AlphaPolicy, other: AlphaPolicy
                     if owner is other:
                         return True
     return False
+
+
+def _patched_by(
+    workspace: Workspace, entry: PolicyEntry, translated: Mapping[str, str | None] | None
+) -> Finding | None:
+    """AM413, at the patch, when an overlay patches the policy and its patches are not
+    translated (`translated` maps a policy to None when they are, else to why not):
+    replaced by new resources, the patch would have no target and the overlay would no
+    longer build (nor would the environment keep the patched fields)."""
+    patches = workspace.patches_of(entry)
+    if not patches:
+        return None
+    why = translated.get(entry.ref, "") if translated is not None else ""
+    if why is None:
+        return None
+    first = patches[0]
+    named = ", ".join(
+        f"{display_path(p.file) if p.file is not None else p.location} ({p.style})" for p in patches
+    )
+    reason = (
+        f"its patches cannot be made patches of the new resources: {why}"
+        if why
+        else "its replacement would leave the patch without a target (the overlay would no "
+        "longer build, or would lose what the patch sets); rewrite the patch for the new "
+        "resources, then convert it"
+    )
+    return Finding(
+        "AM413",
+        Severity.ERROR,
+        f"{entry.ref} not converted: the overlay patch {named} patches it, and {reason}",
+        Location(display_path(first.file)) if first.file is not None else first.location,
+        resource=entry.ref,
+        related=(entry.document.origin.location,),
+    )
 
 
 def _refuse(

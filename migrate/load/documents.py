@@ -35,7 +35,7 @@ READ_KINDS = frozenset(
     {
         *("Policy", "MeshPolicy"),
         *("PeerAuthentication", "RequestAuthentication", "AuthorizationPolicy"),
-        *("Service", "Namespace", "DestinationRule", "ConfigMap", "Kustomization"),
+        *("Service", "Namespace", "DestinationRule", "ConfigMap", "Kustomization", "Component"),
         "IstioOperator",
         *("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"),
         *("ReplicationController", "DeploymentConfig"),

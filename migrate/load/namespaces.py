@@ -115,7 +115,7 @@ def _collect(
     walk.reported.add(kustomization)
     assigned = inherited or (Assigned(namespace, doc.origin.path) if namespace else None)
     base = kustomization.parent
-    entries = [e for key in ("resources", "bases") for e in _strings(data.get(key))]
+    entries = [e for key in ("resources", "bases", "components") for e in _strings(data.get(key))]
     for entry in entries:
         target = (base / entry).resolve()
         if target.is_dir():

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from migrate.render.table import finding_lines
-from migrate.render.verify import MAX_CAUSES, render_text
+from migrate.render.verify import MAX_CAUSES, headline, render_text
 
 if TYPE_CHECKING:
     from migrate.commands.convert import ConvertResult
@@ -24,6 +24,7 @@ def render_summary(
     render_text(
         result.report, console, every=every, max_causes=max_causes, left=left_reasons(result)
     )
+    render_environments(result, console, max_causes=max_causes)
     left = result.left
     console.print(
         f"{len(conversion.converted)} polic{'y' if len(conversion.converted) == 1 else 'ies'} "
@@ -40,6 +41,32 @@ def render_summary(
             style="bold",
             soft_wrap=True,
         )
+
+
+def render_environments(
+    result: ConvertResult, console: Console, *, max_causes: int = MAX_CAUSES
+) -> None:
+    """Each overlay's proof, the builds before and after compared (the causes shown for an
+    environment that is looser or not proven)."""
+    environments = result.environments
+    for line in finding_lines(environments.findings):
+        console.print(line, soft_wrap=True)
+    if not environments.proofs:
+        return
+    console.print(
+        f"environments: each overlay built with {environments.engine}, before and after",
+        style="bold",
+        soft_wrap=True,
+        markup=False,
+    )
+    for proof in environments.proofs:
+        report = proof.report
+        if report is None:
+            console.print(f"  {proof.overlay}: not proven (AM020 above)", markup=False)
+            continue
+        console.print(f"  {proof.overlay}: {headline(report)}", soft_wrap=True, markup=False)
+        if proof.looser or not report.proven:
+            render_text(report, console, max_causes=max_causes)
 
 
 def left_reasons(result: ConvertResult) -> dict[str, str]:

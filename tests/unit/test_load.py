@@ -233,7 +233,7 @@ def test_read_kinds_cover_every_kind_the_tool_reads() -> None:
 
     assert set(alpha.KINDS) | set(beta.KINDS) | set(WORKLOAD_KINDS) <= READ_KINDS
     assert _INVENTORY_KINDS <= READ_KINDS
-    assert "Kustomization" in READ_KINDS
+    assert {"Kustomization", "Component"} <= READ_KINDS
 
 
 def test_unread_kinds_are_built_only_as_far_as_their_metadata() -> None:
