@@ -4,7 +4,7 @@
     Policy ns/p: targets [{name: web}], no peers  ->  PeerAuthentication with web's selector,
                                                       PERMISSIVE (alpha DISABLE; plaintext is
                                                       accepted before and after, §D.3, §D.4)
-    target ports [{number: 8000}] -> 80           ->  portLevelMtls: {80: {mode: ...}}
+    target ports [{number: 8000}] -> 80           ->  portLevelMtls: {'80': {mode: ...}}
 
 A service policy without mTLS still sets that service's mode: alpha never merged, so it must
 not inherit a stricter namespace mode.
@@ -52,7 +52,8 @@ def workload_spec(
     ports = sorted({p for g in scope.governed for p in g.owned})
     if not ports:
         return None
-    spec["portLevelMtls"] = {port: {"mode": mode(policy, faithful=faithful)} for port in ports}
+    # keys as the API server and kustomize read them: JSON object keys are strings
+    spec["portLevelMtls"] = {str(port): {"mode": mode(policy, faithful=faithful)} for port in ports}
     return spec
 
 

@@ -729,7 +729,11 @@ def _peer_authentication(
         ports = tuple(sorted({p for g in scope.governed for p in g.owned}))
         parts = context.peer_parts.setdefault(key, [])
         parts.append(
-            ("mtls" in spec, _mode_of(spec), ports or tuple(spec.get("portLevelMtls", {})))
+            (
+                "mtls" in spec,
+                _mode_of(spec),
+                ports or tuple(int(p) for p in spec.get("portLevelMtls", {})),
+            )
         )
         parts += _bystanders(context, entry, scope)
         spec = _merged_peer_spec(spec["selector"], parts)
@@ -790,7 +794,7 @@ _STRICTNESS = {"STRICT": 2, "PERMISSIVE": 1, "DISABLE": 0}
 def _mode_of(spec: dict[str, Any]) -> str:
     if "mtls" in spec:
         return str(spec["mtls"]["mode"])
-    levels: dict[int, dict[str, str]] = spec.get("portLevelMtls", {})
+    levels: dict[str, dict[str, str]] = spec.get("portLevelMtls", {})
     return next((level["mode"] for level in levels.values()), "PERMISSIVE")
 
 
@@ -810,7 +814,7 @@ def _merged_peer_spec(
         for port in ports:
             by_port.setdefault(port, []).append(mode)
     levels = {
-        port: {"mode": mode}
+        str(port): {"mode": mode}
         for port, modes in sorted(by_port.items())
         if (mode := max(modes, key=_STRICTNESS.__getitem__)) != workload
     }

@@ -500,7 +500,9 @@ def _to_ruamel(value: Any, where: str, quote: str = "") -> Any:
         for key, item in value.items():
             if not isinstance(key, (str, int, float)):
                 raise RewriteError(f"{where}: a key of type {type(key).__name__} cannot be written")
-            mapping[_string(key) if isinstance(key, str) else key] = _to_ruamel(item, where, quote)
+            mapping[_key(key, quote) if isinstance(key, str) else key] = _to_ruamel(
+                item, where, quote
+            )
         return mapping
     if isinstance(value, (list, tuple)):
         return CommentedSeq(_to_ruamel(item, where, quote) for item in value)
@@ -513,6 +515,16 @@ def _to_ruamel(value: Any, where: str, quote: str = "") -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     raise RewriteError(f"{where}: a value of type {type(value).__name__} cannot be written")
+
+
+def _key(key: str, quote: str) -> str:
+    """A mapping key: plain where YAML reads it as a string, else quoted in the file's style
+    (`"8080":` in a file that double-quotes its strings)."""
+    text = _string(key)
+    if quote == '"' and isinstance(text, SingleQuotedScalarString):
+        quoted: str = DoubleQuotedScalarString(str.__str__(key))
+        return quoted
+    return text
 
 
 def _string(value: str) -> str:

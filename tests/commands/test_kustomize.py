@@ -385,3 +385,24 @@ def test_an_overlay_option_without_a_kustomization_is_a_usage_error(tmp_path: Pa
     done = run_cli("convert", ".", "--overlay", "base/nothing", cwd=work)
     assert done.returncode == 2
     assert b"no kustomization in that folder" in done.stderr
+
+
+def test_port_level_mtls_is_written_so_kustomize_builds_it(tmp_path: Path) -> None:
+    """portLevelMtls keys are written quoted (JSON object keys are strings): kustomize cannot
+    build a map with integer keys, so a converted port-level policy used to break the build."""
+    engine = _engine()
+    work = tmp_path / "repo"
+    shutil.copytree(EXAMPLES / "mesh-overrides", work)
+    done = run_cli("convert", "--write", ".", cwd=work)
+    assert done.returncode == 0, done.stderr
+    documents = _built(engine, work)
+    (peer,) = [
+        d
+        for d in documents
+        if d["kind"] == "PeerAuthentication" and "portLevelMtls" in d.get("spec", {})
+    ]
+    assert peer["spec"]["portLevelMtls"] == {
+        "8080": {"mode": "STRICT"},
+        "9091": {"mode": "PERMISSIVE"},
+    }
+    assert '    "8080":\n' in (work / "payments" / "authn-policies.yaml").read_text()
