@@ -281,6 +281,20 @@ def _configured(
     return config
 
 
+Format = TypeVar("Format", bound=enum.Enum)
+
+
+def _output(config: Config, given: Format | None, default: Format) -> Format:
+    """The output format: the command line's, else the configuration's `output` when the
+    command has that format (`output: json` sets scan's, verify's and review's), else
+    `default`."""
+    if given is not None:
+        return given
+    wanted = config.get("output")
+    formats = type(default)
+    return formats(wanted) if wanted in {f.value for f in formats} else default
+
+
 def _lowered_bar(config: Config, *, fail_on: bool) -> list[str]:
     """What changes the bar a run is held to, with where it was said: accepted differences
     and, for a command with --fail-on, a fail-on other than looser (printed on every run that
@@ -356,9 +370,12 @@ def _suppressed(config: Config, extra: list[str] | None, findings: list[Finding]
 @guarded
 def scan_command(
     paths: PathsArg,
-    output: Annotated[ScanFormat, typer.Option("--output", "-o", help="Output format.")] = (
-        ScanFormat.table
-    ),
+    output: Annotated[
+        ScanFormat | None,
+        typer.Option(
+            "--output", "-o", help="Output format [default: table, or the configuration's output]."
+        ),
+    ] = None,
     no_headers: NoHeadersOpt = False,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
@@ -373,8 +390,14 @@ def scan_command(
     Exit status: 0 no alpha policy, 1 alpha policies found, 2 input or usage errors.
     """
     config = _configured(
-        paths, show_config, root_namespace=root_namespace, namespace=namespace, inventory=inventory
+        paths,
+        show_config,
+        root_namespace=root_namespace,
+        namespace=namespace,
+        inventory=inventory,
+        output=output,
     )
+    output = _output(config, output, ScanFormat.table)
     _warn_pending(paths)
     report = scan(paths, _workspace_options(config))
     code = report.exit_code  # a suppression hides messages, never a failure
@@ -420,9 +443,12 @@ def verify_command(
         ),
     ],
     after: Annotated[str | None, typer.Argument(help="The configuration after.")] = None,
-    output: Annotated[VerifyFormat, typer.Option("--output", "-o", help="Output format.")] = (
-        VerifyFormat.text
-    ),
+    output: Annotated[
+        VerifyFormat | None,
+        typer.Option(
+            "--output", "-o", help="Output format [default: text, or the configuration's output]."
+        ),
+    ] = None,
     istio_version: IstioVersionOpt = None,
     inbound_sniffing: SniffingOpt = None,
     accept: AcceptOpt = None,
@@ -453,7 +479,9 @@ def verify_command(
         istio_version=istio_version,
         inbound_sniffing=inbound_sniffing,
         accept=accept,
+        output=output,
     )
+    output = _output(config, output, VerifyFormat.text)
     _warn_pending([before, *([after] if after else [])])
     options = dataclasses.replace(_verify_options(config), every=every)
     workspace_options = _workspace_options(config)
@@ -517,9 +545,14 @@ def convert_command(
         typer.Option("--out-dir", help="Write the changed files into a mirror tree instead."),
     ] = None,
     output: Annotated[
-        ConvertFormat,
-        typer.Option("--output", "-o", help="diff (default), or yaml: only the new resources."),
-    ] = (ConvertFormat.diff),
+        ConvertFormat | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="diff, or yaml: only the new resources [default: diff, or the "
+            "configuration's output].",
+        ),
+    ] = None,
     include_ignored: Annotated[
         bool,
         typer.Option(
@@ -651,7 +684,16 @@ def convert_command(
         inbound_sniffing=inbound_sniffing,
         accept=accept,
         api_version=api_version,
+        # a flag given switches its option on; not given, the configuration file decides
+        include_ignored=include_ignored or None,
+        allow_stricter=allow_stricter or None,
+        expand_scopes=expand_scopes or None,
+        faithful_disable=faithful_disable or None,
+        split=split or None,
+        all_or_nothing=all_or_nothing or None,
+        output=output,
     )
+    output = _output(config, output, ConvertFormat.diff)
     api_version = config.get("api-version") or "security.istio.io/v1beta1"
     if write and not (check or out_dir):
         _finish_interrupted(paths)
@@ -662,14 +704,14 @@ def convert_command(
         _workspace_options(config),
         ConvertOptions(
             api_version=api_version,
-            include_ignored=include_ignored or bool(config.get("include-ignored")),
-            allow_stricter=allow_stricter or bool(config.get("allow-stricter")),
-            expand_scopes=expand_scopes or bool(config.get("expand-scopes")),
-            faithful_disable=faithful_disable or bool(config.get("faithful-disable")),
+            include_ignored=bool(config.get("include-ignored")),
+            allow_stricter=bool(config.get("allow-stricter")),
+            expand_scopes=bool(config.get("expand-scopes")),
+            faithful_disable=bool(config.get("faithful-disable")),
         ),
         dataclasses.replace(_verify_options(config), every=every),
-        split=split or bool(config.get("split")),
-        all_or_nothing=all_or_nothing or bool(config.get("all-or-nothing")),
+        split=bool(config.get("split")),
+        all_or_nothing=bool(config.get("all-or-nothing")),
         overlays=[str(d) for d in overlay or []],
         rewrite=bool(write or out_dir) or output is not ConvertFormat.yaml,
     )
@@ -734,9 +776,12 @@ def review_command(
     base: Annotated[
         str, typer.Option("--base", help="The git revision to compare against, e.g. origin/main.")
     ] = "HEAD",
-    output: Annotated[ReviewFormat, typer.Option("--output", "-o", help="Output format.")] = (
-        ReviewFormat.text
-    ),
+    output: Annotated[
+        ReviewFormat | None,
+        typer.Option(
+            "--output", "-o", help="Output format [default: text, or the configuration's output]."
+        ),
+    ] = None,
     output_file: Annotated[
         Path | None,
         typer.Option(
@@ -783,7 +828,9 @@ def review_command(
         inbound_sniffing=inbound_sniffing,
         accept=accept,
         fail_on=fail_on,
+        output=output,
     )
+    output = _output(config, output, ReviewFormat.text)
     try:
         failing = FailOn(config.get("fail-on") or "looser")
     except ValueError:
@@ -1049,9 +1096,12 @@ class TlsFormat(str, enum.Enum):
 @guarded
 def tls_check_command(
     paths: PathsArg,
-    output: Annotated[TlsFormat, typer.Option("--output", "-o", help="Output format.")] = (
-        TlsFormat.table
-    ),
+    output: Annotated[
+        TlsFormat | None,
+        typer.Option(
+            "--output", "-o", help="Output format [default: table, or the configuration's output]."
+        ),
+    ] = None,
     client: Annotated[
         list[str] | None, typer.Option("--client", help="Only this client namespace (repeatable).")
     ] = None,
@@ -1098,8 +1148,14 @@ def tls_check_command(
     if auto_mtls not in (None, "on", "off"):
         raise typer.BadParameter("use on or off")
     config = _configured(
-        paths, show_config, root_namespace=root_namespace, namespace=namespace, inventory=inventory
+        paths,
+        show_config,
+        root_namespace=root_namespace,
+        namespace=namespace,
+        inventory=inventory,
+        output=output,
     )
+    output = _output(config, output, TlsFormat.table)
     if fix and write:
         _finish_interrupted(paths)
     else:

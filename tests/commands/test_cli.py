@@ -210,3 +210,29 @@ def test_bad_config_file_is_an_input_error_with_its_location(in_tmp: Path) -> No
     assert result.exit_code == 2
     assert ".authn-migrate.yaml:2" in result.output
     assert "did you mean 'fail-on'" in result.output
+
+
+def test_a_boolean_flag_is_part_of_the_configuration_it_shows(tmp_path: Path) -> None:
+    """`--expand-scopes --show-config` says the command line set it (it said `false #
+    default`); the file's value holds where the flag is not given."""
+    (tmp_path / "p.yaml").write_text(STRICT_POLICY)
+    shown = runner.invoke(app, ["convert", str(tmp_path), "--expand-scopes", "--show-config"])
+    assert "expand-scopes: true  # command line" in shown.output.splitlines()
+    (tmp_path / ".authn-migrate.yaml").write_text("split: true\n")
+    shown = runner.invoke(app, ["convert", str(tmp_path), "--show-config"])
+    (line,) = [line for line in shown.output.splitlines() if line.startswith("split:")]
+    assert line.startswith("split: true  # ")
+    assert line.endswith(".authn-migrate.yaml")
+
+
+def test_the_configured_output_is_each_command_s_default_where_it_has_that_format(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "p.yaml").write_text(STRICT_POLICY)
+    (tmp_path / ".authn-migrate.yaml").write_text("output: json\n")
+    scanned = runner.invoke(app, ["scan", str(tmp_path)])
+    assert json.loads(scanned.output)["version"] == 1
+    table = runner.invoke(app, ["scan", str(tmp_path), "-o", "table"])
+    assert table.output.startswith("POLICY")
+    converted = runner.invoke(app, ["convert", str(tmp_path)])  # convert has no json: a diff
+    assert converted.stdout.startswith("--- a/")
