@@ -55,7 +55,8 @@ COMMAND_LINE = "command line"
 
 FAIL_ON = ("looser", "stricter", "any", "never")
 SNIFFING = ("on", "off")
-OUTPUTS = ("table", "json", "yaml", "text", "markdown", "diff")
+OUTPUTS = ("table", "wide", "json", "yaml", "text", "markdown", "diff", "sarif", "github", "gitlab")
+"""Every format some command writes; `output` in a file sets the default of those that have it."""
 API_VERSIONS = ("security.istio.io/v1beta1", "security.istio.io/v1")
 
 
