@@ -14,25 +14,55 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from migrate import __version__, progress
+from migrate.commands.convert import convert_paths
+from migrate.commands.plan import plan, status
+from migrate.commands.review import FailOn, ReviewReport, review
 from migrate.commands.scan import scan
+from migrate.commands.tls_fix import fix
+from migrate.commands.verify import verify_paths, verify_tree
+from migrate.commands.waves import guidance, sync_wave_changes
+from migrate.config import (
+    Config,
+    ConfigError,
+    config_start,
+    load_config,
+    render_config,
+    suppressions,
+)
+from migrate.convert.model import ConvertOptions
 from migrate.escape import terminal
 from migrate.exitcodes import ExitCode
-from migrate.findings import Finding, sort_findings
+from migrate.findings import Finding, Severity, sort_findings
 from migrate.load import limits
+from migrate.load.discover import display_path
+from migrate.load.gitcmd import GitError
+from migrate.load.namespaces import KUSTOMIZATION_NAMES
+from migrate.load.staged import kustomization_roots
+from migrate.model.releases import parse_releases
+from migrate.render import ci
+from migrate.render.annotations import github_findings, policy_findings
 from migrate.render.console import terminal_console
+from migrate.render.convert import render_summary
 from migrate.render.data import dump_json, dump_yaml, scan_data
-from migrate.render.table import render_scan_table
-from migrate.workspace import WorkspaceOptions
-
-if TYPE_CHECKING:
-    from migrate.commands.review import ReviewReport
-    from migrate.config import Config
+from migrate.render.plan import write_plan
+from migrate.render.review import render_review_text, review_data, review_markdown
+from migrate.render.table import finding_text, render_scan_table
+from migrate.render.tls import render_tls_table, tls_data, tls_markdown
+from migrate.render.verify import render_markdown, render_text, verify_data
+from migrate.rewrite.documents import render_documents
+from migrate.rewrite.files import WriteFailed, mirrored, write_atomically
+from migrate.rewrite.journal import JournalError, finish_interrupted
+from migrate.rewrite.lock import LockHeld, pending_writes, write_lock
+from migrate.semantics.environment import Environment, environment_of
+from migrate.semantics.proof import VerifyOptions, difference_findings
+from migrate.semantics.tls import tls_check
+from migrate.workspace import WorkspaceOptions, open_workspace
 
 app = typer.Typer(
     name="authn-migrate",
@@ -260,8 +290,6 @@ def _configured(
     """The effective configuration: defaults < config file < these command-line values
     (None means not given); with `revision`, the file is read at that git revision (review's
     base), never from the tree under review. Prints it and exits with --show-config."""
-    from migrate.config import ConfigError, config_start, load_config, render_config
-    from migrate.load.gitcmd import GitError
 
     try:
         config = load_config(config_start(paths), given, revision=revision)
@@ -314,8 +342,6 @@ def _lowered_bar(config: Config, *, fail_on: bool) -> list[str]:
 def _environment_in_force(config: Config, paths: list[str]) -> str:
     """The releases and sniffing setting a proof would assume for `paths`, and where each
     came from (the configuration, else what the inputs say, else everything)."""
-    from migrate.semantics.environment import environment_of
-    from migrate.workspace import open_workspace
 
     given = _verify_options(config).environment
     inputs = [p for p in paths if p != "-"] or ["."]
@@ -333,9 +359,6 @@ def _workspace_options(config: Config) -> WorkspaceOptions:
 
 
 def _verify_options(config: Config) -> Any:
-    from migrate.model.releases import parse_releases
-    from migrate.semantics.environment import Environment
-    from migrate.semantics.proof import VerifyOptions
 
     environment = Environment()
     version = config.get("istio-version")
@@ -358,7 +381,6 @@ def _verify_options(config: Config) -> Any:
 
 
 def _suppressed(config: Config, extra: list[str] | None, findings: list[Finding]) -> list[Finding]:
-    from migrate.config import suppressions
 
     kept, hidden = suppressions(config, extra or ()).apply(findings)
     if hidden:
@@ -467,8 +489,6 @@ def verify_command(
     Exit status: 0 equivalent (status codes may differ), 1 only stricter, 3 anything looser,
     2 input or usage errors, or a configuration the engine cannot model.
     """
-    from migrate.commands.verify import verify_paths, verify_tree
-    from migrate.render.verify import render_markdown, render_text, verify_data
 
     config = _configured(
         [before, *([after] if after else [])],
@@ -503,13 +523,8 @@ def verify_command(
     elif output is VerifyFormat.markdown:
         sys.stdout.write(render_markdown(report))
     else:
-        from migrate.semantics.proof import difference_findings
-
         findings = [*report.findings, *difference_findings(report, report.locations)]
         if output is VerifyFormat.github:
-            from migrate.render import ci
-            from migrate.render.annotations import github_findings, policy_findings
-
             ci.append_step_summary(render_markdown(report))
             findings = github_findings(
                 [*report.findings, *policy_findings(report, report.locations)]
@@ -655,24 +670,17 @@ def convert_command(
     conversion would be looser (it is left out, the rest written; with --all-or-nothing,
     nothing is).
     """
-    from migrate.commands.convert import convert_paths
-    from migrate.convert.model import ConvertOptions
-    from migrate.render.convert import render_summary
-    from migrate.rewrite.documents import render_documents
 
     if check and (write or out_dir):
         given = "--write" if write else "--out-dir"
         _usage_error(f"--check only reports what would change; drop it, or {given}")
     if api_version not in (None, "security.istio.io/v1beta1", "security.istio.io/v1"):
         raise typer.BadParameter("use security.istio.io/v1beta1 or security.istio.io/v1")
-    from migrate.load.namespaces import KUSTOMIZATION_NAMES
 
     for directory in overlay or []:
         if not any((directory / name).is_file() for name in KUSTOMIZATION_NAMES):
             raise typer.BadParameter(f"--overlay {directory}: no kustomization in that folder")
     if kustomize_roots:
-        from migrate.load.staged import kustomization_roots
-
         paths = kustomization_roots(paths)
     config = _configured(
         paths,
@@ -745,8 +753,6 @@ def _write(
         )
         return
     if out_dir is not None:
-        from migrate.rewrite.files import mirrored
-
         _write_files(mirrored(result.changes, out_dir), [str(out_dir)], err, f" under {out_dir}")
         return
     _write_files(result.changes, paths, err, force=force)
@@ -813,9 +819,6 @@ def review_command(
     request by request, and checks the new resources. Exit status as verify; --fail-on
     chooses which differences fail.
     """
-    from migrate.commands.review import FailOn, review
-    from migrate.load.gitcmd import GitError
-    from migrate.render.review import render_review_text
 
     config = _configured(
         paths or ["."],
@@ -869,8 +872,6 @@ def _usage_error(message: str) -> NoReturn:
 def _review_output(
     report: ReviewReport, output: ReviewFormat, *, every: bool = False, max_causes: int = 3
 ) -> str:
-    from migrate.render import ci
-    from migrate.render.review import render_review_text, review_data, review_markdown
 
     root = Path.cwd()
     findings = report.all_findings()
@@ -888,8 +889,6 @@ def _review_output(
             )
         )
     if output is ReviewFormat.github:
-        from migrate.render.annotations import github_findings, policy_findings
-
         ci.append_step_summary(review_markdown(report))
         annotated = [*report.findings, *report.verify.findings]
         annotated += policy_findings(report.verify, report.locations)
@@ -903,7 +902,6 @@ def _review_output(
 
 def _ci_output(findings: list[Finding], output: str, command: str) -> str:
     """Findings as SARIF, GitHub annotations or GitLab Code Quality."""
-    from migrate.render import ci
 
     root = Path.cwd()
     if output == "sarif":
@@ -916,8 +914,6 @@ def _ci_output(findings: list[Finding], output: str, command: str) -> str:
             )
         )
     if output == "github":
-        from migrate.render.annotations import github_findings
-
         return ci.to_github(github_findings(findings), root=root)
     return dump_json(ci.to_gitlab(findings, root=root))
 
@@ -984,9 +980,6 @@ def plan_command(
     Exit status: 0 planned, 3 the requested order would open a hole (nothing written),
     2 input errors.
     """
-    from migrate.commands.plan import plan
-    from migrate.render.plan import write_plan
-    from migrate.workspace import open_workspace
 
     config = _configured(
         paths,
@@ -1029,8 +1022,6 @@ def plan_command(
 def _refuse_input_errors(findings: list[Finding], what: str) -> None:
     """Show the input errors and exit 2: a plan that left out a policy it could not read would
     delete the others around it."""
-    from migrate.findings import Severity
-    from migrate.render.table import finding_text
 
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if errors:
@@ -1044,8 +1035,6 @@ def _refuse_input_errors(findings: list[Finding], what: str) -> None:
 def _sync_waves(result: Any, workspace: Any, paths: list[str], err: Console) -> None:
     """Annotate each stage's resources with its Argo CD sync wave, keep the alpha policies to
     be pruned last, rewrite the files and say what to do next."""
-    from migrate.commands.waves import guidance, sync_wave_changes
-    from migrate.render.table import finding_text
 
     changes, findings = sync_wave_changes(result, workspace)
     for finding in findings:
@@ -1056,8 +1045,6 @@ def _sync_waves(result: Any, workspace: Any, paths: list[str], err: Console) -> 
 
 
 def _plan_status(workspace: Any, config: Config) -> None:
-    from migrate.commands.plan import status
-    from migrate.render.verify import render_text
 
     console = terminal_console(soft_wrap=True, width=_width())
     if not workspace.alpha:
@@ -1141,9 +1128,6 @@ def tls_check_command(
     (OK, CONFLICT, AUTO), SERVER and CLIENT modes, the policy and the rule that decided.
     Exit status: 0 no conflict, 1 conflicts, 2 input errors.
     """
-    from migrate.render.tls import render_tls_table, tls_data, tls_markdown
-    from migrate.semantics.tls import tls_check
-    from migrate.workspace import open_workspace
 
     if auto_mtls not in (None, "on", "off"):
         raise typer.BadParameter("use on or off")
@@ -1181,8 +1165,6 @@ def tls_check_command(
 
 
 def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool) -> None:
-    from migrate.commands.tls_fix import fix
-    from migrate.render.table import finding_text
 
     changes, findings = fix(workspace, auto_mtls=auto)
     err = terminal_console(stderr=True, soft_wrap=True)
@@ -1199,8 +1181,6 @@ def _tls_fix(workspace: Any, auto: bool | None, paths: list[str], *, write: bool
 def _finish_interrupted(paths: list[str]) -> None:
     """Take the write lock of `paths` for the rest of the command, then complete a write that
     a killed run committed, before the files are read again."""
-    from migrate.rewrite.journal import JournalError, finish_interrupted
-    from migrate.rewrite.lock import LockHeld, write_lock
 
     roots = [Path(p) for p in paths if p != "-"]
     if not roots:
@@ -1217,8 +1197,6 @@ def _finish_interrupted(paths: list[str]) -> None:
 def _warn_pending(paths: list[str]) -> None:
     """Say so when a killed write left the tree half-written: what is read is then neither
     the old configuration nor the new one."""
-    from migrate.load.discover import display_path
-    from migrate.rewrite.lock import pending_writes
 
     for journal in pending_writes([Path(p) for p in paths if p != "-"]):
         folder = display_path(journal.parent)
@@ -1236,8 +1214,6 @@ def _write_files(
 ) -> None:
     """Write planned file changes atomically under the given paths; a failure writes nothing
     and exits 2."""
-    from migrate.rewrite.files import WriteFailed, write_atomically
-    from migrate.rewrite.journal import JournalError
 
     try:
         write_atomically(changes, [Path(p) for p in paths if p != "-"], force=force)
