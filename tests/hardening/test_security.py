@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from manifests import service
-from repo_kit import BOOT, EXAMPLES, ROOT
+from repo_kit import BOOT, EXAMPLES, ROOT, WEB_JWT_POLICY
 from typer.testing import CliRunner
 
 from migrate.cli import app
@@ -52,17 +52,9 @@ def _hook(event, args):
 sys.addaudithook(_hook)
 """
 CANARY = "import pathlib; pathlib.Path(__file__).with_name('FIRED-' + pathlib.Path(__file__).name).touch()\n"  # noqa: E501
-JWT_POLICY = """\
-apiVersion: authentication.istio.io/v1alpha1
-kind: Policy
-metadata: {name: web-jwt, namespace: shop}
-spec:
-  targets: [{name: web}]
-  origins:
-  - jwt:
-      issuer: https://issuer.example
-      jwksUri: https://issuer.example/.well-known/jwks.json
-  principalBinding: USE_ORIGIN
+JWT_POLICY = (
+    WEB_JWT_POLICY
+    + """\
 ---
 apiVersion: security.istio.io/v1beta1
 kind: RequestAuthentication
@@ -70,6 +62,7 @@ metadata: {name: other, namespace: elsewhere}
 spec:
   jwtRules: [{issuer: https://b.example, jwksUri: 'http://169.254.169.254/latest/meta-data'}]
 """
+)
 SERVICE = service("shop")
 KUSTOMIZATION = """\
 resources: [policy.yaml, service.yaml]
