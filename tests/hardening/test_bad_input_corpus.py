@@ -705,11 +705,11 @@ def test_a_file_edited_during_the_run_is_not_overwritten(
 ) -> None:
     """A concurrent edit between reading and writing stops the write: the edit survives,
     nothing is written, and the message names the file (exit 2)."""
-    import migrate.commands.convert
+    import migrate.cli
 
     (in_tmp / "good.yaml").write_text(GOOD)
     (in_tmp / "other.yaml").write_text(GOOD.replace("foo", "baz"))
-    real = migrate.commands.convert.convert_paths
+    real = migrate.cli.convert_paths
 
     def convert_then_edit(*args: Any, **kwargs: Any) -> Any:
         result = real(*args, **kwargs)
@@ -717,7 +717,7 @@ def test_a_file_edited_during_the_run_is_not_overwritten(
             stream.write("# edited meanwhile\n")
         return result
 
-    monkeypatch.setattr(migrate.commands.convert, "convert_paths", convert_then_edit)
+    monkeypatch.setattr(migrate.cli, "convert_paths", convert_then_edit)
     result = CliRunner().invoke(app, ["convert", "--write", "."])
     assert result.exit_code == 2, result.output
     assert (
