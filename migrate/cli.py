@@ -1247,6 +1247,9 @@ def run(args: list[str]) -> int:
         kinds = {kind.__name__ for kind in type(exc).__mro__}
         if "NoArgsIsHelpError" in kinds:
             return ExitCode.INPUT_ERROR  # the help is already printed
+        if "Abort" in kinds:
+            sys.stderr.write("Aborted!\n")
+            return 1
         if "ClickException" not in kinds:
             raise
         context = getattr(exc, "ctx", None)
@@ -1255,7 +1258,4 @@ def run(args: list[str]) -> int:
         if context is not None:
             sys.stderr.write(terminal(f"Try '{where} -h' for help.") + "\n")
         return int(getattr(exc, "exit_code", ExitCode.INPUT_ERROR))
-    except typer.Abort:
-        sys.stderr.write("Aborted!\n")
-        return 1
     return code if isinstance(code, int) else 0

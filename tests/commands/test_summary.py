@@ -141,3 +141,16 @@ def test_a_command_line_mistake_is_one_line_then_where_help_is(
     assert (
         capsys.readouterr().err.splitlines()[0] == "authn-migrate: error: No such command 'frob'."
     )
+
+
+def test_an_aborted_command_says_so_without_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+
+    def abort(*_: object, **__: object) -> None:
+        raise typer.Abort
+
+    monkeypatch.setattr("migrate.cli.scan", abort)
+    assert run(["scan", str(HTTPBIN)]) == 1
+    assert capsys.readouterr().err == "Aborted!\n"
