@@ -139,3 +139,16 @@ def write_killed_between_renames(folder: Path, monkeypatch: Any) -> None:
         raise AssertionError("the write was not killed")
     finally:
         monkeypatch.setattr(os, "replace", real_replace)
+
+
+EXEC_GENERATOR = """\
+apiVersion: example.com/v1
+kind: Fire
+metadata:
+  name: fire
+  annotations:
+    config.kubernetes.io/function: |
+      exec:
+        path: ./fire.sh
+"""
+"""A Kustomize generator that asks to run `./fire.sh`: the engine must refuse it."""

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from repo_kit import EXAMPLES, EXEC_GENERATOR, ROOT, run_cli, snapshot
 
 from migrate.commands.convert import convert_paths
 from migrate.commands.scan import scan
 from migrate.load.kustomize_build import Engine, build, error_text, find_engine
 from migrate.load.staged import kustomization_roots
 from migrate.semantics.equivalence import Change
-from tests.repo_kit import EXAMPLES, ROOT, run_cli, snapshot
 
 EXAMPLE = EXAMPLES / "kustomize-overlays"
 OVERLAYS = ("overlays/prod", "overlays/staging")
@@ -308,18 +308,6 @@ def test_pre_commit_hook_reads_the_staged_policy_with_its_kustomization(tmp_path
     assert b"not in the inputs" not in done.stderr
 
 
-_EXEC_FUNCTION = """\
-apiVersion: example.com/v1
-kind: Fire
-metadata:
-  name: fire
-  annotations:
-    config.kubernetes.io/function: |
-      exec:
-        path: ./fire.sh
-"""
-
-
 def test_an_overlay_cannot_run_its_own_programs(tmp_path: Path) -> None:
     """An overlay declaring an exec function as a generator does not run it: the engine
     keeps plugins and exec off, and the overlay is reported as not building (its
@@ -330,7 +318,7 @@ def test_an_overlay_cannot_run_its_own_programs(tmp_path: Path) -> None:
     script = staging / "fire.sh"
     script.write_text(f"#!/bin/sh\ntouch {tmp_path / 'FIRED'}\n")
     script.chmod(0o755)
-    (staging / "fire.yaml").write_text(_EXEC_FUNCTION)
+    (staging / "fire.yaml").write_text(EXEC_GENERATOR)
     kustomization = staging / "kustomization.yaml"
     kustomization.write_text(kustomization.read_text() + "\ngenerators:\n  - fire.yaml\n")
     done = run_cli("convert", ".", cwd=work)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from manifests import service
-from repo_kit import BOOT, EXAMPLES, ROOT, WEB_JWT_POLICY
+from repo_kit import BOOT, EXAMPLES, EXEC_GENERATOR, ROOT, WEB_JWT_POLICY
 from typer.testing import CliRunner
 
 from migrate.cli import app
@@ -69,16 +69,6 @@ resources: [policy.yaml, service.yaml]
 generators: [generator.yaml]
 transformers: [generator.yaml]
 """
-GENERATOR = """\
-apiVersion: example.com/v1
-kind: Fire
-metadata:
-  name: fire
-  annotations:
-    config.kubernetes.io/function: |
-      exec:
-        path: ./fire.sh
-"""
 
 
 def _hostile_repo(root: Path) -> Path:
@@ -90,7 +80,7 @@ def _hostile_repo(root: Path) -> Path:
     (repo / "policy.yaml").write_text(JWT_POLICY)
     (repo / "service.yaml").write_text(SERVICE)
     (repo / "kustomization.yaml").write_text(KUSTOMIZATION)
-    (repo / "generator.yaml").write_text(GENERATOR)
+    (repo / "generator.yaml").write_text(EXEC_GENERATOR)
     for name in (
         "conftest.py",
         "setup.py",
