@@ -721,7 +721,7 @@ def convert_command(
         split=bool(config.get("split")),
         all_or_nothing=bool(config.get("all-or-nothing")),
         overlays=[str(d) for d in overlay or []],
-        rewrite=bool(write or out_dir) or output is not ConvertFormat.yaml,
+        rewrite=bool(write or out_dir or check) or output is not ConvertFormat.yaml,
     )
     code = result.exit_code(check=check)  # a suppression hides messages, never a failure
     result.report.settle()

@@ -113,6 +113,18 @@ def test_yaml_output_is_not_held_back_by_a_file_that_cannot_be_rewritten(tmp_pat
     )
 
 
+def test_check_reports_a_file_that_cannot_be_rewritten_whatever_the_output(
+    tmp_path: Path,
+) -> None:
+    """`--check` asks whether the files can be brought up to date: a configuration file in the
+    tree saying `output: yaml` cannot hide AM410 from it."""
+    (tmp_path / "list.yaml").write_text(LIST)
+    (tmp_path / ".authn-migrate.yaml").write_text("output: yaml\n")
+    checked = runner.invoke(app, ["convert", "--check", str(tmp_path)])
+    assert checked.exit_code == 2
+    assert "error AM410: cannot rewrite in place" in checked.stderr
+
+
 def test_an_unclosed_quote_is_reported_where_it_opens(tmp_path: Path) -> None:
     (tmp_path / "svc.yaml").write_text(
         'apiVersion: v1\nkind: Service\nmetadata:\n  name: "web\n  namespace: x\nspec: {}\n'
