@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
-import enum
 import functools
 import gc
 import io
@@ -14,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,7 +21,7 @@ from rich.console import Console
 from migrate import __version__, progress
 from migrate.commands.convert import convert_paths
 from migrate.commands.plan import plan, status
-from migrate.commands.review import FailOn, ReviewReport, review
+from migrate.commands.review import FailOn, review
 from migrate.commands.scan import scan
 from migrate.commands.tls_fix import fix
 from migrate.commands.verify import verify_paths, verify_tree
@@ -38,29 +37,25 @@ from migrate.config import (
 from migrate.convert.model import ConvertOptions
 from migrate.escape import terminal
 from migrate.exitcodes import ExitCode
-from migrate.findings import Finding, Severity, sort_findings
+from migrate.findings import Finding, Severity
 from migrate.load import limits
 from migrate.load.discover import display_path
 from migrate.load.gitcmd import GitError
 from migrate.load.namespaces import KUSTOMIZATION_NAMES
 from migrate.load.staged import kustomization_roots
 from migrate.model.releases import parse_releases
-from migrate.render import ci
-from migrate.render.annotations import github_findings, policy_findings
+from migrate.outputs import YAML, Format
+from migrate.render import formats
 from migrate.render.console import terminal_console
 from migrate.render.convert import render_summary
-from migrate.render.data import dump_json, dump_yaml, scan_data
 from migrate.render.plan import write_plan
-from migrate.render.review import render_review_text, review_data, review_markdown
-from migrate.render.table import finding_text, render_scan_table
-from migrate.render.tls import render_tls_table, tls_data, tls_markdown
-from migrate.render.verify import render_markdown, render_text, verify_data
-from migrate.rewrite.documents import render_documents
+from migrate.render.table import finding_text
+from migrate.render.verify import render_text
 from migrate.rewrite.files import WriteFailed, mirrored, write_atomically
 from migrate.rewrite.journal import JournalError, finish_interrupted
 from migrate.rewrite.lock import LockHeld, pending_writes, write_lock
 from migrate.semantics.environment import Environment, environment_of
-from migrate.semantics.proof import VerifyOptions, difference_findings
+from migrate.semantics.proof import VerifyOptions
 from migrate.semantics.tls import tls_check
 from migrate.workspace import WorkspaceOptions, open_workspace
 
@@ -77,16 +72,18 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class ScanFormat(str, enum.Enum):
-    """Output formats of `scan`."""
-
-    table = "table"
-    wide = "wide"
-    json = "json"
-    yaml = "yaml"
-    sarif = "sarif"
-    github = "github"
-    gitlab = "gitlab"
+if TYPE_CHECKING:  # at run time, Enums of each command's formats, which typer reads -o from
+    ScanFormat = str
+    VerifyFormat = str
+    ConvertFormat = str
+    ReviewFormat = str
+    TlsFormat = str
+else:
+    ScanFormat = formats.choices("scan")
+    VerifyFormat = formats.choices("verify")
+    ConvertFormat = formats.choices("convert")
+    ReviewFormat = formats.choices("review")
+    TlsFormat = formats.choices("tls-check")
 
 
 def guarded(command: F) -> F:
@@ -284,6 +281,14 @@ ShowConfigOpt = Annotated[
 ]
 
 
+def _output_option(command: str, what: str = "Output format") -> Any:
+    """The -o option of `command` (its choices are the type typer is given)."""
+    default = formats.DEFAULTS[command].name
+    return typer.Option(
+        "--output", "-o", help=f"{what} [default: {default}, or the configuration's output]."
+    )
+
+
 def _configured(
     paths: list[str], show: bool, *, revision: str | None = None, **given: Any
 ) -> Config:
@@ -309,18 +314,15 @@ def _configured(
     return config
 
 
-Format = TypeVar("Format", bound=enum.Enum)
-
-
-def _output(config: Config, given: Format | None, default: Format) -> Format:
+def _output(config: Config, given: str | None, command: str) -> Format:
     """The output format: the command line's, else the configuration's `output` when the
-    command has that format (`output: json` sets scan's, verify's and review's), else
-    `default`."""
-    if given is not None:
-        return given
-    wanted = config.get("output")
-    formats = type(default)
-    return formats(wanted) if wanted in {f.value for f in formats} else default
+    command has that format, else the command's default."""
+    return formats.chosen(command, given, config.get("output"))
+
+
+def _view(console: Console, **options: Any) -> formats.View:
+    """How a report is shown: on `console` (for people), with the command line's options."""
+    return formats.View(console=console, version=__version__, **options)
 
 
 def _lowered_bar(config: Config, *, fail_on: bool) -> list[str]:
@@ -392,12 +394,7 @@ def _suppressed(config: Config, extra: list[str] | None, findings: list[Finding]
 @guarded
 def scan_command(
     paths: PathsArg,
-    output: Annotated[
-        ScanFormat | None,
-        typer.Option(
-            "--output", "-o", help="Output format [default: table, or the configuration's output]."
-        ),
-    ] = None,
+    output: Annotated[ScanFormat | None, _output_option("scan")] = None,
     no_headers: NoHeadersOpt = False,
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
@@ -419,38 +416,17 @@ def scan_command(
         inventory=inventory,
         output=output,
     )
-    output = _output(config, output, ScanFormat.table)
+    chosen = _output(config, output, "scan")
     _warn_pending(paths)
     report = scan(paths, _workspace_options(config))
     code = report.exit_code  # a suppression hides messages, never a failure
     report = dataclasses.replace(
         report, findings=tuple(_suppressed(config, suppress, list(report.findings)))
     )
-    if output in (ScanFormat.table, ScanFormat.wide):
-        render_scan_table(
-            report,
-            terminal_console(soft_wrap=False, width=_width()),
-            wide=output is ScanFormat.wide,
-            headers=not no_headers,
-        )
-    elif output is ScanFormat.json:
-        sys.stdout.write(dump_json(scan_data(report)))
-    elif output is ScanFormat.yaml:
-        sys.stdout.write(dump_yaml(scan_data(report)))
-    else:
-        sys.stdout.write(_ci_output(list(report.findings), output.value, "scan"))
+    console = terminal_console(soft_wrap=False, width=_width())
+    view = _view(console, headers=not no_headers)
+    sys.stdout.write(formats.render("scan", chosen, report, view))
     raise typer.Exit(code)
-
-
-class VerifyFormat(str, enum.Enum):
-    """Output formats of `verify`."""
-
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    sarif = "sarif"
-    github = "github"
-    gitlab = "gitlab"
 
 
 @app.command("verify")
@@ -465,12 +441,7 @@ def verify_command(
         ),
     ],
     after: Annotated[str | None, typer.Argument(help="The configuration after.")] = None,
-    output: Annotated[
-        VerifyFormat | None,
-        typer.Option(
-            "--output", "-o", help="Output format [default: text, or the configuration's output]."
-        ),
-    ] = None,
+    output: Annotated[VerifyFormat | None, _output_option("verify")] = None,
     istio_version: IstioVersionOpt = None,
     inbound_sniffing: SniffingOpt = None,
     accept: AcceptOpt = None,
@@ -501,7 +472,7 @@ def verify_command(
         accept=accept,
         output=output,
     )
-    output = _output(config, output, VerifyFormat.text)
+    chosen = _output(config, output, "verify")
     _warn_pending([before, *([after] if after else [])])
     options = dataclasses.replace(_verify_options(config), every=every)
     workspace_options = _workspace_options(config)
@@ -511,33 +482,10 @@ def verify_command(
         report = verify_paths([before], [after], workspace_options, options)
     code = report.exit_code  # a suppression hides messages, never a failure
     report.findings = _suppressed(config, suppress, report.findings)
-    if output is VerifyFormat.text:
-        render_text(
-            report,
-            terminal_console(soft_wrap=True, width=_width()),
-            every=every,
-            max_causes=max_causes,
-        )
-    elif output is VerifyFormat.json:
-        sys.stdout.write(dump_json(verify_data(report)))
-    elif output is VerifyFormat.markdown:
-        sys.stdout.write(render_markdown(report))
-    else:
-        findings = [*report.findings, *difference_findings(report, report.locations)]
-        if output is VerifyFormat.github:
-            ci.append_step_summary(render_markdown(report))
-            findings = github_findings(
-                [*report.findings, *policy_findings(report, report.locations)]
-            )
-        sys.stdout.write(_ci_output(findings, output.value, "verify"))
+    console = terminal_console(soft_wrap=True, width=_width())
+    view = _view(console, every=every, max_causes=max_causes)
+    sys.stdout.write(formats.render("verify", chosen, report, view))
     raise typer.Exit(code)
-
-
-class ConvertFormat(str, enum.Enum):
-    """What `convert` prints: a diff of the files, or only the new resources as YAML."""
-
-    diff = "diff"
-    yaml = "yaml"
 
 
 @app.command("convert")
@@ -560,13 +508,7 @@ def convert_command(
         typer.Option("--out-dir", help="Write the changed files into a mirror tree instead."),
     ] = None,
     output: Annotated[
-        ConvertFormat | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="diff, or yaml: only the new resources [default: diff, or the "
-            "configuration's output].",
-        ),
+        ConvertFormat | None, _output_option("convert", "diff, or yaml: only the new resources")
     ] = None,
     include_ignored: Annotated[
         bool,
@@ -701,7 +643,7 @@ def convert_command(
         all_or_nothing=all_or_nothing or None,
         output=output,
     )
-    output = _output(config, output, ConvertFormat.diff)
+    chosen = _output(config, output, "convert")
     api_version = config.get("api-version") or "security.istio.io/v1beta1"
     if write and not (check or out_dir):
         _finish_interrupted(paths)
@@ -721,16 +663,14 @@ def convert_command(
         split=bool(config.get("split")),
         all_or_nothing=bool(config.get("all-or-nothing")),
         overlays=[str(d) for d in overlay or []],
-        rewrite=bool(write or out_dir or check) or output is not ConvertFormat.yaml,
+        rewrite=bool(write or out_dir or check) or chosen is not YAML,
     )
     code = result.exit_code(check=check)  # a suppression hides messages, never a failure
     result.report.settle()
     result.report.findings = _suppressed(config, suppress, result.report.findings)
     err = terminal_console(stderr=True, soft_wrap=True, width=_width())
-    if output is ConvertFormat.yaml:
-        sys.stdout.write(render_documents([r.data for r in result.conversion.resources]))
-    elif not (write or out_dir):
-        sys.stdout.write("".join(change.diff() for change in result.changes))
+    view = _view(err, written=bool(write or out_dir))
+    sys.stdout.write(formats.render("convert", chosen, result, view))
     render_summary(result, err, every=every, max_causes=max_causes)
     if (write or out_dir) and not check:
         _write(result, paths, out_dir, err, force=force)
@@ -758,17 +698,6 @@ def _write(
     _write_files(result.changes, paths, err, force=force)
 
 
-class ReviewFormat(str, enum.Enum):
-    """Output formats of `review`."""
-
-    text = "text"
-    markdown = "markdown"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
-    gitlab = "gitlab"
-
-
 @app.command("review")
 @guarded
 def review_command(
@@ -782,12 +711,7 @@ def review_command(
     base: Annotated[
         str, typer.Option("--base", help="The git revision to compare against, e.g. origin/main.")
     ] = "HEAD",
-    output: Annotated[
-        ReviewFormat | None,
-        typer.Option(
-            "--output", "-o", help="Output format [default: text, or the configuration's output]."
-        ),
-    ] = None,
+    output: Annotated[ReviewFormat | None, _output_option("review")] = None,
     output_file: Annotated[
         Path | None,
         typer.Option(
@@ -833,7 +757,7 @@ def review_command(
         fail_on=fail_on,
         output=output,
     )
-    output = _output(config, output, ReviewFormat.text)
+    chosen = _output(config, output, "review")
     try:
         failing = FailOn(config.get("fail-on") or "looser")
     except ValueError:
@@ -851,15 +775,12 @@ def review_command(
     code = report.exit_code(failing)  # a suppression hides messages, never a failure
     report.findings = _suppressed(config, suppress, report.findings)
     report.verify.findings = _suppressed(config, suppress, report.verify.findings)
-    if output is ReviewFormat.text and output_file is None:
-        render_review_text(
-            report,
-            terminal_console(soft_wrap=True, width=_width()),
-            every=every,
-            max_causes=max_causes,
-        )
-    else:
-        _emit(_review_output(report, output, every=every, max_causes=max_causes), output_file)
+    if output_file is None:
+        console = terminal_console(soft_wrap=True, width=_width())
+    else:  # the text a terminal 200 columns wide would show
+        console = terminal_console(record=True, width=200, file=io.StringIO())
+    view = _view(console, every=every, max_causes=max_causes)
+    _emit(formats.render("review", chosen, report, view), output_file)
     raise typer.Exit(code)
 
 
@@ -867,55 +788,6 @@ def _usage_error(message: str) -> NoReturn:
     """One line on standard error, and exit 2: a mistake in the command, not a bug."""
     _say(f"authn-migrate: {message}", style="bold red")
     raise typer.Exit(ExitCode.INPUT_ERROR)
-
-
-def _review_output(
-    report: ReviewReport, output: ReviewFormat, *, every: bool = False, max_causes: int = 3
-) -> str:
-
-    root = Path.cwd()
-    findings = report.all_findings()
-    if output is ReviewFormat.json:
-        return dump_json(review_data(report))
-    if output is ReviewFormat.markdown:
-        return review_markdown(report)
-    if output is ReviewFormat.sarif:
-        return dump_json(
-            ci.to_sarif(
-                findings,
-                root=root,
-                tool_version=__version__,
-                automation_id=f"authn-migrate/review/{report.base}",
-            )
-        )
-    if output is ReviewFormat.github:
-        ci.append_step_summary(review_markdown(report))
-        annotated = [*report.findings, *report.verify.findings]
-        annotated += policy_findings(report.verify, report.locations)
-        return ci.to_github(github_findings(sort_findings(annotated)), root=root)
-    if output is ReviewFormat.gitlab:
-        return dump_json(ci.to_gitlab(findings, root=root))
-    console = terminal_console(record=True, width=200, file=io.StringIO())
-    render_review_text(report, console, every=every, max_causes=max_causes)
-    return str(console.export_text())
-
-
-def _ci_output(findings: list[Finding], output: str, command: str) -> str:
-    """Findings as SARIF, GitHub annotations or GitLab Code Quality."""
-
-    root = Path.cwd()
-    if output == "sarif":
-        return dump_json(
-            ci.to_sarif(
-                findings,
-                root=root,
-                tool_version=__version__,
-                automation_id=f"authn-migrate/{command}",
-            )
-        )
-    if output == "github":
-        return ci.to_github(github_findings(findings), root=root)
-    return dump_json(ci.to_gitlab(findings, root=root))
 
 
 def _emit(text: str, output_file: Path | None) -> None:
@@ -1071,24 +943,11 @@ def _plan_status(workspace: Any, config: Config) -> None:
     raise typer.Exit(ExitCode.OK if found.proven else ExitCode.LOOSER)
 
 
-class TlsFormat(str, enum.Enum):
-    """Output formats of `tls-check`."""
-
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-
-
 @app.command("tls-check")
 @guarded
 def tls_check_command(
     paths: PathsArg,
-    output: Annotated[
-        TlsFormat | None,
-        typer.Option(
-            "--output", "-o", help="Output format [default: table, or the configuration's output]."
-        ),
-    ] = None,
+    output: Annotated[TlsFormat | None, _output_option("tls-check")] = None,
     client: Annotated[
         list[str] | None, typer.Option("--client", help="Only this client namespace (repeatable).")
     ] = None,
@@ -1139,7 +998,7 @@ def tls_check_command(
         inventory=inventory,
         output=output,
     )
-    output = _output(config, output, TlsFormat.table)
+    chosen = _output(config, output, "tls-check")
     if fix and write:
         _finish_interrupted(paths)
     else:
@@ -1153,13 +1012,9 @@ def tls_check_command(
         clients=tuple(client or ()),
         hosts=tuple(host or ()),
     )
-    if output is TlsFormat.json:
-        sys.stdout.write(dump_json(tls_data(rows)))
-    elif output is TlsFormat.markdown:
-        sys.stdout.write(tls_markdown(rows))
-    else:
-        console = terminal_console(soft_wrap=True, width=_width())
-        render_tls_table(rows, console, every=every, headers=not no_headers)
+    console = terminal_console(soft_wrap=True, width=_width())
+    view = _view(console, every=every, headers=not no_headers)
+    sys.stdout.write(formats.render("tls-check", chosen, rows, view))
     conflicts = sum(1 for r in rows if r.status == "CONFLICT")
     raise typer.Exit(ExitCode.FOUND if conflicts else ExitCode.OK)
 

@@ -41,6 +41,7 @@ from migrate.load.namespaces import NAMESPACE_RULE, is_namespace_name
 from migrate.load.regular import read_regular
 from migrate.load.yamlio import make_yaml
 from migrate.model.releases import UnknownRelease, parse_releases
+from migrate.outputs import NAMES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -55,7 +56,7 @@ COMMAND_LINE = "command line"
 
 FAIL_ON = ("looser", "stricter", "any", "never")
 SNIFFING = ("on", "off")
-OUTPUTS = ("table", "wide", "json", "yaml", "text", "markdown", "diff", "sarif", "github", "gitlab")
+OUTPUTS = NAMES
 """Every format some command writes; `output` in a file sets the default of those that have it."""
 API_VERSIONS = ("security.istio.io/v1beta1", "security.istio.io/v1")
 

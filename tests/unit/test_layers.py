@@ -17,6 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "migrate"
 FLOORS: list[tuple[str, ...]] = [
     # ground: values and helpers every stage uses
     ("findings", "codes", "exitcodes", "errors", "escape", "parallel", "progress", "memo"),
+    # the output formats by name, which the configuration checks its `output` key against
+    ("outputs",),
     # reading files into documents with origins
     ("load",),
     # schemas and webhook rules
