@@ -110,8 +110,7 @@ def _verify_findings(report: VerifyReport) -> list[Finding]:
 
 
 def _verify_annotated(report: VerifyReport) -> list[Finding]:
-    # folded and cut once here, and again by `_github` (both as before the registry)
-    return github_findings([*report.findings, *policy_findings(report, report.locations)])
+    return [*report.findings, *policy_findings(report, report.locations)]
 
 
 def _review_annotated(report: ReviewReport) -> list[Finding]:

@@ -3,6 +3,7 @@ its help, its default, and the formats the configuration's `output` key takes.""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -11,8 +12,11 @@ from typer.testing import CliRunner
 
 from migrate.cli import app, run
 from migrate.config import OUTPUTS
-from migrate.outputs import FORMATS, NAMES, named
+from migrate.findings import Finding, Location, Severity
+from migrate.outputs import FORMATS, GITHUB, NAMES, named
 from migrate.render import formats
+from migrate.render.console import terminal_console
+from migrate.semantics.proof import VerifyReport
 
 runner = CliRunner()
 COMMANDS = ("scan", "verify", "convert", "review", "tls-check")
@@ -74,3 +78,23 @@ def test_the_format_chosen(
     """-o, else the configuration's output when the command has that format, else the
     command's default: a configured format a command lacks is not refused, it is passed by."""
     assert formats.chosen(command, given, configured) is named(expected)
+
+
+def test_verify_annotations_count_every_finding_they_leave_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """verify -o github keeps ten findings of each kind and counts all the others in its last
+    notice (it said `1 note(s) more` here, counting its own count when cut a second time)."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    findings = [
+        Finding("AM201", severity, f"finding {n}", Location("a.yaml", n, 1))
+        for severity, many in ((Severity.WARNING, 11), (Severity.NOTE, 12))
+        for n in range(1, many + 1)
+    ]
+    view = formats.View(console=terminal_console(file=io.StringIO()))
+    text = formats.render("verify", GITHUB, VerifyReport(causes=[], findings=findings), view)
+    lines = text.splitlines()
+    assert len(lines) == 10 + 10 + 1
+    assert lines[-1].endswith(
+        "::1 warning(s), 2 note(s) more: see the job summary, or run with -o sarif or -o json"
+    )
