@@ -189,7 +189,7 @@ RootNamespaceOpt = Annotated[
     str | None,
     typer.Option(
         "--root-namespace",
-        help="Istio's root namespace [default: istio-system]; a mesh config "
+        help="Istio's root namespace \\[default: istio-system]; a mesh config "
         "(ConfigMap istio) in the inputs wins.",
     ),
 ]
@@ -199,7 +199,7 @@ NamespaceOpt = Annotated[
         "--namespace",
         "-n",
         help="Namespace for documents that name none and are listed by no "
-        "kustomization [default: default].",
+        "kustomization \\[default: default].",
     ),
 ]
 InventoryOpt = Annotated[
@@ -285,7 +285,7 @@ def _output_option(command: str, what: str = "Output format") -> Any:
     """The -o option of `command` (its choices are the type typer is given)."""
     default = formats.DEFAULTS[command].name
     return typer.Option(
-        "--output", "-o", help=f"{what} [default: {default}, or the configuration's output]."
+        "--output", "-o", help=f"{what} \\[default: {default}, or the configuration's output]."
     )
 
 
@@ -958,7 +958,7 @@ def tls_check_command(
     auto_mtls: Annotated[
         str | None,
         typer.Option(
-            "--auto-mtls", help="on or off [default: the mesh config in the inputs, else on]."
+            "--auto-mtls", help="on or off \\[default: the mesh config in the inputs, else on]."
         ),
     ] = None,
     fix: Annotated[

@@ -236,3 +236,21 @@ def test_the_configured_output_is_each_command_s_default_where_it_has_that_forma
     assert table.output.startswith("POLICY")
     converted = runner.invoke(app, ["convert", str(tmp_path)])  # convert has no json: a diff
     assert converted.stdout.startswith("--- a/")
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        pytest.param(
+            "scan", "Output format [default: table, or the configuration's output].", id="o"
+        ),
+        pytest.param("convert", "only the new resources [default: diff, or the", id="convert-o"),
+        pytest.param("plan", "Istio's root namespace [default: istio-system]; a mesh", id="root"),
+        pytest.param("verify", "listed by no kustomization [default: default].", id="namespace"),
+        pytest.param("tls-check", "on or off [default: the mesh config in the inputs", id="auto"),
+    ],
+)
+def test_help_shows_the_defaults_options_name(command: str, shown: str) -> None:
+    """An option's `[default: ...]` is shown, not read as markup and dropped (`Output format
+    .` was all -o said)."""
+    assert shown in runner.invoke(app, [command, "--help"], env={"COLUMNS": "250"}).output
