@@ -1006,6 +1006,8 @@ def plan_command(
         raise typer.BadParameter(str(exc)) from None
     err = terminal_console(stderr=True, soft_wrap=True)
     if result.refused:
+        for note in result.notes:
+            _say(f"note: {note}")
         _say(f"authn-migrate: {result.refused}", style="bold red")
         raise typer.Exit(ExitCode.LOOSER)
     if sync_waves:

@@ -353,3 +353,39 @@ def test_only_every_namespace_is_the_whole_mesh() -> None:
     result = plan(workspace, only=["payments", "api", "legacy"])
     assert [s.name for s in result.stages] == [s.name for s in plan(workspace).stages]
     assert "MeshPolicy default" in {e.ref for e in result.stages[-1].delete}
+
+
+def test_a_stage_that_waits_is_said_once_naming_every_stage_that_went_first(
+    tmp_path: Path,
+) -> None:
+    """Namespace `a` carries a peer JWT (which Istio never enforced, so its conversion is
+    looser) and sorts first: `b` and `c` go while it waits. The wait is one note naming both,
+    printed with the refusal that follows (exit 3)."""
+    from manifests import app as app_manifests
+
+    peer_jwt = (
+        "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+        "metadata: {name: default, namespace: a}\n"
+        "spec:\n  peers: [{jwt: {issuer: https://a.example, jwksUri: https://a.example/k}}]\n"
+    )
+    (tmp_path / "in").mkdir()
+    for namespace in ("a", "b", "c"):
+        policy = (
+            peer_jwt
+            if namespace == "a"
+            else "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+            f"metadata: {{name: default, namespace: {namespace}}}\n"
+            "spec:\n  peers: [{mtls: {}}]\n"
+        )
+        (tmp_path / "in" / f"{namespace}.yaml").write_text(
+            app_manifests(namespace) + "---\n" + policy
+        )
+    result = plan(open_workspace([str(tmp_path / "in")]))
+    waits = [n for n in result.notes if n.startswith("a waits")]
+    assert waits == ["a waits: applying it now would be looser than the start; b and c go first"]
+    assert [s.name for s in result.stages] == ["b", "c"]
+    assert result.refused.startswith("stage a cannot go here")
+    shown = CliRunner().invoke(app, ["plan", str(tmp_path / "in"), "--out", str(tmp_path / "o")])
+    assert shown.exit_code == 3, shown.output
+    assert shown.output.count("a waits") == 1
+    assert "b and c go first" in shown.output
