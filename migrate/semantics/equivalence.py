@@ -325,12 +325,16 @@ def _tally(
         for world in worlds:
             pairs.setdefault((old_keys[world.before], new_keys[world.after]), []).append(world)
         labels = {w: world_label(w, label) for w in worlds}
+        pair_worlds = list(pairs.values())
+        shown_in: dict[tuple[int, ...], tuple[str, ...]] = {}
         for request in requests(group, raw=raw):
             evaluated += 1
             old = {k: decide(group.before, request, s) for k, s in old_settings.items()}
             new = {k: decide(group.after, request, s) for k, s in new_settings.items()}
-            found: dict[tuple[object, ...], tuple[Difference, list[World]]] = {}
-            for (ko, kn), seen in pairs.items():
+            found: dict[tuple[object, ...], tuple[Difference, list[int]]] = {}
+            for index, (ko, kn) in enumerate(pairs):
+                if old[ko] == new[kn]:
+                    continue
                 twin = None
                 if old[ko].verdict is Verdict.MISMATCH and not new[kn].verdict.denied:
                     twin = decide(group.before, plaintext_twin(request), old_settings[ko])
@@ -345,9 +349,13 @@ def _tally(
                     difference.twin,
                 )
                 entry = found.setdefault(key, (difference, []))
-                entry[1].extend(seen)
+                entry[1].append(index)
             for difference, seen in found.values():
-                shown = tuple(sorted({labels[w] for w in seen}))
+                shown = shown_in.get(tuple(seen))
+                if shown is None:
+                    shown = shown_in[tuple(seen)] = tuple(
+                        sorted({labels[w] for i in seen for w in pair_worlds[i]})
+                    )
                 cause = _cause_key_of(difference, shown)
                 one = tally.get(cause)
                 if one is None:
