@@ -389,3 +389,22 @@ def test_a_stage_that_waits_is_said_once_naming_every_stage_that_went_first(
     assert shown.exit_code == 3, shown.output
     assert shown.output.count("a waits") == 1
     assert "b and c go first" in shown.output
+
+
+def test_plan_shows_the_notes_of_its_inputs_and_conversion_and_suppress_hides_them(
+    tmp_path: Path,
+) -> None:
+    """The notes convert would show (here AM403, and AM013 folded per kustomization) are shown
+    by plan too; --suppress hides them by code and says how many, the plan is unchanged."""
+    source = ROOT / "examples" / "httpbin-jwt"
+    shown = CliRunner().invoke(app, ["plan", str(source), "--out", str(tmp_path / "a")])
+    assert shown.exit_code == 0, shown.output
+    assert "note AM403: principalBinding USE_ORIGIN" in shown.output
+    assert "4 documents have no metadata.namespace" in shown.output
+    quiet = CliRunner().invoke(
+        app, ["plan", str(source), "--out", str(tmp_path / "b"), "--suppress", "AM403"]
+    )
+    assert quiet.exit_code == 0, quiet.output
+    assert "AM403" not in quiet.output
+    assert "1 finding(s) suppressed" in quiet.output
+    assert (tmp_path / "a" / "PLAN.md").read_text() == (tmp_path / "b" / "PLAN.md").read_text()
