@@ -235,14 +235,9 @@ def merge_causes(parts: Iterable[list[Cause]], everywhere: Sequence[str]) -> lis
 
 
 def _cause_key(cause: Cause) -> tuple[object, ...]:
-    before, after = cause.before, cause.after
-    return (
-        cause.change,
-        (before.verdict, before.reason, before.decided_by),
-        (after.verdict, after.reason, after.decided_by),
-        cause.inherent,
-        None if cause.twin is None else cause.twin.verdict,
-        features(cause.witness),
+    witness = cause.witness
+    return _cause_key_of(
+        Difference(witness, cause.before, cause.after, cause.change, cause.inherent, cause.twin)
     )
 
 
@@ -372,7 +367,9 @@ def _has_trigger_rules(policy: object) -> bool:
     return any(o.trigger_rules for o in origins)
 
 
-def _cause_key_of(difference: Difference, worlds: tuple[str, ...]) -> tuple[object, ...]:
+def _cause_key_of(difference: Difference, worlds: tuple[str, ...] = ()) -> tuple[object, ...]:
+    """What differences of one cause share (`worlds`: and the worlds they show in, while
+    one comparison runs; causes of several are merged whatever their worlds)."""
     before, after = difference.before, difference.after
     return (
         difference.change,
