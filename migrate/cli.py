@@ -49,7 +49,7 @@ from migrate.render import formats
 from migrate.render.console import terminal_console
 from migrate.render.convert import render_summary
 from migrate.render.plan import write_plan
-from migrate.render.table import finding_text
+from migrate.render.table import finding_lines, finding_text
 from migrate.render.verify import render_text
 from migrate.rewrite.files import WriteFailed, mirrored, write_atomically
 from migrate.rewrite.journal import JournalError, finish_interrupted
@@ -826,6 +826,7 @@ def plan_command(
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
+    suppress: SuppressOpt = None,
     show_config: ShowConfigOpt = False,
     status: Annotated[
         bool,
@@ -877,7 +878,12 @@ def plan_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     err = terminal_console(stderr=True, soft_wrap=True)
+    told = [*workspace.findings, *result.conversion.findings]
+    for line in finding_lines(_suppressed(config, suppress, told)):
+        err.print(line)
     if result.refused:
+        for note in result.notes:
+            _say(f"note: {note}")
         _say(f"authn-migrate: {result.refused}", style="bold red")
         raise typer.Exit(ExitCode.LOOSER)
     if sync_waves:
