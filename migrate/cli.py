@@ -52,7 +52,7 @@ from migrate.render.convert import render_summary
 from migrate.render.data import dump_json, dump_yaml, scan_data
 from migrate.render.plan import write_plan
 from migrate.render.review import render_review_text, review_data, review_markdown
-from migrate.render.table import finding_text, render_scan_table
+from migrate.render.table import finding_lines, finding_text, render_scan_table
 from migrate.render.tls import render_tls_table, tls_data, tls_markdown
 from migrate.render.verify import render_markdown, render_text, verify_data
 from migrate.rewrite.documents import render_documents
@@ -954,6 +954,7 @@ def plan_command(
     root_namespace: RootNamespaceOpt = None,
     namespace: NamespaceOpt = None,
     inventory: InventoryOpt = None,
+    suppress: SuppressOpt = None,
     show_config: ShowConfigOpt = False,
     status: Annotated[
         bool,
@@ -1005,7 +1006,12 @@ def plan_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     err = terminal_console(stderr=True, soft_wrap=True)
+    told = [*workspace.findings, *result.conversion.findings]
+    for line in finding_lines(_suppressed(config, suppress, told)):
+        err.print(line)
     if result.refused:
+        for note in result.notes:
+            _say(f"note: {note}")
         _say(f"authn-migrate: {result.refused}", style="bold red")
         raise typer.Exit(ExitCode.LOOSER)
     if sync_waves:

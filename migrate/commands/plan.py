@@ -71,6 +71,10 @@ class Plan:
         return not self.refused and all(s.looser == 0 for s in self.stages)
 
 
+MAX_NAMED = 5
+"""Stages named in one note before the rest are counted."""
+
+
 def plan(
     workspace: Workspace,
     *,
@@ -173,6 +177,7 @@ class _Planner:
         applied and the policies deleted by the stages that went."""
         applied: list[NewResource] = []
         deleted: list[PolicyEntry] = []
+        first: dict[str, list[str]] = {}  # the stages that went while a stage waited
         while pending:
             total = len(result.stages) + len(pending) + 1
             progress.label(f"plan stage {len(result.stages) + 1} of {total}")
@@ -180,10 +185,7 @@ class _Planner:
             if name is None or report is None:
                 break
             if name != pending[0]:
-                result.notes.append(
-                    f"{pending[0]} waits: applying it now would be looser "
-                    f"than the start; {name} goes first"
-                )
+                _note_wait(result.notes, pending[0], first.setdefault(pending[0], []), name)
             pending.remove(name)
             applied += self.groups[name]
             deleted += self._deleting(name)
@@ -390,6 +392,24 @@ def _groups(conversion: Conversion) -> dict[str, list[NewResource]]:
         key = MESH if mesh else new.data["metadata"]["namespace"]
         groups.setdefault(key, []).append(new)
     return groups
+
+
+def _note_wait(notes: list[str], waiting: str, went: list[str], name: str) -> None:
+    """Say once that `waiting` waits, naming every stage that went before it."""
+    start = f"{waiting} waits: applying it now would be looser than the start; "
+    previous = next((i for i, n in enumerate(notes) if n.startswith(start)), None)
+    went.append("mesh-wide" if name == MESH else name)
+    shown = (
+        went
+        if len(went) <= MAX_NAMED
+        else [*went[: MAX_NAMED - 1], f"{len(went) - MAX_NAMED + 1} more"]
+    )
+    names = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    text = start + names + (" goes first" if len(went) == 1 else " go first")
+    if previous is None:
+        notes.append(text)
+    else:
+        notes[previous] = text
 
 
 def _order(

@@ -8,7 +8,7 @@ For each scope (mesh, namespace, or each target's pods) the concerns run in orde
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from migrate.convert import jwt as jwt_module
@@ -35,7 +35,7 @@ from migrate.findings import Finding, Location, Severity
 from migrate.load.discover import display_path
 from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.beta import PROVENANCE, AuthorizationPolicy, PeerAuthentication
-from migrate.model.inventory import Inventory, Service
+from migrate.model.inventory import Inventory, Service, ServicePort
 from migrate.model.protocols import may_be_http, unknown_protocol
 from migrate.semantics.environment import Environment
 from migrate.semantics.side import Settings, Side
@@ -370,18 +370,23 @@ def _shares_workloads(context: _Context, policy: AlphaPolicy, other: AlphaPolicy
         service = inventory.service(policy.namespace, target.name)
         if service is None or not service.selector:
             continue
-        pods = [w.labels for w in inventory.selected(policy.namespace, service.selector)]
-        for labels in pods or [service.selector]:
-            for front in inventory.services_in(policy.namespace):
-                if not front.selector or any(labels.get(k) != v for k, v in front.selector.items()):
-                    continue
-                for port in front.ports:
-                    owner = context.side.alpha_policy(
-                        front.namespace, front.name, port.port, port.name
-                    )
-                    if owner is other:
-                        return True
+        for front, port in _ports_in_front(inventory, policy.namespace, service.selector):
+            owner = context.side.alpha_policy(front.namespace, front.name, port.port, port.name)
+            if owner is other:
+                return True
     return False
+
+
+def _ports_in_front(
+    inventory: Inventory, namespace: str, selector: dict[str, str]
+) -> Iterator[tuple[Service, ServicePort]]:
+    """Every port of the Services in front of the pods `selector` picks (of pods labelled as
+    the selector when the inputs hold none of them)."""
+    pods = [w.labels for w in inventory.selected(namespace, selector)]
+    for labels in pods or [selector]:
+        for front in inventory.fronting(namespace, labels):
+            for port in front.ports:
+                yield front, port
 
 
 def _patched_by(
@@ -769,22 +774,17 @@ def _bystanders(
     service = scope.service
     inventory = context.inventory
     faithful = context.options.faithful_disable
-    pods = [w.labels for w in inventory.selected(service.namespace, scope.selector)]
-    for labels in pods or [scope.selector]:
-        for front in inventory.services_in(service.namespace):
-            if not front.selector or any(labels.get(k) != v for k, v in front.selector.items()):
-                continue
-            for port in front.ports:
-                other = context.side.alpha_policy(front.namespace, front.name, port.port, port.name)
-                if other is None or other is entry.policy:
-                    continue
-                numbers = tuple(
-                    n
-                    for n in container_ports(front, port, inventory)
-                    if may_own(front, port, n, inventory, context.releases)
-                )
-                if numbers:
-                    found.append((False, mtls.mode(other, faithful=faithful), numbers))
+    for front, port in _ports_in_front(inventory, service.namespace, scope.selector):
+        other = context.side.alpha_policy(front.namespace, front.name, port.port, port.name)
+        if other is None or other is entry.policy:
+            continue
+        numbers = tuple(
+            n
+            for n in container_ports(front, port, inventory)
+            if may_own(front, port, n, inventory, context.releases)
+        )
+        if numbers:
+            found.append((False, mtls.mode(other, faithful=faithful), numbers))
     return found
 
 

@@ -221,8 +221,7 @@ def _origin_check(
     origins into optional issuer-only ones with USE_ORIGIN (§C)."""
     alpha = applicable.alpha
     if applicable.request_auths:
-        issuers = sorted({rule.issuer for r in applicable.request_auths for rule in r.jwt_rules})
-        origins = [_issuer_only(i) for i in issuers]
+        origins = _ISSUER_ONLY.get((applicable.request_auths,), lambda: _issuers_only(applicable))
         optional, binding = True, "USE_ORIGIN"
     elif alpha is not None:
         origins, optional, binding = (
@@ -244,6 +243,15 @@ def _origin_check(
     return Identity(principal, claims), forwarded
 
 
+_ISSUER_ONLY: IdentityMemo[list[Jwt]] = IdentityMemo(4096)
+"""The issuer-only origins a set of RequestAuthentications leaves istio_authn (§C)."""
+
+
+def _issuers_only(applicable: Applicable) -> list[Jwt]:
+    issuers = sorted({rule.issuer for r in applicable.request_auths for rule in r.jwt_rules})
+    return [_issuer_only(i) for i in issuers]
+
+
 def _issuer_only(issuer: str) -> Jwt:
     from migrate.findings import Location
 
@@ -259,7 +267,7 @@ def _origins(
 ) -> tuple[bool, Claims | None]:
     if not origins and binding == "USE_ORIGIN":
         return False, None
-    if request.is_cors_preflight and settings.release.cors_bypass:
+    if settings.release.cors_bypass and request.is_cors_preflight:
         return True, None
     triggered = False
     for origin in origins:

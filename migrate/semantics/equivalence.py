@@ -235,14 +235,9 @@ def merge_causes(parts: Iterable[list[Cause]], everywhere: Sequence[str]) -> lis
 
 
 def _cause_key(cause: Cause) -> tuple[object, ...]:
-    before, after = cause.before, cause.after
-    return (
-        cause.change,
-        (before.verdict, before.reason, before.decided_by),
-        (after.verdict, after.reason, after.decided_by),
-        cause.inherent,
-        None if cause.twin is None else cause.twin.verdict,
-        features(cause.witness),
+    witness = cause.witness
+    return _cause_key_of(
+        Difference(witness, cause.before, cause.after, cause.change, cause.inherent, cause.twin)
     )
 
 
@@ -325,12 +320,16 @@ def _tally(
         for world in worlds:
             pairs.setdefault((old_keys[world.before], new_keys[world.after]), []).append(world)
         labels = {w: world_label(w, label) for w in worlds}
+        pair_worlds = list(pairs.values())
+        shown_in: dict[tuple[int, ...], tuple[str, ...]] = {}
         for request in requests(group, raw=raw):
             evaluated += 1
             old = {k: decide(group.before, request, s) for k, s in old_settings.items()}
             new = {k: decide(group.after, request, s) for k, s in new_settings.items()}
-            found: dict[tuple[object, ...], tuple[Difference, list[World]]] = {}
-            for (ko, kn), seen in pairs.items():
+            found: dict[tuple[object, ...], tuple[Difference, list[int]]] = {}
+            for index, (ko, kn) in enumerate(pairs):
+                if old[ko] == new[kn]:
+                    continue
                 twin = None
                 if old[ko].verdict is Verdict.MISMATCH and not new[kn].verdict.denied:
                     twin = decide(group.before, plaintext_twin(request), old_settings[ko])
@@ -345,9 +344,13 @@ def _tally(
                     difference.twin,
                 )
                 entry = found.setdefault(key, (difference, []))
-                entry[1].extend(seen)
+                entry[1].append(index)
             for difference, seen in found.values():
-                shown = tuple(sorted({labels[w] for w in seen}))
+                shown = shown_in.get(tuple(seen))
+                if shown is None:
+                    shown = shown_in[tuple(seen)] = tuple(
+                        sorted({labels[w] for i in seen for w in pair_worlds[i]})
+                    )
                 cause = _cause_key_of(difference, shown)
                 one = tally.get(cause)
                 if one is None:
@@ -364,7 +367,9 @@ def _has_trigger_rules(policy: object) -> bool:
     return any(o.trigger_rules for o in origins)
 
 
-def _cause_key_of(difference: Difference, worlds: tuple[str, ...]) -> tuple[object, ...]:
+def _cause_key_of(difference: Difference, worlds: tuple[str, ...] = ()) -> tuple[object, ...]:
+    """What differences of one cause share (`worlds`: and the worlds they show in, while
+    one comparison runs; causes of several are merged whatever their worlds)."""
     before, after = difference.before, difference.after
     return (
         difference.change,

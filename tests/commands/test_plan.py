@@ -353,3 +353,58 @@ def test_only_every_namespace_is_the_whole_mesh() -> None:
     result = plan(workspace, only=["payments", "api", "legacy"])
     assert [s.name for s in result.stages] == [s.name for s in plan(workspace).stages]
     assert "MeshPolicy default" in {e.ref for e in result.stages[-1].delete}
+
+
+def test_a_stage_that_waits_is_said_once_naming_every_stage_that_went_first(
+    tmp_path: Path,
+) -> None:
+    """Namespace `a` carries a peer JWT (which Istio never enforced, so its conversion is
+    looser) and sorts first: `b` and `c` go while it waits. The wait is one note naming both,
+    printed with the refusal that follows (exit 3)."""
+    from manifests import app as app_manifests
+
+    peer_jwt = (
+        "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+        "metadata: {name: default, namespace: a}\n"
+        "spec:\n  peers: [{jwt: {issuer: https://a.example, jwksUri: https://a.example/k}}]\n"
+    )
+    (tmp_path / "in").mkdir()
+    for namespace in ("a", "b", "c"):
+        policy = (
+            peer_jwt
+            if namespace == "a"
+            else "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+            f"metadata: {{name: default, namespace: {namespace}}}\n"
+            "spec:\n  peers: [{mtls: {}}]\n"
+        )
+        (tmp_path / "in" / f"{namespace}.yaml").write_text(
+            app_manifests(namespace) + "---\n" + policy
+        )
+    result = plan(open_workspace([str(tmp_path / "in")]))
+    waits = [n for n in result.notes if n.startswith("a waits")]
+    assert waits == ["a waits: applying it now would be looser than the start; b and c go first"]
+    assert [s.name for s in result.stages] == ["b", "c"]
+    assert result.refused.startswith("stage a cannot go here")
+    shown = CliRunner().invoke(app, ["plan", str(tmp_path / "in"), "--out", str(tmp_path / "o")])
+    assert shown.exit_code == 3, shown.output
+    assert shown.output.count("a waits") == 1
+    assert "b and c go first" in shown.output
+
+
+def test_plan_shows_the_notes_of_its_inputs_and_conversion_and_suppress_hides_them(
+    tmp_path: Path,
+) -> None:
+    """The notes convert would show (here AM403, and AM013 folded per kustomization) are shown
+    by plan too; --suppress hides them by code and says how many, the plan is unchanged."""
+    source = ROOT / "examples" / "httpbin-jwt"
+    shown = CliRunner().invoke(app, ["plan", str(source), "--out", str(tmp_path / "a")])
+    assert shown.exit_code == 0, shown.output
+    assert "note AM403: principalBinding USE_ORIGIN" in shown.output
+    assert "4 documents have no metadata.namespace" in shown.output
+    quiet = CliRunner().invoke(
+        app, ["plan", str(source), "--out", str(tmp_path / "b"), "--suppress", "AM403"]
+    )
+    assert quiet.exit_code == 0, quiet.output
+    assert "AM403" not in quiet.output
+    assert "1 finding(s) suppressed" in quiet.output
+    assert (tmp_path / "a" / "PLAN.md").read_text() == (tmp_path / "b" / "PLAN.md").read_text()
