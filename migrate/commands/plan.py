@@ -19,6 +19,7 @@ from migrate.convert.prove import generated_resources
 from migrate.convert.run import convert_workspace
 from migrate.model.alpha import AlphaPolicy, MtlsMode, Scope
 from migrate.model.beta import KINDS, PROVENANCE, BetaResource
+from migrate.semantics.curl import request_text
 from migrate.semantics.equivalence import Change
 from migrate.semantics.proof import (
     VerifyOptions,
@@ -356,7 +357,8 @@ def _example(report: VerifyReport, *, mesh: bool) -> str:
         else ""
     )
     twin = f" (the same request in plaintext: {cause.twin})" if cause.twin else ""
-    return f"e.g. {cause.witness}: before {cause.before}{twin}, after {cause.after}.{why}"
+    request = request_text(cause.witness)
+    return f"e.g. {request}: before {cause.before}{twin}, after {cause.after}.{why}"
 
 
 def _covered(conversion: Conversion, only: Sequence[str]) -> set[str]:

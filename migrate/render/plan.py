@@ -9,8 +9,10 @@ from typing import Any
 from migrate.commands.plan import Plan, Stage
 from migrate.escape import code_span
 from migrate.render.data import dump_json
+from migrate.render.fold import fold
 from migrate.render.verify import headline
 from migrate.rewrite.documents import render_documents
+from migrate.semantics.curl import request_text
 from migrate.semantics.equivalence import Change
 from migrate.workspace import PolicyEntry
 
@@ -106,10 +108,12 @@ def _stage_markdown(stage: Stage) -> list[str]:
             else ""
         )
         lines += ["", f"Enforcement against the start{where}: {headline(stage.report)}"]
-        stricter = [c for c in stage.report.causes if c.change is Change.STRICTER]
+        stricter = fold(c for c in stage.report.causes if c.change is Change.STRICTER)
         lines += [
-            f"- stricter: {code_span(str(c.witness))} -> {code_span(str(c.after))}"
-            for c in stricter[:5]
+            f"- stricter: {code_span(request_text(e.cause.witness))} -> "
+            f"{code_span(str(e.cause.after))}"
+            + "".join(f"; {code_span(line)}" for line in e.variant_lines())
+            for e in stricter[:5]
         ]
     if stage.notes:
         lines += ["", "Client conflicts this stage creates (fix before applying it):"]

@@ -12,12 +12,14 @@ from migrate.commands.fields import FieldChange
 from migrate.commands.review import ReviewReport
 from migrate.escape import code_span, terminal
 from migrate.render.data import finding_data
+from migrate.render.fold import fold
 from migrate.render.table import finding_lines
 from migrate.render.verify import (
     MAX_CAUSES,
     headline,
     markdown_finding,
     render_text,
+    request_cell,
     verify_data,
 )
 
@@ -73,14 +75,15 @@ def review_markdown(report: ReviewReport, limit: int = COMMENT_LIMIT) -> str:
         "| change | request | before | after | requests |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for cause in report.verify.causes:
+    for entry in fold(report.verify.causes):
+        cause = entry.cause
         change = cause.change.value + (" (inherent)" if cause.inherent else "")
         before = f"{cause.before}{_where(report, cause.before.decided_by)}"
         after = f"{cause.after}{_where(report, cause.after.decided_by)}"
         details.append(
-            f"| {change} | {code_span(str(cause.witness), in_table=True)} | "
+            f"| {change} | {request_cell(entry)} | "
             f"{code_span(before, in_table=True)} | {code_span(after, in_table=True)} | "
-            f"{cause.requests} |"
+            f"{entry.requests} |"
         )
     if report.edits:
         details += ["", "</details>", "", "<details><summary>Edited resources</summary>", ""]

@@ -1,5 +1,6 @@
 """The summary a proving command opens with: one line per v1alpha1 policy (what it became, the
-verdict for the requests it governs, its worst difference with one witness, or why it was left
+verdict for the requests it governs, its worst difference with one witness (the plainest
+request of its first cause, `migrate.render.fold`), or why it was left
 as it is), then the causes of each policy, capped."""
 
 from __future__ import annotations
@@ -7,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from migrate.render.fold import fold
+from migrate.semantics.curl import request_text
 from migrate.semantics.equivalence import Cause, Change
 from migrate.semantics.proof import VerifyReport
 
@@ -48,8 +51,8 @@ class PolicySummary:
         ]
         inherent = sum(1 for c in self.causes if c.inherent)
         tail = f"; {inherent} inherent" if inherent else ""
-        witness = next(c for c in self.causes if c.change is worst).witness
-        return f"{head}: {worst.value.upper()} ({', '.join(counts)}{tail}): {witness}"
+        witness = next(e.cause for e in fold(self.causes) if e.cause.change is worst).witness
+        return f"{head}: {worst.value.upper()} ({', '.join(counts)}{tail}): {request_text(witness)}"
 
 
 def subject(cause: Cause, origins: Mapping[str, tuple[str, ...]]) -> str:

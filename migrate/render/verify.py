@@ -11,8 +11,10 @@ from rich.text import Text
 from migrate.escape import code_span, terminal
 from migrate.findings import Finding
 from migrate.render.data import finding_data
+from migrate.render.fold import Entry, fold, unfolded
 from migrate.render.summary import PolicySummary, by_policy
 from migrate.render.table import finding_lines
+from migrate.semantics.curl import request_text
 from migrate.semantics.equivalence import Cause, Change
 from migrate.semantics.proof import VerifyReport
 from migrate.semantics.request import Outcome, Request
@@ -75,30 +77,21 @@ def render_text(
         console.print(line, soft_wrap=True)
     minor: dict[tuple[str, str, str], int] = {}
     for policy in policies:
-        shown = 0
+        major = []
         for cause in policy.causes:
             if not every and cause.change in (Change.STATUS_ONLY, Change.COMPATIBLE):
                 key = (cause.change.value, cause.before.verdict.value, cause.after.verdict.value)
                 minor[key] = minor.get(key, 0) + cause.requests
-                continue
-            shown += 1
-            if not every and shown > max_causes:
-                continue
-            console.print(_cause_text(report, cause), soft_wrap=True)
-            if every:
-                for difference in cause.differences[1:]:
-                    console.print(terminal(f"    also: {difference.request}"), soft_wrap=True)
-        if not every and shown > max_causes:
-            console.print(
-                Text(
-                    terminal(
-                        f"... and {shown - max_causes} more cause(s) of {policy.ref} "
-                        "(--max-causes N, --all, or -o json for every one)"
-                    ),
-                    style="dim",
-                ),
-                soft_wrap=True,
-            )
+            else:
+                major.append(cause)
+        entries = unfolded(major) if every else fold(major)
+        for entry in entries if every else entries[:max_causes]:
+            console.print(_entry_text(report, entry), soft_wrap=True)
+            for difference in entry.cause.differences[1:] if every else ():
+                console.print(f"    also: {request_text(difference.request)}", soft_wrap=True)
+        if not every and len(entries) > max_causes:
+            more = _more(policy.ref, entries[max_causes:])
+            console.print(Text(more, style="dim"), soft_wrap=True)
     for (change, before, after), count in minor.items():
         console.print(
             Text(
@@ -129,12 +122,23 @@ def assumptions(report: VerifyReport) -> list[str]:
     ]
 
 
-def _cause_text(report: VerifyReport, cause: Cause) -> Text:
+def _more(ref: str, hidden: list[Entry]) -> str:
+    """`... and 2 more cause(s) of <ref>`, with the causes folded into them."""
+    causes = sum(1 + len(entry.variants) for entry in hidden)
+    folded = f"{causes} with their variants; " if causes != len(hidden) else ""
+    return terminal(
+        f"... and {len(hidden)} more cause(s) of {ref} ({folded}--max-causes N, --all, or "
+        "-o json for every one)"
+    )
+
+
+def _entry_text(report: VerifyReport, entry: Entry) -> Text:
+    cause = entry.cause
     text = Text()
     label = cause.change.value.upper() + (" (inherent)" if cause.inherent else "")
     label += " [accepted]" if report.is_accepted(cause) else ""
     text.append(label, style=_STYLE[cause.change])
-    text.append(f"  {terminal(str(cause.witness))}\n")
+    text.append(f"  {request_text(cause.witness)}\n")
     text.append(f"    before: {terminal(_outcome(cause.before))}\n")
     if cause.twin is not None:
         twin = terminal(_outcome(cause.twin))
@@ -144,11 +148,13 @@ def _cause_text(report: VerifyReport, cause: Cause) -> Text:
         text.append(terminal(f"    only on: {'; '.join(cause.worlds)}") + "\n", style="dim")
     if cause.inherent:
         text.append(terminal(f"    why inherent: {cause.inherent}") + "\n", style="dim")
-    workloads = ", ".join(f"{ns}/{name}" for ns, name in sorted(cause.workloads)[:4])
-    more = len(cause.workloads) - 4
+    for line in entry.variant_lines():
+        text.append(terminal(f"    {line}") + "\n")
+    workloads = ", ".join(f"{ns}/{name}" for ns, name in sorted(entry.workloads)[:4])
+    more = len(entry.workloads) - 4
     text.append(
         terminal(
-            f"    {cause.requests} request(s) on {len(cause.workloads)} workload(s): {workloads}"
+            f"    {entry.requests} request(s) on {len(entry.workloads)} workload(s): {workloads}"
             + (f" and {more} more" if more > 0 else "")
         ),
         style="dim",
@@ -202,6 +208,7 @@ def _request_data(request: Request) -> dict[str, Any]:
     destination = request.destination
     return {
         "text": str(request),
+        "curl": request_text(request),
         "namespace": destination.namespace,
         "workload": destination.workload,
         "service": destination.service,
@@ -234,12 +241,13 @@ def render_markdown(report: VerifyReport) -> str:
             "| change | request | before | after | requests |",
             "| --- | --- | --- | --- | --- |",
         ]
-        for cause in report.causes:
+        for entry in fold(report.causes):
+            cause = entry.cause
             change = cause.change.value + (" (inherent)" if cause.inherent else "")
             lines.append(
-                f"| {change} | {code_span(str(cause.witness), in_table=True)} | "
+                f"| {change} | {request_cell(entry)} | "
                 f"{code_span(_outcome(cause.before), in_table=True)} | "
-                f"{code_span(_outcome(cause.after), in_table=True)} | {cause.requests} |"
+                f"{code_span(_outcome(cause.after), in_table=True)} | {entry.requests} |"
             )
     lines += [markdown_finding(finding) for finding in report.findings]
     lines += [
@@ -250,6 +258,13 @@ def render_markdown(report: VerifyReport) -> str:
         + "\n</details>",
     ]
     return "\n".join(lines) + "\n"
+
+
+def request_cell(entry: Entry) -> str:
+    """An entry's witness in a markdown table cell, a line for each variant folded into it."""
+    lines = [code_span(request_text(entry.cause.witness), in_table=True)]
+    lines += [code_span(line, in_table=True) for line in entry.variant_lines()]
+    return "<br>".join(lines)
 
 
 def markdown_finding(finding: Finding) -> str:

@@ -12,6 +12,7 @@ from migrate.model.inventory import Inventory
 from migrate.model.releases import Release
 from migrate.semantics.arrangements import TooManyArrangements, arrangements
 from migrate.semantics.authz import Unmodelled, check_supported
+from migrate.semantics.curl import request_text
 from migrate.semantics.decide import Applicable
 from migrate.semantics.environment import Environment, environment_of
 from migrate.semantics.equivalence import Cause, Change, compare, merge_causes, world_label
@@ -153,8 +154,8 @@ def difference_findings(report: VerifyReport, locations: dict[str, Location]) ->
             Finding(
                 CHANGE_CODES[cause.change],
                 Severity.NOTE if cause.inherent else severity,
-                f"{cause.change.value}: {cause.witness}: before {cause.before}, after "
-                f"{cause.after} ({cause.requests} request(s))",
+                f"{cause.change.value}: {request_text(cause.witness)}: before {cause.before}, "
+                f"after {cause.after} ({cause.requests} request(s))",
                 where,
                 hint=cause.inherent,
                 resource=", ".join(deciders),

@@ -82,7 +82,9 @@ class Token:
         """The header or parameter value as sent."""
         return self.prefix + JWT_TEXT
 
-    def __str__(self) -> str:
+    @property
+    def description(self) -> str:
+        """What the token is, without where it is sent: `valid token from iss, aud a`."""
         what = f"{self.claims.signature.value} token from {self.claims.issuer}"
         if self.claims.signature is Signature.VALID:
             what += "" if self.claims.has_sub else " without sub"
@@ -91,12 +93,15 @@ class Token:
                 what += ", signed with a key of " + " and ".join(
                     key_source_text(k) for k in sorted(self.claims.keys)
                 )
+        return what
+
+    def __str__(self) -> str:
         where = (
             f"header {self.name}: {self.prefix}<jwt>"
             if self.kind == "header"
             else f"?{self.name}=<jwt>"
         )
-        return f"{what} in {where}"
+        return f"{self.description} in {where}"
 
 
 def key_source_text(source: str) -> str:

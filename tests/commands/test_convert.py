@@ -439,8 +439,8 @@ def test_a_looser_conversion_is_left_out_and_the_mesh_waits_for_it(tmp_path: Pat
     assert code == 3, output
     assert (
         "error AM411: Policy bank/default left as it is, and the rest written without it: "
-        "converting namespace bank now would make a state looser than the start, e.g. GET /, "
-        "to web.bank:80" in output
+        "converting namespace bank now would make a state looser than the start, e.g. GET "
+        "web.bank:80/ from" in output
     )
     assert (
         "error AM411: MeshPolicy default left as it is, and the rest written without it: "

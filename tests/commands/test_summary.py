@@ -26,27 +26,31 @@ def _convert(*args: str) -> tuple[int, list[str]]:
 def test_convert_opens_with_one_line_per_policy_then_the_total() -> None:
     code, lines = _convert()
     assert code == 0
-    assert lines[0].startswith(
+    assert lines[0] == (
         "Policy foo/jwt-example -> PeerAuthentication foo/jwt-example-httpbin, "
         "RequestAuthentication foo/jwt-example-httpbin, "
         "AuthorizationPolicy foo/jwt-example-httpbin-require-jwt: STRICTER (21 stricter, "
-        "6 status-only; 8 inherent): OPTIONS /admin, to httpbin.foo:8000"
+        "6 status-only; 8 inherent): OPTIONS httpbin.foo:8000/admin "
+        "-H 'access-control-request-method: x' -H 'origin: x' "
+        "from mTLS peer cluster.local/ns/default/sa/default (HTTP, container port 80)"
     )
     assert lines[1] == "Policy foo/default -> PeerAuthentication foo/default: equivalent"
     assert lines[2] == "NOT EQUIVALENT: 21 stricter, 6 status-only cause(s) (8 inherent)"
 
 
 def test_causes_are_capped_per_policy_and_all_lifts_the_cap() -> None:
+    """The cap counts causes as shown, their variants folded in (21 causes make 7); --all
+    shows every cause unfolded."""
     _, capped = _convert()
     blocks = [line for line in capped if re.match(r"STRICTER|LOOSER", line)]
     assert len(blocks) == 3
     assert (
-        "... and 18 more cause(s) of Policy foo/jwt-example (--max-causes N, --all, or -o json "
-        "for every one)" in capped
+        "... and 4 more cause(s) of Policy foo/jwt-example (8 with their variants; "
+        "--max-causes N, --all, or -o json for every one)" in capped
     )
     _, none = _convert("--max-causes", "0")
     assert not [line for line in none if re.match(r"STRICTER|LOOSER", line)]
-    assert any(line.startswith("... and 21 more cause(s)") for line in none)
+    assert any(line.startswith("... and 7 more cause(s)") for line in none)
     _, every = _convert("--all")
     assert len([line for line in every if re.match(r"STRICTER|LOOSER", line)]) == 21
     assert not any(line.startswith("... and") for line in every)
@@ -56,7 +60,10 @@ def test_a_port_no_service_declares_is_shown_as_such() -> None:
     """Not as the number standing for it (15000-15002 are Istio's own ports)."""
     _, lines = _convert("--all")
     text = "\n".join(lines)
-    assert "to httpbin.foo, a port no Service declares (HTTP, if inbound protocol sniffing" in text
+    assert (
+        "GET httpbin.foo:<port>/ from plaintext peer (HTTP, a port no Service declares, "
+        "if inbound protocol sniffing is on)"
+    ) in text
     assert not re.search(r"port 150\d\d", text)
 
 
