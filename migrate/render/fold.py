@@ -119,7 +119,8 @@ def _plainness(cause: Cause) -> tuple[bool, bool, int, str]:
 
 def variant_text(variant: Cause, plainest: Cause) -> str:
     """`also as a CORS preflight with an invalid token (24 request(s); inherent: why)`: how
-    `variant` differs from the entry's witness."""
+    `variant` differs from the entry's witness (its inherent reason, when the witness has
+    none or another one)."""
     request, witness = variant.witness, plainest.witness
     words = []
     if request.is_cors_preflight != witness.is_cors_preflight:
@@ -129,7 +130,8 @@ def variant_text(variant: Cause, plainest: Cause) -> str:
         words.append(token_words(request))
     how = " ".join(words) or "for other requests of the same kind"
     inherent = ""
-    if variant.inherent:
-        same = variant.inherent == plainest.inherent
-        inherent = "; inherent, as above" if same else f"; inherent: {variant.inherent}"
+    if variant.inherent and variant.inherent != plainest.inherent:
+        # an inherent witness says why above, and avoidable variants come first (`fold`):
+        # then every variant is inherent, and only another reason needs saying
+        inherent = f"; inherent: {variant.inherent}"
     return f"also {how} ({variant.requests} request(s){inherent})"

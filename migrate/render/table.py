@@ -45,27 +45,39 @@ _GROUPED = {
 
 def grouped(findings: Iterable[Finding]) -> list[Finding]:
     """`findings` with the notes that say the same of many documents (AM013: they take their
-    namespace from one kustomization) folded into one, at the first one's location and
-    counting the rest. Machine formats keep every finding; this is for people."""
+    namespace from one kustomization; any note repeated word for word, such as AM403 on
+    every USE_ORIGIN policy) folded into one, at the first one's location and counting the
+    rest. Machine formats keep every finding; this is for people."""
     found = list(findings)
-    groups: dict[tuple[str, str], list[Finding]] = {}
-    for finding in found:
-        pattern = _GROUPED.get(finding.code)
-        match = pattern.match(finding.message) if pattern else None
-        if match is not None and finding.severity is Severity.NOTE:
-            groups.setdefault((finding.code, match["rest"]), []).append(finding)
+    keys = [_group_key(finding) for finding in found]
+    groups: dict[tuple[str, ...], list[Finding]] = {}
+    for finding, key in zip(found, keys, strict=True):
+        if key is not None:
+            groups.setdefault(key, []).append(finding)
     shown: list[Finding] = []
-    for finding in found:
-        pattern = _GROUPED.get(finding.code)
-        match = pattern.match(finding.message) if pattern else None
-        rest = match["rest"] if match is not None else ""
-        same = groups.get((finding.code, rest), [])
+    for finding, key in zip(found, keys, strict=True):
+        same = groups[key] if key is not None else []
         if len(same) < 2:
             shown.append(finding)
         elif same[0] is finding:
-            message = f"{len(same)} documents have no metadata.namespace; {rest}"
+            if key is not None and len(key) == 2:
+                message = f"{len(same)} documents have no metadata.namespace; {key[1]}"
+            else:
+                message = f"{finding.message} (here and at {len(same) - 1} more place(s))"
             shown.append(dataclasses.replace(finding, message=message, resource=""))
     return shown
+
+
+def _group_key(finding: Finding) -> tuple[str, ...] | None:
+    """What the notes folded with `finding` share: a pattern's common part (code, rest), or
+    the whole note (code, message, hint); None for a warning or an error, never folded."""
+    if finding.severity is not Severity.NOTE:
+        return None
+    pattern = _GROUPED.get(finding.code)
+    match = pattern.match(finding.message) if pattern else None
+    if match is not None:
+        return (finding.code, match["rest"])
+    return (finding.code, finding.message, finding.hint)
 
 
 def finding_lines(findings: Iterable[Finding]) -> list[Text]:

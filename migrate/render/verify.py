@@ -148,8 +148,9 @@ def _entry_text(report: VerifyReport, entry: Entry) -> Text:
         text.append(terminal(f"    only on: {'; '.join(cause.worlds)}") + "\n", style="dim")
     if cause.inherent:
         text.append(terminal(f"    why inherent: {cause.inherent}") + "\n", style="dim")
-    for line in entry.variant_lines():
-        text.append(terminal(f"    {line}") + "\n")
+    variants = [line.removeprefix("also ") for line in entry.variant_lines()]
+    if variants:  # one line for all of them: an entry is read, its variants skimmed
+        text.append(terminal(f"    also {'; '.join(variants)}") + "\n")
     workloads = ", ".join(f"{ns}/{name}" for ns, name in sorted(entry.workloads)[:4])
     more = len(entry.workloads) - 4
     text.append(

@@ -51,6 +51,25 @@ def test_notes_saying_the_same_of_many_documents_are_folded_for_people_only() ->
     assert sum(1 for f in data["findings"] if f["code"] == "AM013") == 4
 
 
+def test_a_note_repeated_word_for_word_is_shown_once_with_a_count() -> None:
+    """AM403 says the same of every USE_ORIGIN policy: one line, at the first, counting the
+    others; a warning is never folded, and JSON keeps every note."""
+    from migrate.findings import Finding, Location, Severity
+    from migrate.render.table import grouped
+
+    def note(line: int, severity: Severity = Severity.NOTE) -> Finding:
+        return Finding(
+            "AM403", severity, "principalBinding USE_ORIGIN: stays", Location("a.yaml", line, 1)
+        )
+
+    shown = grouped([note(3), note(9), note(20), note(30, Severity.WARNING)])
+    assert [(f.location.line, f.message) for f in shown] == [
+        (3, "principalBinding USE_ORIGIN: stays (here and at 2 more place(s))"),
+        (30, "principalBinding USE_ORIGIN: stays"),
+    ]
+    assert grouped([note(3)]) == [note(3)]
+
+
 def test_tls_check_shows_the_conflicts_and_counts_the_rest() -> None:
     result = runner.invoke(app, ["tls-check", str(EXAMPLES / "bookinfo")])
     assert result.exit_code == 1
