@@ -1012,7 +1012,7 @@ def tls_check_command(
     workspace = open_workspace(paths, _workspace_options(config))
     if fix:
         _tls_fix(workspace, None if auto_mtls is None else auto_mtls == "on", paths, write=write)
-    rows = tls_check(
+    check = tls_check(
         workspace,
         auto_mtls=None if auto_mtls is None else auto_mtls == "on",
         clients=tuple(client or ()),
@@ -1020,8 +1020,8 @@ def tls_check_command(
     )
     console = terminal_console(soft_wrap=True, width=_width())
     view = _view(console, every=every, headers=not no_headers)
-    sys.stdout.write(formats.render("tls-check", chosen, rows, view))
-    conflicts = sum(1 for r in rows if r.status == "CONFLICT")
+    sys.stdout.write(formats.render("tls-check", chosen, check, view))
+    conflicts = next(check.conflicts(), None) is not None
     raise typer.Exit(ExitCode.FOUND if conflicts else ExitCode.OK)
 
 

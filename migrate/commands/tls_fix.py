@@ -29,7 +29,7 @@ def fix(
     workspace: Workspace, *, auto_mtls: bool | None = None
 ) -> tuple[list[FileChange], list[Finding]]:
     """File changes that resolve the conflicts; findings for those left to a person."""
-    rows = [r for r in tls_check(workspace, auto_mtls=auto_mtls) if r.status == "CONFLICT"]
+    rows = list(tls_check(workspace, auto_mtls=auto_mtls).conflicts())
     edits: dict[tuple[int, tuple[str | int, ...]], Edit] = {}
     findings: list[Finding] = []
     for row in rows:

@@ -133,8 +133,8 @@ RENDERERS: Mapping[Format, Mapping[str, Renderer]] = {
             lambda report, view: render_scan_table(report, view.console, headers=view.headers)
         ),
         "tls-check": _drawn(
-            lambda rows, view: render_tls_table(
-                rows, view.console, every=view.every, headers=view.headers
+            lambda check, view: render_tls_table(
+                check, view.console, every=view.every, headers=view.headers
             )
         ),
     },
@@ -162,7 +162,7 @@ RENDERERS: Mapping[Format, Mapping[str, Renderer]] = {
         "scan": lambda report, _: dump_json(scan_data(report)),
         "verify": lambda report, _: dump_json(verify_data(report)),
         "review": lambda report, _: dump_json(review_data(report)),
-        "tls-check": lambda rows, _: dump_json(tls_data(rows)),
+        "tls-check": lambda check, _: dump_json(tls_data(check)),
     },
     YAML: {
         "scan": lambda report, _: dump_yaml(scan_data(report)),
@@ -173,7 +173,7 @@ RENDERERS: Mapping[Format, Mapping[str, Renderer]] = {
     MARKDOWN: {
         "verify": lambda report, _: render_markdown(report),
         "review": lambda report, _: review_markdown(report),
-        "tls-check": lambda rows, _: tls_markdown(rows),
+        "tls-check": lambda check, _: tls_markdown(check),
     },
     SARIF: {
         "scan": _sarif(_scan_findings, lambda _: "scan"),

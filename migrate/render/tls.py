@@ -3,8 +3,7 @@ asked for, with a count of the rest), JSON, markdown."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
@@ -12,7 +11,7 @@ from rich.text import Text
 
 from migrate.escape import code_span
 from migrate.render.columns import columns
-from migrate.semantics.tls import Row
+from migrate.semantics.tls import Row, TlsCheck
 
 HEADER = (
     "CLIENT NAMESPACE",
@@ -38,10 +37,10 @@ def _cells(row: Row) -> tuple[str, ...]:
 
 
 def render_tls_table(
-    rows: Sequence[Row], console: Console, *, every: bool = False, headers: bool = True
+    check: TlsCheck, console: Console, *, every: bool = False, headers: bool = True
 ) -> None:
     """The conflicting rows (every row with `every`), then what the others were."""
-    shown = [r for r in rows if every or r.status == "CONFLICT"]
+    shown = list(check if every else check.conflicts())
     lines = columns(HEADER, (_cells(r) for r in shown), headers=headers and bool(shown))
     first = 1 if headers and shown else 0
     if not console.is_terminal:  # plain text: written as it is, fast for 100,000 rows
@@ -50,16 +49,15 @@ def render_tls_table(
         for index, line in enumerate(lines):
             conflict = index >= first and shown[index - first].status == "CONFLICT"
             console.print(Text(line, style="bold red" if conflict else ""), soft_wrap=True)
-    counts = Counter(r.status for r in rows)
+    counts = check.counts()
+    total = sum(counts.values())
     summary = ", ".join(f"{counts[s]:,} {s}" for s in ("CONFLICT", "OK", "AUTO") if counts[s])
-    hidden = len(rows) - len(shown)
+    hidden = total - len(shown)
     tail = f"; {hidden:,} row(s) without a conflict not shown (--all lists them)" if hidden else ""
-    console.print(
-        Text(f"{len(rows):,} client/port pair(s): {summary or 'none'}{tail}", style="bold")
-    )
+    console.print(Text(f"{total:,} client/port pair(s): {summary or 'none'}{tail}", style="bold"))
 
 
-def tls_data(rows: Sequence[Row]) -> list[dict[str, Any]]:
+def tls_data(rows: Iterable[Row]) -> list[dict[str, Any]]:
     """Every row as plain data for `-o json`."""
     return [
         {
@@ -76,7 +74,7 @@ def tls_data(rows: Sequence[Row]) -> list[dict[str, Any]]:
     ]
 
 
-def tls_markdown(rows: Sequence[Row]) -> str:
+def tls_markdown(rows: Iterable[Row]) -> str:
     """Every row as a markdown table; names from the inputs as code spans."""
     lines = [
         "| " + " | ".join(HEADER) + " |",

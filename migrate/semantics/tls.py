@@ -10,6 +10,9 @@ mTLS when it is on and no rule sets TLS (§E.3).
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,11 +65,77 @@ def tls_check(
     hosts: tuple[str, ...] = (),
     side: Side | None = None,
     ports: set[Key] | None = None,
-) -> list[Row]:
+) -> TlsCheck:
     """The table for every client namespace and service port of the workspace (`side`: the
     server-side resources to use instead of the workspace's own, e.g. after a conversion;
     `ports`: only these service ports)."""
-    return _Table(workspace, side, auto_mtls).rows(clients, hosts, ports)
+    table = _Table(workspace, side, auto_mtls)
+    keys = table.keys(hosts, ports)
+    everyone = table.inventory.all_namespaces if not clients and keys else set()
+    return TlsCheck(table, tuple(clients or sorted(everyone)), keys)
+
+
+class TlsCheck:
+    """The table of every client namespace against every service port, kept compact: a
+    client namespace without DestinationRules of its own resolves every host as the others
+    do (§E.2), so the rows of all such clients are computed once, counted once per client,
+    and written out with each client's name only when they are read. On a mesh of 3,000
+    namespaces and 40,000 service ports the table has 120 million rows; the conflicts and
+    the counts need a pass over the namespaces that have rules of their own, and one more."""
+
+    def __init__(self, table: _Table, clients: tuple[str, ...], keys: list[Key]) -> None:
+        self._table = table
+        self.clients = clients
+        self._keys = keys
+        self._shared: list[Row] | None = None
+
+    def _own(self, client: str) -> bool:
+        return self._table.own(client) is not None
+
+    def shared(self) -> list[Row]:
+        """The rows every client without rules of its own has (named for none of them)."""
+        if self._shared is None:
+            self._shared = [row for key in self._keys for row in self._table.row_set("", key)]
+        return self._shared
+
+    def client_rows(self, client: str) -> Iterator[Row]:
+        """The rows of one client namespace, in the order of the table."""
+        if self._own(client):
+            for key in self._keys:
+                yield from self._table.row_set(client, key)
+        else:
+            for row in self.shared():
+                yield dataclasses.replace(row, client=client)
+
+    def __iter__(self) -> Iterator[Row]:
+        """Every row: each client namespace (sorted), each service port (sorted)."""
+        for client in self.clients:
+            yield from self.client_rows(client)
+
+    def conflicts(self) -> Iterator[Row]:
+        """The rows whose status is CONFLICT, in the order of the table."""
+        shared = None
+        for client in self.clients:
+            if self._own(client):
+                yield from (r for r in self.client_rows(client) if r.status == "CONFLICT")
+                continue
+            if shared is None:
+                shared = [r for r in self.shared() if r.status == "CONFLICT"]
+            yield from (dataclasses.replace(r, client=client) for r in shared)
+
+    def counts(self) -> Counter[str]:
+        """How many rows have each status."""
+        counts: Counter[str] = Counter()
+        others = 0
+        for client in self.clients:
+            if self._own(client):
+                counts.update(r.status for r in self.client_rows(client))
+            else:
+                others += 1
+        if others:
+            for row in self.shared():
+                counts[row.status] += others
+        return counts
 
 
 def tls_regressions(
@@ -120,21 +189,32 @@ class _Table:
         self.servers = _servers(side, inventory, namespaces)
         self._clients: dict[tuple[str | None, str, int], tuple[str, str | None, list[Rule]]] = {}
 
+    def keys(self, hosts: tuple[str, ...], ports: set[Key] | None) -> list[Key]:
+        """The service ports asked for (all if neither `hosts` nor `ports` narrow them)."""
+        keys = sorted(k for k in self.servers if ports is None or k in ports)
+        if hosts:
+            keys = [k for k in keys if _host(k) in hosts or k[1] in hosts]
+        return keys
+
     def rows(
         self, clients: tuple[str, ...], hosts: tuple[str, ...], ports: set[Key] | None
     ) -> list[Row]:
         """Rows for the clients (all namespaces if none) and the service ports asked for."""
-        keys = sorted(k for k in self.servers if ports is None or k in ports)
-        if hosts:
-            keys = [k for k in keys if _host(k) in hosts or k[1] in hosts]
+        keys = self.keys(hosts, ports)
         rows: list[Row] = []
         everyone = self.inventory.all_namespaces if not clients and keys else set()
         for client in clients or tuple(sorted(everyone)):
             for key in keys:
-                rows += self._rows(client, key)
+                rows += self.row_set(client, key)
         return rows
 
-    def _rows(self, client: str, key: Key) -> list[Row]:
+    def own(self, client: str) -> str | None:
+        """`client` when it has DestinationRules of its own (and is not the root namespace,
+        whose rules every client reads anyway), else None: it resolves as the others do."""
+        return client if client != self.root and client in self.by_namespace else None
+
+    def row_set(self, client: str, key: Key) -> list[Row]:
+        """The rows of one client and service port: the host, then each subset."""
         server, policy = self.servers[key]
         host, port = _host(key), key[2]
         rule, mode, same = self._client(client, host, port)
@@ -156,7 +236,7 @@ class _Table:
         return rows
 
     def _client(self, client: str, host: str, port: int) -> tuple[str, str | None, list[Rule]]:
-        own = client if client != self.root and client in self.by_namespace else None
+        own = self.own(client)
         key = (own, host, port)
         if key not in self._clients:
             self._clients[key] = _client(self.rules, own or self.root, host, port, self.root)

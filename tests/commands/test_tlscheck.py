@@ -349,3 +349,32 @@ def test_destination_rules_take_their_namespace_from_the_kustomization(tmp_path:
     assert result.exit_code == 0, result.output
     assert "mode: ISTIO_MUTUAL" in (repo / "shop" / "rule.yaml").read_text()
     assert "mode: DISABLE" in (repo / "other" / "rule.yaml").read_text()
+
+
+def test_the_compact_table_reads_as_every_client_computed_alone(tmp_path: Path) -> None:
+    """Clients without DestinationRules of their own share one computation: the rows, the
+    conflicts and the counts are those of computing every client namespace on its own (the
+    reference enumeration `regressions` uses), whether a client has rules or not. In the
+    shop repository, with two more namespaces, the conflict sits in the shared rows (every
+    namespace resolves web through shop's rule), so each client gets it under its own
+    name."""
+    from collections import Counter
+
+    from manifests import app
+
+    from migrate.semantics.tls import _Table
+
+    shop = _kustomized_shop(tmp_path)
+    (shop / "more.yaml").write_text(app("a") + "---\n" + app("b"))  # two clients, no rules
+    for workspace in (
+        open_workspace([str(EXAMPLES / "bookinfo")]),
+        open_workspace([str(shop)]),
+    ):
+        check = tls_check(workspace)
+        reference = _Table(workspace, None, None).rows((), (), None)
+        assert list(check) == reference
+        assert list(check.conflicts()) == [r for r in reference if r.status == "CONFLICT"]
+        assert check.counts() == Counter(r.status for r in reference)
+        assert any(r.status == "CONFLICT" for r in reference)
+    shared = [r for r in check.conflicts() if r.host == "web.shop.svc.cluster.local"]
+    assert [r.client for r in shared] == ["a", "b", "shop"]
