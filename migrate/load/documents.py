@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import marshal
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -28,6 +29,7 @@ from migrate.load.regular import NotRegular, TooLarge, read_regular
 from migrate.load.sourcefile import SourceText, UndecodableText, decode
 from migrate.load.templates import template_at
 from migrate.load.yamlio import compose_documents
+from migrate.parallel import in_worker, map_chunks
 
 PathKey = str | int
 _NOTE_CODES = frozenset({"AM012"})
@@ -49,6 +51,8 @@ LAZY_NODE_KINDS = frozenset(
 )
 """Read kinds whose node trees are composed again when a message needs them, not kept."""
 _WARNING_CODES = frozenset({"AM004"})
+MIN_PARALLEL_SOURCES = 200
+"""Files to read before it pays to fork workers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +185,13 @@ class LoadedFile:
     text: SourceText | None
     documents: tuple[Document, ...]
     skipped: bool = False
+    checks: tuple[tuple[Finding, ...] | None, ...] = ()
+    """What the loader's `check` found in each document (None: not checked), empty when the
+    loader was given none."""
+
+    def checked(self, position: int) -> tuple[Finding, ...] | None:
+        """The findings of the check on document `position`, None when it was not checked."""
+        return self.checks[position] if self.checks else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,29 +207,132 @@ class LoadResult:
         return [doc for loaded in self.files for doc in loaded.documents]
 
 
-def load_paths(paths: Sequence[str], *, stdin: bytes | None = None) -> LoadResult:
+Check = Callable[[Document], Sequence[Finding] | None]
+"""Work on one document that needs only the document (schema validation, say): done where the
+file is read, in a worker on large inputs, and kept in `LoadedFile.checks`."""
+
+
+def load_paths(
+    paths: Sequence[str], *, stdin: bytes | None = None, check: Check | None = None
+) -> LoadResult:
     """Discover and load every manifest under `paths` (`-` reads `stdin`, or standard input)."""
-    return load_found(discover(paths), stdin=stdin)
+    return load_found(discover(paths), stdin=stdin, check=check)
 
 
-def load_found(found: Discovery, *, stdin: bytes | None = None) -> LoadResult:
+def load_found(
+    found: Discovery, *, stdin: bytes | None = None, check: Check | None = None
+) -> LoadResult:
     """Load discovered sources; what discovery could not follow stays among the findings."""
-    result = load_sources(found.sources, stdin=stdin)
+    result = load_sources(found.sources, stdin=stdin, check=check)
     return LoadResult(result.files, found.findings + result.findings)
 
 
-def load_sources(sources: Iterable[Source], *, stdin: bytes | None = None) -> LoadResult:
-    """Load each source; a bad file becomes findings and the others are still read."""
+def load_sources(
+    sources: Iterable[Source], *, stdin: bytes | None = None, check: Check | None = None
+) -> LoadResult:
+    """Load each source, and `check` each of its documents; a bad file becomes findings and
+    the others are still read.
+
+    Many files are read, parsed, built and checked in forked workers, in order: each sends
+    back its files' text, values and checks, not the node trees, which are composed again
+    from the text in the rare case a message points into one of them."""
     files: list[LoadedFile] = []
     findings: list[Finding] = []
     sources = list(sources)
     progress.phase("reading files", len(sources))
-    for source in sources:
-        loaded, problems = load_source(source, stdin=stdin)
+    reads_stdin = stdin is None and any(s.path is None and s.content is None for s in sources)
+    min_items = len(sources) + 1 if reads_stdin else MIN_PARALLEL_SOURCES
+    parts = map_chunks(
+        functools.partial(_load_chunk, stdin=stdin, check=check), sources, min_items=min_items
+    )
+    for source, packed in zip(sources, (p for part in parts for p in part), strict=True):
+        loaded, problems = _unpacked(source, packed)
         files.append(loaded)
         findings.extend(problems)
-        progress.advance()
     return LoadResult(tuple(files), tuple(findings))
+
+
+@dataclass(frozen=True, slots=True)
+class _Packed:
+    """A loaded file as a worker sends it back: its text and documents as one `marshal` blob
+    (plain values load several times faster than pickled objects), the rest as is."""
+
+    blob: bytes
+    checks: tuple[tuple[Finding, ...] | None, ...]
+    findings: list[Finding]
+    skipped: bool
+
+
+_Loaded = tuple[LoadedFile, list[Finding]]
+
+
+def _load_chunk(
+    sources: Sequence[Source], *, stdin: bytes | None, check: Check | None
+) -> list[_Loaded | _Packed]:
+    """`load_source` and `check` of each source; in a worker, packed without the node trees
+    that the text gives back."""
+    done: list[_Loaded | _Packed] = []
+    for source in sources:
+        loaded, problems = load_source(source, stdin=stdin)
+        if check is not None:
+            loaded = replace(loaded, checks=tuple(_checked(check, d) for d in loaded.documents))
+        done.append(_packed(loaded, problems) if in_worker() else (loaded, problems))
+        progress.advance()
+    return done
+
+
+def _checked(check: Check, document: Document) -> tuple[Finding, ...] | None:
+    found = check(document)
+    return None if found is None else tuple(found)
+
+
+def _packed(loaded: LoadedFile, findings: list[Finding]) -> _Loaded | _Packed:
+    """The file packed for the trip back, its node trees left to be composed again from the
+    text in the rare case a message points into one; as is when a document's node cannot be
+    (an item of a list)."""
+    text = loaded.text
+    if text is None or not all(_packable(d, text.text) for d in loaded.documents):
+        return loaded, findings
+    rows = [
+        (
+            d.origin.index,
+            d.origin.line,
+            d.origin.column,
+            d.data,
+            d.node is not None or d.text is not None,
+        )
+        for d in loaded.documents
+    ]
+    head = (text.text, text.encoding, text.bom, text.newline, text.ends_with_newline)
+    return _Packed(marshal.dumps((head, rows)), loaded.checks, findings, loaded.skipped)
+
+
+def _packable(document: Document, text: str) -> bool:
+    """True when composing the file's `text` again gives the document's node, if it has one
+    (a whole document at its index; not an item of a list)."""
+    return (
+        document.origin.item is None
+        and document.offset == (0, 0)
+        and (document.text is None or document.text is text)
+    )
+
+
+def _unpacked(source: Source, loaded: _Loaded | _Packed) -> _Loaded:
+    """A loaded file back from `_packed`."""
+    if not isinstance(loaded, _Packed):
+        return loaded
+    head, rows = marshal.loads(loaded.blob)  # written by this process's own worker
+    text = SourceText(source.display, *head)
+    documents = tuple(
+        Document(
+            Origin(text.path, index, line, column),
+            data,
+            None,
+            text=text.text if composed else None,
+        )
+        for index, line, column, data, composed in rows
+    )
+    return LoadedFile(source, text, documents, loaded.skipped, loaded.checks), loaded.findings
 
 
 def load_source(source: Source, *, stdin: bytes | None = None) -> tuple[LoadedFile, list[Finding]]:
