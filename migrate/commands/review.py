@@ -110,7 +110,10 @@ def review(
 ) -> ReviewReport:
     """Compare `paths` at git revision `base` with the work tree."""
     head = open_workspace(list(paths) or ["."], workspace_options)
-    base_files = load_found(sources_at(base, list(paths), cwd=cwd), check=check_document)
+    # a file the change left alone is the work tree's, not parsed a second time
+    base_files = load_found(
+        sources_at(base, list(paths), cwd=cwd), check=check_document, known=head.loaded
+    )
     before = workspace_of(base_files, workspace_options)
     # the base revision is trusted, the head under review is not: only the base's facts
     # (an IstioOperator, istiod's image) narrow the releases and sniffing considered

@@ -220,18 +220,28 @@ def load_paths(
 
 
 def load_found(
-    found: Discovery, *, stdin: bytes | None = None, check: Check | None = None
+    found: Discovery,
+    *,
+    stdin: bytes | None = None,
+    check: Check | None = None,
+    known: LoadResult | None = None,
 ) -> LoadResult:
     """Load discovered sources; what discovery could not follow stays among the findings."""
-    result = load_sources(found.sources, stdin=stdin, check=check)
+    result = load_sources(found.sources, stdin=stdin, check=check, known=known)
     return LoadResult(result.files, found.findings + result.findings)
 
 
 def load_sources(
-    sources: Iterable[Source], *, stdin: bytes | None = None, check: Check | None = None
+    sources: Iterable[Source],
+    *,
+    stdin: bytes | None = None,
+    check: Check | None = None,
+    known: LoadResult | None = None,
 ) -> LoadResult:
     """Load each source, and `check` each of its documents; a bad file becomes findings and
-    the others are still read.
+    the others are still read. A source held in memory whose bytes are those of a file of
+    `known` of the same name (a file a change left alone, at the base revision) is that file,
+    not parsed again.
 
     Many files are read, parsed, built and checked in forked workers, in order: each sends
     back its files' text, values and checks, not the node trees, which are composed again
@@ -240,16 +250,46 @@ def load_sources(
     findings: list[Finding] = []
     sources = list(sources)
     progress.phase("reading files", len(sources))
-    reads_stdin = stdin is None and any(s.path is None and s.content is None for s in sources)
-    min_items = len(sources) + 1 if reads_stdin else MIN_PARALLEL_SOURCES
+    again = _unchanged(sources, known, check) if known is not None else {}
+    progress.advance(len(again))
+    todo = [s for i, s in enumerate(sources) if i not in again]
+    reads_stdin = stdin is None and any(s.path is None and s.content is None for s in todo)
+    min_items = len(todo) + 1 if reads_stdin else MIN_PARALLEL_SOURCES
     parts = map_chunks(
-        functools.partial(_load_chunk, stdin=stdin, check=check), sources, min_items=min_items
+        functools.partial(_load_chunk, stdin=stdin, check=check), todo, min_items=min_items
     )
-    for source, packed in zip(sources, (p for part in parts for p in part), strict=True):
-        loaded, problems = _unpacked(source, packed)
+    loads = zip(todo, (p for part in parts for p in part), strict=True)
+    for index in range(len(sources)):
+        if index in again:
+            files.append(again[index])
+            continue
+        loaded, problems = _unpacked(*next(loads))
         files.append(loaded)
         findings.extend(problems)
     return LoadResult(tuple(files), tuple(findings))
+
+
+def _unchanged(
+    sources: Sequence[Source], known: LoadResult, check: Check | None
+) -> dict[int, LoadedFile]:
+    """The sources (by position) held in memory with the very bytes of a file of `known` of
+    the same name, read without a finding and checked alike: that file, as theirs."""
+    troubled = {f.location.path for f in known.findings}
+    by_name = {
+        f.source.display: f
+        for f in known.files
+        if f.text is not None
+        and f.source.display not in troubled
+        and bool(f.checks) == (check is not None)
+    }
+    same: dict[int, LoadedFile] = {}
+    for index, source in enumerate(sources):
+        twin = by_name.get(source.display)
+        if twin is None or twin.text is None or source.content is None:
+            continue
+        if twin.text.encode(twin.text.text) == source.content:
+            same[index] = replace(twin, source=source)
+    return same
 
 
 @dataclass(frozen=True, slots=True)
