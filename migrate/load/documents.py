@@ -344,7 +344,11 @@ def _packed(loaded: LoadedFile, findings: list[Finding]) -> _Loaded | _Packed:
         for d in loaded.documents
     ]
     head = (text.text, text.encoding, text.bom, text.newline, text.ends_with_newline)
-    return _Packed(marshal.dumps((head, rows)), loaded.checks, findings, loaded.skipped)
+    try:
+        blob = marshal.dumps((head, rows))
+    except ValueError:  # a value marshal cannot write (the builder makes none): pickled
+        return loaded, findings
+    return _Packed(blob, loaded.checks, findings, loaded.skipped)
 
 
 def _packable(document: Document, text: str) -> bool:
