@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import marshal
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -292,12 +291,13 @@ def _unchanged(
     return same
 
 
-@dataclass(frozen=True, slots=True)
-class _Packed:
-    """A loaded file as a worker sends it back: its text and documents as one `marshal` blob
-    (plain values load several times faster than pickled objects), the rest as is."""
+class _Packed(NamedTuple):
+    """A loaded file as a worker sends it back: its text and documents as plain tuples and
+    values (they cross the process boundary several times faster than the objects), the rest
+    as is."""
 
-    blob: bytes
+    head: tuple[str, str, bytes, str, bool]
+    rows: list[tuple[int, int, int, dict[str, Any], bool]]
     checks: tuple[tuple[Finding, ...] | None, ...]
     findings: list[Finding]
     skipped: bool
@@ -344,11 +344,7 @@ def _packed(loaded: LoadedFile, findings: list[Finding]) -> _Loaded | _Packed:
         for d in loaded.documents
     ]
     head = (text.text, text.encoding, text.bom, text.newline, text.ends_with_newline)
-    try:
-        blob = marshal.dumps((head, rows))
-    except ValueError:  # a value marshal cannot write (the builder makes none): pickled
-        return loaded, findings
-    return _Packed(blob, loaded.checks, findings, loaded.skipped)
+    return _Packed(head, rows, loaded.checks, findings, loaded.skipped)
 
 
 def _packable(document: Document, text: str) -> bool:
@@ -365,8 +361,7 @@ def _unpacked(source: Source, loaded: _Loaded | _Packed) -> _Loaded:
     """A loaded file back from `_packed`."""
     if not isinstance(loaded, _Packed):
         return loaded
-    head, rows = marshal.loads(loaded.blob)  # written by this process's own worker
-    text = SourceText(source.display, *head)
+    text = SourceText(source.display, *loaded.head)
     documents = tuple(
         Document(
             Origin(text.path, index, line, column),
@@ -374,7 +369,7 @@ def _unpacked(source: Source, loaded: _Loaded | _Packed) -> _Loaded:
             None,
             text=text.text if composed else None,
         )
-        for index, line, column, data, composed in rows
+        for index, line, column, data, composed in loaded.rows
     )
     return LoadedFile(source, text, documents, loaded.skipped, loaded.checks), loaded.findings
 
