@@ -24,6 +24,7 @@ CHUNKS_PER_JOB = 4
 """Chunks per process: small enough to even out the load, few enough to merge cheaply."""
 
 _work: tuple[Callable[[Sequence[Any]], Any], Sequence[Any]] | None = None
+_in_worker = False
 
 
 def jobs() -> int:
@@ -58,8 +59,16 @@ def map_chunks(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_item
         _work = None
 
 
+def in_worker() -> bool:
+    """True in a forked worker of `map_chunks`: what it returns is pickled back to the
+    parent, so it may leave out what the parent can rebuild for less."""
+    return _in_worker
+
+
 def _run(bounds: tuple[int, int]) -> Any:
     assert _work is not None, "called outside map_chunks"
+    global _in_worker  # noqa: PLW0603 (this process is a worker from now on)
+    _in_worker = True
     progress.silence()  # the parent draws; a worker's copy of the display is not its own
     func, items = _work
     return func(items[bounds[0] : bounds[1]])

@@ -26,7 +26,7 @@ from migrate.model.inventory import (
     origin_order,
     resolve_inventory_duplicates,
 )
-from migrate.validate.schema import validate_document
+from migrate.validate.schema import validate_document, validate_inventory_document
 
 _INVENTORY_KINDS = frozenset(
     {"Service", "Namespace", "DestinationRule", "ConfigMap", "IstioOperator", *WORKLOAD_KINDS}
@@ -106,7 +106,20 @@ def open_workspace(
     paths: Sequence[str], options: WorkspaceOptions | None = None, *, stdin: bytes | None = None
 ) -> Workspace:
     """Read `paths` (and the extra inventory paths) and index everything in them."""
-    return workspace_of(load_paths(paths, stdin=stdin), options)
+    return workspace_of(load_paths(paths, stdin=stdin, check=check_document), options)
+
+
+def check_document(doc: Document) -> list[Finding] | None:
+    """The findings about a document that depend on nothing else (schema, webhook rules,
+    template placeholders; the fields the inventory reads): the loader's check, done where
+    the file is read. None for the kinds the workspace does not index."""
+    if is_alpha_policy(doc):
+        return [*validate_document(doc), *_placeholders(doc)]
+    if is_beta_resource(doc):
+        return validate_document(doc)
+    if doc.kind in _INVENTORY_KINDS:
+        return validate_inventory_document(doc)
+    return None
 
 
 def workspace_of(loaded: LoadResult, options: WorkspaceOptions | None = None) -> Workspace:
@@ -153,20 +166,24 @@ def _not_about_patches(findings: Sequence[Finding], patches: PatchIndex) -> list
 
 
 def _index_inventory(workspace: Workspace, loaded: LoadedFile, resolver: NamespaceResolver) -> None:
-    for doc in loaded.documents:
+    for position, doc in enumerate(loaded.documents):
         if doc.kind in _INVENTORY_KINDS:
             namespace = _namespace(doc, loaded, resolver, report=doc.kind != "ConfigMap")
-            workspace.findings.extend(add_to_inventory(workspace.inventory, doc, namespace))
+            checked = loaded.checked(position)
+            workspace.findings.extend(
+                add_to_inventory(workspace.inventory, doc, namespace, checked)
+            )
 
 
 def _index_security(workspace: Workspace, loaded: LoadedFile, resolver: NamespaceResolver) -> None:
-    for doc in loaded.documents:
+    for position, doc in enumerate(loaded.documents):
         if is_alpha_policy(doc):
             namespace = _namespace(doc, loaded, resolver, report=True)
-            _add_policy(workspace, doc, namespace, None)
+            _add_policy(workspace, doc, namespace, None, loaded.checked(position))
         elif is_beta_resource(doc):
             namespace = _namespace(doc, loaded, resolver, report=True)
-            findings = validate_document(doc)
+            checked = loaded.checked(position)
+            findings = list(checked) if checked is not None else validate_document(doc)
             workspace.findings.extend(findings)
             if not _schema_failed(findings):
                 workspace.beta.append(build_beta(doc, namespace))
@@ -185,9 +202,15 @@ def _namespace(
 
 
 def _add_policy(
-    workspace: Workspace, doc: Document, namespace: str, embedded_in: Document | None
+    workspace: Workspace,
+    doc: Document,
+    namespace: str,
+    embedded_in: Document | None,
+    checked: Sequence[Finding] | None = None,
 ) -> None:
-    findings = [*validate_document(doc), *_placeholders(doc)]
+    findings = (
+        list(checked) if checked is not None else [*validate_document(doc), *_placeholders(doc)]
+    )
     policy = None if _schema_failed(findings) else build_alpha(doc, namespace)
     workspace.policies.append(PolicyEntry(doc, namespace, policy, tuple(findings), embedded_in))
     workspace.findings.extend(findings)

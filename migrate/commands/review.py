@@ -31,7 +31,14 @@ from migrate.semantics.proof import (
 )
 from migrate.semantics.side import Side
 from migrate.semantics.tls import tls_regressions
-from migrate.workspace import PolicyEntry, Workspace, WorkspaceOptions, open_workspace, workspace_of
+from migrate.workspace import (
+    PolicyEntry,
+    Workspace,
+    WorkspaceOptions,
+    check_document,
+    open_workspace,
+    workspace_of,
+)
 
 
 class FailOn(enum.Enum):
@@ -103,7 +110,11 @@ def review(
 ) -> ReviewReport:
     """Compare `paths` at git revision `base` with the work tree."""
     head = open_workspace(list(paths) or ["."], workspace_options)
-    before = workspace_of(load_found(sources_at(base, list(paths), cwd=cwd)), workspace_options)
+    # a file the change left alone is the work tree's, not parsed a second time
+    base_files = load_found(
+        sources_at(base, list(paths), cwd=cwd), check=check_document, known=head.loaded
+    )
+    before = workspace_of(base_files, workspace_options)
     # the base revision is trusted, the head under review is not: only the base's facts
     # (an IstioOperator, istiod's image) narrow the releases and sniffing considered
     options, facts = with_facts(options, [before.inventory])

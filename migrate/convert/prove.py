@@ -13,7 +13,7 @@ from migrate.load.documents import Document, Origin
 from migrate.model.beta import KINDS, BetaResource, build_beta
 from migrate.semantics.proof import VerifyOptions, VerifyReport, side_settings, verify_sides
 from migrate.semantics.side import Side
-from migrate.validate.schema import validate_document
+from migrate.validate.schema import validate_documents
 from migrate.workspace import Workspace
 
 GENERATED = "<generated>"
@@ -21,14 +21,17 @@ GENERATED = "<generated>"
 
 def generated_resources(conversion: Conversion) -> list[BetaResource]:
     """The new resources as the beta model sees them; schema errors are internal errors."""
+    # as the API server sees them: JSON, so integer keys (portLevelMtls) become strings;
+    # client-side DestinationRules are not part of server-side enforcement
+    made = [
+        (new, Document(Origin(GENERATED, index, 0, 0), json.loads(json.dumps(new.data))))
+        for index, new in enumerate(conversion.resources)
+        if new.data["kind"] in KINDS
+    ]
     models = []
-    for index, new in enumerate(conversion.resources):
-        if new.data["kind"] not in KINDS:
-            continue  # client-side DestinationRules: not part of server-side enforcement
-        # as the API server sees it: JSON, so integer keys (portLevelMtls) become strings
-        data = json.loads(json.dumps(new.data))
-        document = Document(Origin(GENERATED, index, 0, 0), data)
-        problems = [f for f in validate_document(document) if f.severity is Severity.ERROR]
+    checked = validate_documents([document for _, document in made])
+    for (new, document), findings in zip(made, checked, strict=True):
+        problems = [f for f in findings if f.severity is Severity.ERROR]
         if problems:
             raise InternalError(f"generated {new.ref} fails its schema: {problems[0].message}")
         models.append(build_beta(document, new.data["metadata"]["namespace"]))

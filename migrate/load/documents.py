@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -28,6 +28,7 @@ from migrate.load.regular import NotRegular, TooLarge, read_regular
 from migrate.load.sourcefile import SourceText, UndecodableText, decode
 from migrate.load.templates import template_at
 from migrate.load.yamlio import compose_documents
+from migrate.parallel import in_worker, map_chunks
 
 PathKey = str | int
 _NOTE_CODES = frozenset({"AM012"})
@@ -49,6 +50,8 @@ LAZY_NODE_KINDS = frozenset(
 )
 """Read kinds whose node trees are composed again when a message needs them, not kept."""
 _WARNING_CODES = frozenset({"AM004"})
+MIN_PARALLEL_SOURCES = 200
+"""Files to read before it pays to fork workers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +184,13 @@ class LoadedFile:
     text: SourceText | None
     documents: tuple[Document, ...]
     skipped: bool = False
+    checks: tuple[tuple[Finding, ...] | None, ...] = ()
+    """What the loader's `check` found in each document (None: not checked), empty when the
+    loader was given none."""
+
+    def checked(self, position: int) -> tuple[Finding, ...] | None:
+        """The findings of the check on document `position`, None when it was not checked."""
+        return self.checks[position] if self.checks else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,29 +206,172 @@ class LoadResult:
         return [doc for loaded in self.files for doc in loaded.documents]
 
 
-def load_paths(paths: Sequence[str], *, stdin: bytes | None = None) -> LoadResult:
+Check = Callable[[Document], Sequence[Finding] | None]
+"""Work on one document that needs only the document (schema validation, say): done where the
+file is read, in a worker on large inputs, and kept in `LoadedFile.checks`."""
+
+
+def load_paths(
+    paths: Sequence[str], *, stdin: bytes | None = None, check: Check | None = None
+) -> LoadResult:
     """Discover and load every manifest under `paths` (`-` reads `stdin`, or standard input)."""
-    return load_found(discover(paths), stdin=stdin)
+    return load_found(discover(paths), stdin=stdin, check=check)
 
 
-def load_found(found: Discovery, *, stdin: bytes | None = None) -> LoadResult:
+def load_found(
+    found: Discovery,
+    *,
+    stdin: bytes | None = None,
+    check: Check | None = None,
+    known: LoadResult | None = None,
+) -> LoadResult:
     """Load discovered sources; what discovery could not follow stays among the findings."""
-    result = load_sources(found.sources, stdin=stdin)
+    result = load_sources(found.sources, stdin=stdin, check=check, known=known)
     return LoadResult(result.files, found.findings + result.findings)
 
 
-def load_sources(sources: Iterable[Source], *, stdin: bytes | None = None) -> LoadResult:
-    """Load each source; a bad file becomes findings and the others are still read."""
+def load_sources(
+    sources: Iterable[Source],
+    *,
+    stdin: bytes | None = None,
+    check: Check | None = None,
+    known: LoadResult | None = None,
+) -> LoadResult:
+    """Load each source, and `check` each of its documents; a bad file becomes findings and
+    the others are still read. A source held in memory whose bytes are those of a file of
+    `known` of the same name (a file a change left alone, at the base revision) is that file,
+    not parsed again.
+
+    Many files are read, parsed, built and checked in forked workers, in order: each sends
+    back its files' text, values and checks, not the node trees, which are composed again
+    from the text in the rare case a message points into one of them."""
     files: list[LoadedFile] = []
     findings: list[Finding] = []
     sources = list(sources)
     progress.phase("reading files", len(sources))
-    for source in sources:
-        loaded, problems = load_source(source, stdin=stdin)
+    again = _unchanged(sources, known, check) if known is not None else {}
+    progress.advance(len(again))
+    todo = [s for i, s in enumerate(sources) if i not in again]
+    reads_stdin = stdin is None and any(s.path is None and s.content is None for s in todo)
+    min_items = len(todo) + 1 if reads_stdin else MIN_PARALLEL_SOURCES
+    parts = map_chunks(
+        functools.partial(_load_chunk, stdin=stdin, check=check), todo, min_items=min_items
+    )
+    loads = zip(todo, (p for part in parts for p in part), strict=True)
+    for index in range(len(sources)):
+        if index in again:
+            files.append(again[index])
+            continue
+        loaded, problems = _unpacked(*next(loads))
         files.append(loaded)
         findings.extend(problems)
-        progress.advance()
     return LoadResult(tuple(files), tuple(findings))
+
+
+def _unchanged(
+    sources: Sequence[Source], known: LoadResult, check: Check | None
+) -> dict[int, LoadedFile]:
+    """The sources (by position) held in memory with the very bytes of a file of `known` of
+    the same name, read without a finding and checked alike: that file, as theirs."""
+    troubled = {f.location.path for f in known.findings}
+    by_name = {
+        f.source.display: f
+        for f in known.files
+        if f.text is not None
+        and f.source.display not in troubled
+        and bool(f.checks) == (check is not None)
+    }
+    same: dict[int, LoadedFile] = {}
+    for index, source in enumerate(sources):
+        twin = by_name.get(source.display)
+        if twin is None or twin.text is None or source.content is None:
+            continue
+        if twin.text.encode(twin.text.text) == source.content:
+            same[index] = replace(twin, source=source)
+    return same
+
+
+class _Packed(NamedTuple):
+    """A loaded file as a worker sends it back: its text and documents as plain tuples and
+    values (they cross the process boundary several times faster than the objects), the rest
+    as is."""
+
+    head: tuple[str, str, bytes, str, bool]
+    rows: list[tuple[int, int, int, dict[str, Any], bool]]
+    checks: tuple[tuple[Finding, ...] | None, ...]
+    findings: list[Finding]
+    skipped: bool
+
+
+_Loaded = tuple[LoadedFile, list[Finding]]
+
+
+def _load_chunk(
+    sources: Sequence[Source], *, stdin: bytes | None, check: Check | None
+) -> list[_Loaded | _Packed]:
+    """`load_source` and `check` of each source; in a worker, packed without the node trees
+    that the text gives back."""
+    done: list[_Loaded | _Packed] = []
+    for source in sources:
+        loaded, problems = load_source(source, stdin=stdin)
+        if check is not None:
+            loaded = replace(loaded, checks=tuple(_checked(check, d) for d in loaded.documents))
+        done.append(_packed(loaded, problems) if in_worker() else (loaded, problems))
+        progress.advance()
+    return done
+
+
+def _checked(check: Check, document: Document) -> tuple[Finding, ...] | None:
+    found = check(document)
+    return None if found is None else tuple(found)
+
+
+def _packed(loaded: LoadedFile, findings: list[Finding]) -> _Loaded | _Packed:
+    """The file packed for the trip back, its node trees left to be composed again from the
+    text in the rare case a message points into one; as is when a document's node cannot be
+    (an item of a list)."""
+    text = loaded.text
+    if text is None or not all(_packable(d, text.text) for d in loaded.documents):
+        return loaded, findings
+    rows = [
+        (
+            d.origin.index,
+            d.origin.line,
+            d.origin.column,
+            d.data,
+            d.node is not None or d.text is not None,
+        )
+        for d in loaded.documents
+    ]
+    head = (text.text, text.encoding, text.bom, text.newline, text.ends_with_newline)
+    return _Packed(head, rows, loaded.checks, findings, loaded.skipped)
+
+
+def _packable(document: Document, text: str) -> bool:
+    """True when composing the file's `text` again gives the document's node, if it has one
+    (a whole document at its index; not an item of a list)."""
+    return (
+        document.origin.item is None
+        and document.offset == (0, 0)
+        and (document.text is None or document.text is text)
+    )
+
+
+def _unpacked(source: Source, loaded: _Loaded | _Packed) -> _Loaded:
+    """A loaded file back from `_packed`."""
+    if not isinstance(loaded, _Packed):
+        return loaded
+    text = SourceText(source.display, *loaded.head)
+    documents = tuple(
+        Document(
+            Origin(text.path, index, line, column),
+            data,
+            None,
+            text=text.text if composed else None,
+        )
+        for index, line, column, data, composed in loaded.rows
+    )
+    return LoadedFile(source, text, documents, loaded.skipped, loaded.checks), loaded.findings
 
 
 def load_source(source: Source, *, stdin: bytes | None = None) -> tuple[LoadedFile, list[Finding]]:

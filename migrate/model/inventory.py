@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -389,9 +390,12 @@ def is_namespaced(doc: Document) -> bool:
     return doc.kind not in CLUSTER_SCOPED_KINDS
 
 
-def add_to_inventory(inventory: Inventory, doc: Document, namespace: str) -> list[Finding]:
-    """Record `doc` if it is an inventory kind; return findings about it."""
-    findings = validate_inventory_document(doc)
+def add_to_inventory(
+    inventory: Inventory, doc: Document, namespace: str, checked: Sequence[Finding] | None = None
+) -> list[Finding]:
+    """Record `doc` if it is an inventory kind; return findings about it (`checked`: its
+    `validate_inventory_document` findings, when already known)."""
+    findings = validate_inventory_document(doc) if checked is None else list(checked)
     kind, group = doc.kind, doc.group
     if kind == "Service" and group == "":
         service = inventory.services[(namespace, doc.name)] = _service(doc, namespace)

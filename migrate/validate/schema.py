@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from migrate.findings import Finding, Severity, sort_findings
 from migrate.load.documents import Document, PathKey
 from migrate.memo import IdentityMemo
+from migrate.parallel import map_chunks
 from migrate.validate import webhook
 from migrate.validate.webhook import Issue
 
@@ -113,6 +114,21 @@ def validate_document(doc: Document) -> list[Finding]:
     resource = _resource_name(doc)
     findings = dict.fromkeys(_finding(doc, issue, resource) for issue in issues)
     return sort_findings(list(findings))
+
+
+MIN_PARALLEL_DOCUMENTS = 256
+"""Documents to validate before it pays to fork workers."""
+
+
+def validate_documents(docs: Sequence[Document]) -> list[list[Finding]]:
+    """`validate_document` of each document, in order; in forked workers when there are many
+    (documents are independent, and only the findings come back)."""
+    parts = map_chunks(_validate_all, docs, min_items=MIN_PARALLEL_DOCUMENTS)
+    return [findings for part in parts for findings in part]
+
+
+def _validate_all(docs: Sequence[Document]) -> list[list[Finding]]:
+    return [validate_document(doc) for doc in docs]
 
 
 INVENTORY_SCHEMA = "inventory.kubernetes.json"

@@ -4,6 +4,7 @@ writes the same bytes for the same seed, so benchmarks/ cannot rot unnoticed."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -85,14 +86,22 @@ def test_generator_is_deterministic(generator: ModuleType, tmp_path: Path, side:
 
 
 def test_whole_cli_benchmark_runs_at_a_small_size() -> None:
-    """benchmarks/bench_cli.py --quick runs scan, convert --check, review, plan and tls-check on a
-    generated repository and prints the table with the floor ratio (figures not asserted)."""
+    """benchmarks/bench_cli.py --quick runs scan, convert --check, the three reviews (the whole
+    conversion, one namespace's, the MeshPolicy's), plan and tls-check on a generated
+    repository and prints the table with the floor ratio (figures not asserted), and what each
+    review proved: one namespace's conversion leaves the others uncompared, the mesh's none."""
     script = GENERATOR.parent / "bench_cli.py"
     done = subprocess.run(
         [sys.executable, str(script), "--quick"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
     header, _, row = done.stdout.strip().splitlines()[-3:]
-    for command in ("scan", "convert", "review", "plan", "tls-check"):
-        assert f"{command} s" in header
+    for command in ("scan", "convert", "review", "review-ns", "review-mesh", "plan", "tls-check"):
+        assert f" {command} s " in header
     assert row.split()[0] == "100"
+    proven = next(line for line in done.stdout.splitlines() if line.startswith("  100 services:"))
+    series = dict(re.findall(r"(review[-\w]*)(?: \([\w-]+\))? ([\d,]+ classes; [\d,]+)", proven))
+    assert set(series) == {"review", "review-ns", "review-mesh"}
+    namespaces = {name: int(text.rpartition(" ")[2]) for name, text in series.items()}
+    assert namespaces["review-ns"] > 0
+    assert namespaces["review-mesh"] == 0

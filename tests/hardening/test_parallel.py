@@ -13,9 +13,12 @@ from migrate.commands.convert import convert_paths
 from migrate.convert import changes as changes_module
 from migrate.convert.prove import prove
 from migrate.convert.run import convert_workspace
+from migrate.load.discover import Source
+from migrate.load.documents import load_sources
 from migrate.semantics import equivalence
 from migrate.semantics.proof import VerifyReport
 from migrate.semantics.regex import UnsupportedPattern
+from migrate.validate import schema
 from migrate.workspace import open_workspace
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -92,3 +95,23 @@ def test_an_unsupported_regex_found_by_a_worker_reaches_the_parent() -> None:
         "unbalanced parenthesis",
         str(error),
     )
+
+
+def test_documents_validated_in_workers_give_the_findings_of_one_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Findings per document, in input order, with their locations, whichever process
+    validated them."""
+    good = "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\n"
+    good += "metadata: {name: p, namespace: a}\nspec: {mtls: {mode: STRICT}}\n"
+    bad = good.replace("STRICT", "STRICTEST").replace("name: p", "name: q")
+    text = "---\n".join([good, bad] * 20)
+    documents = load_sources([Source("many.yaml", None, content=text.encode())]).documents
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "1")
+    alone = schema.validate_documents(documents)
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "2")
+    monkeypatch.setattr(schema, "MIN_PARALLEL_DOCUMENTS", 2)
+    spread = schema.validate_documents(documents)
+    assert spread == alone
+    assert [bool(f) for f in alone] == [False, True] * 20
+    assert (alone[1][0].location.line, alone[1][0].location.column) == (9, 21)
