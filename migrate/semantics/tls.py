@@ -160,7 +160,28 @@ def tls_regressions(
     changed |= {k for k in new.servers if any(_matches(r.host, _host(k)) for r in moved)}
     if not changed:
         return []
-    return regressions(old.rows((), (), changed), new.rows((), (), changed))
+    was = TlsCheck(old, tuple(sorted(old.inventory.all_namespaces)), old.keys((), changed))
+    now = TlsCheck(new, tuple(sorted(new.inventory.all_namespaces)), new.keys((), changed))
+    known = set(was.clients)
+    shared: list[tuple[Row, Row]] | None = None
+    found: list[Finding] = []
+    for client in now.clients:
+        if client not in known:
+            continue
+        if old.own(client) is None and new.own(client) is None:  # the shared rows, both sides
+            if shared is None:
+                shared = _regressed(was.shared(), now.shared())
+            found += [
+                _regression(
+                    dataclasses.replace(before_row, client=client),
+                    dataclasses.replace(row, client=client),
+                )
+                for before_row, row in shared
+            ]
+        else:
+            pairs = _regressed(list(was.client_rows(client)), list(now.client_rows(client)))
+            found += [_regression(before_row, row) for before_row, row in pairs]
+    return found
 
 
 class _Table:
@@ -292,25 +313,34 @@ def _subsets(rules: list[Rule], port: int) -> list[tuple[str, str | None]]:
 
 def regressions(before: list[Row], after: list[Row]) -> list[Finding]:
     """Pairs that were OK (or AUTO) and become CONFLICT, each with the fix (§E)."""
+    return [_regression(was, row) for was, row in _regressed(before, after)]
+
+
+def _regressed(before: list[Row], after: list[Row]) -> list[tuple[Row, Row]]:
+    """The rows of `after` that are CONFLICT where the same client, host and port was not
+    in `before`, each with its row there."""
     old = {(r.client, r.host, r.port): r for r in before}
     found = []
     for row in after:
         was = old.get((row.client, row.host, row.port))
         if row.status == "CONFLICT" and was is not None and was.status != "CONFLICT":
-            wanted = "ISTIO_MUTUAL" if row.server in ("STRICT", "PERMISSIVE") else "DISABLE"
-            found.append(
-                Finding(
-                    "AM602",
-                    Severity.WARNING,
-                    f"clients in {row.client} -> {row.host}:{row.port} were {was.status} and now "
-                    f"CONFLICT: the server becomes {row.server} ({row.policy}) while "
-                    f"{row.rule} sends {row.client_mode}",
-                    Location(""),
-                    hint=f"set tls.mode {wanted} in {row.rule} (authn-migrate tls-check --fix)",
-                    resource=row.rule,
-                )
-            )
+            found.append((was, row))
     return found
+
+
+def _regression(was: Row, row: Row) -> Finding:
+    """AM602 for one pair, with the fix."""
+    wanted = "ISTIO_MUTUAL" if row.server in ("STRICT", "PERMISSIVE") else "DISABLE"
+    return Finding(
+        "AM602",
+        Severity.WARNING,
+        f"clients in {row.client} -> {row.host}:{row.port} were {was.status} and now "
+        f"CONFLICT: the server becomes {row.server} ({row.policy}) while "
+        f"{row.rule} sends {row.client_mode}",
+        Location(""),
+        hint=f"set tls.mode {wanted} in {row.rule} (authn-migrate tls-check --fix)",
+        resource=row.rule,
+    )
 
 
 def _rule(placed: Placed) -> Rule | None:

@@ -354,7 +354,7 @@ def test_destination_rules_take_their_namespace_from_the_kustomization(tmp_path:
 def test_the_compact_table_reads_as_every_client_computed_alone(tmp_path: Path) -> None:
     """Clients without DestinationRules of their own share one computation: the rows, the
     conflicts and the counts are those of computing every client namespace on its own (the
-    reference enumeration `regressions` uses), whether a client has rules or not. In the
+    reference enumeration), whether a client has rules or not. In the
     shop repository, with two more namespaces, the conflict sits in the shared rows (every
     namespace resolves web through shop's rule), so each client gets it under its own
     name."""
@@ -378,3 +378,40 @@ def test_the_compact_table_reads_as_every_client_computed_alone(tmp_path: Path) 
         assert any(r.status == "CONFLICT" for r in reference)
     shared = [r for r in check.conflicts() if r.host == "web.shop.svc.cluster.local"]
     assert [r.client for r in shared] == ["a", "b", "shop"]
+
+
+def test_regressions_of_clients_without_rules_are_found_once_and_named_for_each(
+    tmp_path: Path,
+) -> None:
+    """web turns STRICT while shop's rule sends plaintext: every client namespace that reads
+    that rule (a and b have no rules of their own, shop has) now conflicts, one AM602 each,
+    as the reference enumeration of every client and port finds them."""
+    from manifests import app
+
+    from migrate.semantics.tls import _Table, regressions, tls_regressions
+
+    shop = _kustomized_shop(tmp_path)
+    (shop / "more.yaml").write_text(app("a") + "---\n" + app("b"))
+    before = open_workspace([str(shop)])
+    (shop / "shop" / "policy.yaml").write_text("")
+    start = open_workspace([str(shop)])  # no policy: PERMISSIVE, and plaintext is OK
+    calls = []
+    row_set = _Table.row_set
+
+    def counted(table: _Table, client: str, key: tuple[str, str, int]) -> list[object]:
+        calls.append(client)
+        return row_set(table, client, key)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_Table, "row_set", counted)
+        found = tls_regressions(start, before)
+    assert [f.message.split(" -> ")[0] for f in found] == [
+        "clients in a",
+        "clients in b",
+        "clients in shop",
+    ]
+    assert len(calls) == 4  # per side: the shared rows once, and shop's (not a, b and shop)
+    reference = regressions(
+        _Table(start, None, None).rows((), (), None), _Table(before, None, None).rows((), (), None)
+    )
+    assert found == reference
