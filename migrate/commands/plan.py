@@ -9,6 +9,7 @@ and an order that would open a hole is never emitted.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ from migrate.convert.run import convert_workspace
 from migrate.model.alpha import AlphaPolicy, MtlsMode, Scope
 from migrate.model.beta import KINDS, PROVENANCE, BetaResource
 from migrate.semantics.curl import request_text
-from migrate.semantics.equivalence import Change
+from migrate.semantics.equivalence import Change, ShapeMemo
 from migrate.semantics.proof import (
     VerifyOptions,
     VerifyReport,
@@ -100,7 +101,9 @@ class _Planner:
         replace: bool = False,
     ) -> None:
         self.workspace = workspace
-        self.options = options
+        self.options = dataclasses.replace(options, shapes=options.shapes or ShapeMemo())
+        """Every proof of the plan shares its evaluations of class shapes: a stage proves
+        one namespace, and namespaces repeat shapes."""
         if conversion is None:
             conversion = convert_workspace(workspace, environment=options.environment)
         self.conversion = conversion

@@ -171,6 +171,7 @@ def compare(
     label: str = "",
     all_worlds: Sequence[str] = (),
     share_shapes: bool = True,
+    memo: ShapeMemo | None = None,
 ) -> tuple[list[Cause], int]:
     """Every difference between the two sides in any of `worlds`, grouped by cause; and the
     requests evaluated (`every`: each cause keeps all its differing requests, not only its
@@ -181,34 +182,68 @@ def compare(
     Classes whose two sides apply the same resources are skipped. Classes of one shape (the
     same port and chain, and resources that say the same, whatever their names and
     namespaces: thousands of workloads repeat a few policies) are evaluated once, and each
-    of them gets that evaluation's differences with its own destination and resource names.
-    On large inputs the shapes are compared in parallel, with the result of a single
-    process."""
+    of them gets that evaluation's differences with its own destination and resource names;
+    `memo` keeps those evaluations for the next comparisons of a run (plan's stages prove a
+    namespace at a time, and namespaces repeat shapes). On large inputs the shapes are
+    compared in parallel, with the result of a single process."""
     changed = [g for g in groups if not (unchanged(g) and _alike_everywhere(g, worlds))]
     shapes: dict[tuple[object, ...], list[DestinationClass]] = {}
     for index, group in enumerate(changed):
         shapes.setdefault(shape_key(group) if share_shapes else (index,), []).append(group)
-    members = list(shapes.values())
-    progress.phase("comparing destination classes", len(members))
+    run = (tuple(worlds), root_namespace, every, label)
+    known = memo if memo is not None and share_shapes else ShapeMemo()
+    evaluated: dict[tuple[object, ...], tuple[DestinationClass, _Tally]] = {}
+    todo = []
+    for key in shapes:
+        hit = known.get((*key, *run))
+        if hit is None:
+            todo.append(key)
+        else:
+            evaluated[key] = hit
+    progress.phase("comparing destination classes", len(todo))
     parts = map_chunks(
         functools.partial(
             _tally, worlds=tuple(worlds), root=root_namespace, every=every, label=label
         ),
-        [m[0] for m in members],
+        [shapes[key][0] for key in todo],
         min_items=MIN_PARALLEL_CLASSES,
     )
+    for key, tally in zip(todo, (t for part, _ in parts for t in part), strict=True):
+        evaluated[key] = (shapes[key][0], tally)
+        if share_shapes:
+            known.put((*key, *run), evaluated[key])
     everywhere = set(all_worlds or (world_label(w, label) for w in worlds))
     causes: dict[tuple[object, ...], Cause] = {}
-    tallies = [t for part, _ in parts for t in part]
-    for tally, same in zip(tallies, members, strict=True):
+    for key, same in shapes.items():
+        model, tally = evaluated[key]
         for group in same:
-            names = rename(same[0], group)
+            names = rename(model, group)
             for found in tally.values():
                 _record(causes, found, group, names, every=every)
     for cause in causes.values():
         if set(cause.worlds) >= everywhere:
             cause.worlds = ()
     return sorted(causes.values(), key=_order), sum(count for _, count in parts)
+
+
+class ShapeMemo:
+    """Evaluations of class shapes, kept across the comparisons of one run: a shape's
+    differences depend on nothing but its key (`shape_key`, the worlds, the root namespace
+    and what the comparison keeps), so the class evaluated first stands for the rest."""
+
+    def __init__(self) -> None:
+        self._evaluated: dict[tuple[object, ...], tuple[DestinationClass, _Tally]] = {}
+
+    def get(self, key: tuple[object, ...]) -> tuple[DestinationClass, _Tally] | None:
+        """The class evaluated for `key` and its differences by cause, if any was."""
+        return self._evaluated.get(key)
+
+    def put(self, key: tuple[object, ...], value: tuple[DestinationClass, _Tally]) -> None:
+        """Keep an evaluation."""
+        self._evaluated[key] = value
+
+    def __len__(self) -> int:
+        return len(self._evaluated)
 
 
 def merge_causes(parts: Iterable[list[Cause]], everywhere: Sequence[str]) -> list[Cause]:
@@ -360,6 +395,9 @@ def _tally(
                     one.all.append(difference)
         tallies.append(tally)
     return tallies, evaluated
+
+
+_Tally = dict[tuple[object, ...], _Found]
 
 
 def _has_trigger_rules(policy: object) -> bool:

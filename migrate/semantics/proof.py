@@ -15,7 +15,14 @@ from migrate.semantics.authz import Unmodelled, check_supported
 from migrate.semantics.curl import request_text
 from migrate.semantics.decide import Applicable
 from migrate.semantics.environment import Environment, environment_of
-from migrate.semantics.equivalence import Cause, Change, compare, merge_causes, world_label
+from migrate.semantics.equivalence import (
+    Cause,
+    Change,
+    ShapeMemo,
+    compare,
+    merge_causes,
+    world_label,
+)
 from migrate.semantics.impact import across_upgrades, scope_note
 from migrate.semantics.side import Settings, Side
 from migrate.semantics.space import (
@@ -51,6 +58,8 @@ class VerifyOptions:
     BEFORE AFTER`); off, every namespace is compared (the same verdict, more work)."""
     share_shapes: bool = True
     """Evaluate classes of one shape once (off: each class; the same verdict, more work)."""
+    shapes: ShapeMemo | None = field(default=None, compare=False)
+    """Evaluations of shapes kept for the next proofs of the same run (a plan's stages)."""
 
 
 @dataclass(slots=True)
@@ -252,6 +261,7 @@ def verify_sides(
                     label=arrangement.label,
                     all_worlds=everywhere,
                     share_shapes=options.share_shapes,
+                    memo=options.shapes,
                 )
                 parts.append(part)
                 evaluated += count

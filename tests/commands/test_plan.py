@@ -408,3 +408,34 @@ def test_plan_shows_the_notes_of_its_inputs_and_conversion_and_suppress_hides_th
     assert "AM403" not in quiet.output
     assert "1 finding(s) suppressed" in quiet.output
     assert (tmp_path / "a" / "PLAN.md").read_text() == (tmp_path / "b" / "PLAN.md").read_text()
+
+
+def test_stages_of_namespaces_alike_share_one_evaluation_and_the_same_verdicts(
+    tmp_path: Path,
+) -> None:
+    """Three namespaces with the same app and policy: the first stage evaluates its classes,
+    the next two reuse that evaluation (no request evaluated again), and every stage has the
+    causes, in its own names, of a plan that shares nothing."""
+    from manifests import app as app_manifests
+
+    (tmp_path / "in").mkdir()
+    for namespace in ("a", "b", "c"):
+        (tmp_path / "in" / f"{namespace}.yaml").write_text(
+            app_manifests(namespace)
+            + "---\napiVersion: authentication.istio.io/v1alpha1\nkind: Policy\n"
+            f"metadata: {{name: default, namespace: {namespace}}}\n"
+            "spec:\n  peers: [{mtls: {mode: PERMISSIVE}}]\n"
+        )
+    workspace = open_workspace([str(tmp_path / "in")])
+    shared = plan(workspace)
+    alone = plan(workspace, options=VerifyOptions(share_shapes=False))
+    names = [s.name for s in shared.stages]
+    assert names == [s.name for s in alone.stages] == ["a", "b", "c", "cleanup"]
+    first, second, third = (s.report for s in shared.stages[:3])
+    assert first.evaluated > 0
+    assert second.evaluated == third.evaluated == 0
+    for one, other in zip(shared.stages, alone.stages, strict=True):
+        assert _causes(one.report) == _causes(other.report)
+        assert [str(c.witness) for c in one.report.causes] == [
+            str(c.witness) for c in other.report.causes
+        ]
