@@ -178,6 +178,7 @@ class _Planner:
         state after it (and, with `notes`, the client conflicts it creates), until none can
         go: those stay in `pending`. With `strict`, only in the order given. The resources
         applied and the policies deleted by the stages that went."""
+        self._prime(pending)
         applied: list[NewResource] = []
         deleted: list[PolicyEntry] = []
         first: dict[str, list[str]] = {}  # the stages that went while a stage waited
@@ -205,6 +206,24 @@ class _Planner:
             stage.proven_in = ",".join(sorted(self._scope(name, deleted) or ()))
             result.stages.append(stage)
         return applied, deleted
+
+    def _prime(self, names: Sequence[str]) -> None:
+        """Evaluate the class shapes of every namespace stage at once, over every core, for
+        the proofs that follow: each stage alone is too small to spread. A stage confined
+        to its namespace is proven there with the resources that apply there, whatever
+        went before it, so its shapes are known now; the shapes of the others come with
+        their proofs."""
+        memo = self.options.shapes
+        if memo is None or not self.options.share_shapes:
+            return
+        memo.collecting = True
+        try:
+            for name in names:
+                if name != MESH:
+                    self.prove(list(self.groups[name]), self._deleting(name), name)
+        finally:
+            memo.collecting = False
+        memo.evaluate_pending()
 
     def _deleting(self, name: str) -> list[PolicyEntry]:
         """The alpha policies stage `name` deletes: those it converts, with `replace`."""

@@ -190,7 +190,7 @@ def compare(
     shapes: dict[tuple[object, ...], list[DestinationClass]] = {}
     for index, group in enumerate(changed):
         shapes.setdefault(shape_key(group) if share_shapes else (index,), []).append(group)
-    run = (tuple(worlds), root_namespace, every, label)
+    run: tuple[tuple[World, ...], str, bool, str] = (tuple(worlds), root_namespace, every, label)
     known = memo if memo is not None and share_shapes else ShapeMemo()
     evaluated: dict[tuple[object, ...], tuple[DestinationClass, _Tally]] = {}
     todo = []
@@ -200,14 +200,11 @@ def compare(
             todo.append(key)
         else:
             evaluated[key] = hit
+    if known.collecting:  # only say what is to evaluate: `ShapeMemo.evaluate_pending`
+        known.defer(run, {key: shapes[key][0] for key in todo})
+        return [], 0
     progress.phase("comparing destination classes", len(todo))
-    parts = map_chunks(
-        functools.partial(
-            _tally, worlds=tuple(worlds), root=root_namespace, every=every, label=label
-        ),
-        [shapes[key][0] for key in todo],
-        min_items=MIN_PARALLEL_CLASSES,
-    )
+    parts = _evaluate(run, [shapes[key][0] for key in todo])
     for key, tally in zip(todo, (t for part, _ in parts for t in part), strict=True):
         evaluated[key] = (shapes[key][0], tally)
         if share_shapes:
@@ -226,13 +223,53 @@ def compare(
     return sorted(causes.values(), key=_order), sum(count for _, count in parts)
 
 
+def _evaluate(
+    run: tuple[tuple[World, ...], str, bool, str], models: list[DestinationClass]
+) -> list[tuple[list[_Tally], int]]:
+    """`_tally` of each class, for one comparison's worlds, root namespace, `every` and
+    label; in workers when there are many."""
+    worlds, root, every, label = run
+    return map_chunks(
+        functools.partial(_tally, worlds=worlds, root=root, every=every, label=label),
+        models,
+        min_items=MIN_PARALLEL_CLASSES,
+    )
+
+
 class ShapeMemo:
     """Evaluations of class shapes, kept across the comparisons of one run: a shape's
     differences depend on nothing but its key (`shape_key`, the worlds, the root namespace
-    and what the comparison keeps), so the class evaluated first stands for the rest."""
+    and what the comparison keeps), so the class evaluated first stands for the rest.
+
+    While `collecting`, comparisons evaluate nothing: they leave the shapes they miss here,
+    and `evaluate_pending` evaluates all of them at once, over every core (many small
+    comparisons, such as a plan's stages, are each too small to spread)."""
 
     def __init__(self) -> None:
         self._evaluated: dict[tuple[object, ...], tuple[DestinationClass, _Tally]] = {}
+        self._pending: dict[
+            tuple[tuple[World, ...], str, bool, str], dict[tuple[object, ...], DestinationClass]
+        ] = {}
+        self.collecting = False
+
+    def defer(
+        self,
+        run: tuple[tuple[World, ...], str, bool, str],
+        models: dict[tuple[object, ...], DestinationClass],
+    ) -> None:
+        """Shapes a comparison would evaluate (`run`: its worlds, root namespace, `every`
+        and label), each with the class that stands for it."""
+        self._pending.setdefault(run, {}).update(models)
+
+    def evaluate_pending(self) -> None:
+        """Evaluate every shape left by `defer` and keep the results."""
+        pending, self._pending = self._pending, {}
+        for run, models in pending.items():
+            keys = list(models)
+            parts = _evaluate(run, [models[key] for key in keys])
+            tallies = (t for part, _ in parts for t in part)
+            for key, tally in zip(keys, tallies, strict=True):
+                self.put((*key, *run), (models[key], tally))
 
     def get(self, key: tuple[object, ...]) -> tuple[DestinationClass, _Tally] | None:
         """The class evaluated for `key` and its differences by cause, if any was."""

@@ -413,9 +413,9 @@ def test_plan_shows_the_notes_of_its_inputs_and_conversion_and_suppress_hides_th
 def test_stages_of_namespaces_alike_share_one_evaluation_and_the_same_verdicts(
     tmp_path: Path,
 ) -> None:
-    """Three namespaces with the same app and policy: the first stage evaluates its classes,
-    the next two reuse that evaluation (no request evaluated again), and every stage has the
-    causes, in its own names, of a plan that shares nothing."""
+    """Three namespaces with the same app and policy: their classes are evaluated once for the
+    whole plan (a third of the classes a plan sharing nothing evaluates), and every stage has
+    the causes, in its own names, of a plan that shares nothing."""
     from manifests import app as app_manifests
 
     (tmp_path / "in").mkdir()
@@ -426,14 +426,28 @@ def test_stages_of_namespaces_alike_share_one_evaluation_and_the_same_verdicts(
             f"metadata: {{name: default, namespace: {namespace}}}\n"
             "spec:\n  peers: [{mtls: {mode: PERMISSIVE}}]\n"
         )
+    from migrate.semantics import equivalence
+
     workspace = open_workspace([str(tmp_path / "in")])
-    shared = plan(workspace)
-    alone = plan(workspace, options=VerifyOptions(share_shapes=False))
+    tally = equivalence._tally
+    evaluated: list[int] = []
+
+    def counted(groups: list[object], **kwargs: object) -> object:
+        evaluated.append(len(groups))
+        return tally(groups, **kwargs)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(equivalence, "_tally", counted)
+        shared = plan(workspace)
+        classes_shared = sum(evaluated)
+        evaluated.clear()
+        alone = plan(workspace, options=VerifyOptions(share_shapes=False))
+        classes_alone = sum(evaluated)
     names = [s.name for s in shared.stages]
     assert names == [s.name for s in alone.stages] == ["a", "b", "c", "cleanup"]
-    first, second, third = (s.report for s in shared.stages[:3])
-    assert first.evaluated > 0
-    assert second.evaluated == third.evaluated == 0
+    # alone: each stage its classes, the cleanup all three namespaces' again; shared: the
+    # shapes of one namespace, and the cleanup's new ones (alpha gone)
+    assert classes_alone == 3 * classes_shared
     for one, other in zip(shared.stages, alone.stages, strict=True):
         assert _causes(one.report) == _causes(other.report)
         assert [str(c.witness) for c in one.report.causes] == [
