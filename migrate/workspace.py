@@ -122,6 +122,12 @@ def check_document(doc: Document) -> list[Finding] | None:
     return None
 
 
+def _checks(doc: Document, checked: Sequence[Finding] | None) -> list[Finding]:
+    """`check_document` of `doc`: what the loader found, else found now (a document of a
+    list, or a load without the check)."""
+    return list((checked if checked is not None else check_document(doc)) or ())
+
+
 def workspace_of(loaded: LoadResult, options: WorkspaceOptions | None = None) -> Workspace:
     """Index already loaded sources (and read the extra inventory paths)."""
     options = options or WorkspaceOptions()
@@ -182,8 +188,7 @@ def _index_security(workspace: Workspace, loaded: LoadedFile, resolver: Namespac
             _add_policy(workspace, doc, namespace, None, loaded.checked(position))
         elif is_beta_resource(doc):
             namespace = _namespace(doc, loaded, resolver, report=True)
-            checked = loaded.checked(position)
-            findings = list(checked) if checked is not None else validate_document(doc)
+            findings = _checks(doc, loaded.checked(position))
             workspace.findings.extend(findings)
             if not _schema_failed(findings):
                 workspace.beta.append(build_beta(doc, namespace))
@@ -208,9 +213,7 @@ def _add_policy(
     embedded_in: Document | None,
     checked: Sequence[Finding] | None = None,
 ) -> None:
-    findings = (
-        list(checked) if checked is not None else [*validate_document(doc), *_placeholders(doc)]
-    )
+    findings = _checks(doc, checked)
     policy = None if _schema_failed(findings) else build_alpha(doc, namespace)
     workspace.policies.append(PolicyEntry(doc, namespace, policy, tuple(findings), embedded_in))
     workspace.findings.extend(findings)
