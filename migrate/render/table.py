@@ -60,8 +60,8 @@ def grouped(findings: Iterable[Finding]) -> list[Finding]:
         if len(same) < 2:
             shown.append(finding)
         elif same[0] is finding:
-            if key is not None and len(key) == 2:
-                message = f"{len(same)} documents have no metadata.namespace; {key[1]}"
+            if key is not None and key[0] == "pattern":
+                message = f"{len(same)} documents have no metadata.namespace; {key[2]}"
             else:
                 message = f"{finding.message} (here and at {len(same) - 1} more place(s))"
             shown.append(dataclasses.replace(finding, message=message, resource=""))
@@ -69,15 +69,15 @@ def grouped(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def _group_key(finding: Finding) -> tuple[str, ...] | None:
-    """What the notes folded with `finding` share: a pattern's common part (code, rest), or
-    the whole note (code, message, hint); None for a warning or an error, never folded."""
+    """What the notes folded with `finding` share: a pattern's common part, or the whole
+    note; None for a warning or an error, never folded."""
     if finding.severity is not Severity.NOTE:
         return None
     pattern = _GROUPED.get(finding.code)
     match = pattern.match(finding.message) if pattern else None
     if match is not None:
-        return (finding.code, match["rest"])
-    return (finding.code, finding.message, finding.hint)
+        return ("pattern", finding.code, match["rest"])
+    return ("note", finding.code, finding.message, finding.hint)
 
 
 def finding_lines(findings: Iterable[Finding]) -> list[Text]:
