@@ -116,23 +116,31 @@ def _authenticate(
     applicable: Applicable, request: Request, settings: Settings
 ) -> Outcome | tuple[Identity, bool | None]:
     """jwt_authn then istio_authn; an Outcome when the request is rejected."""
-    alpha = applicable.alpha
+    verified = _jwt_filter(applicable, request.token, settings)
+    if isinstance(verified, Outcome):
+        return verified
+    rejected = _peer_check(applicable, request)
+    if rejected is not None:
+        return rejected
+    payloads, forwarded = verified
+    return _origin_check(applicable, request, payloads, settings, forwarded)
+
+
+def _jwt_filter(
+    applicable: Applicable, token: Token | None, settings: Settings
+) -> Outcome | tuple[dict[str, Claims], bool | None]:
+    """What jwt_authn makes of the token: a rejection, or the verified payloads by issuer and
+    whether the token goes on to the application. It reads nothing of the request but the
+    token."""
     if applicable.request_auths:
         providers = _beta_providers(applicable, settings)
-        token = request.token
         verification = _by_token(providers, token, lambda: verify_beta(providers, token))
         if verification.status:
             status = Verdict.DENY_403 if verification.status == 403 else Verdict.DENY_401
             return Outcome(status, verification.reason, None, (verification.by,))
-        payloads = _beta_payloads(applicable.request_auths, verification)
-        forwarded = verification.forwarded
-    else:
-        payloads = _alpha_payloads(alpha, request.token) if alpha else {}
-        forwarded = True
-    rejected = _peer_check(applicable, request)
-    if rejected is not None:
-        return rejected
-    return _origin_check(applicable, request, payloads, settings, forwarded)
+        return _beta_payloads(applicable.request_auths, verification), verification.forwarded
+    alpha = applicable.alpha
+    return (_alpha_payloads(alpha, token) if alpha else {}), True
 
 
 _PROVIDERS: IdentityMemo[list[Provider]] = IdentityMemo(4096)

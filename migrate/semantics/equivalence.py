@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from migrate import progress
 from migrate.model.releases import Release
 from migrate.parallel import map_chunks
 from migrate.semantics.decide import PEER_FAILED, Applicable, decide
+from migrate.semantics.grid import Pair, cells
 from migrate.semantics.request import (
     UNCONFIGURED_ISSUER,
     Outcome,
@@ -29,6 +30,7 @@ from migrate.semantics.request import (
 )
 from migrate.semantics.side import Settings
 from migrate.semantics.space import DestinationClass, rename, requests, shape_key, unchanged
+from migrate.semantics.space import blocks as space_blocks
 from migrate.semantics.worlds import World
 
 JWT_REJECTIONS = frozenset(
@@ -172,6 +174,7 @@ def compare(
     all_worlds: Sequence[str] = (),
     share_shapes: bool = True,
     memo: ShapeMemo | None = None,
+    by_blocks: bool = True,
 ) -> tuple[list[Cause], int]:
     """Every difference between the two sides in any of `worlds`, grouped by cause; and the
     requests evaluated (`every`: each cause keeps all its differing requests, not only its
@@ -190,7 +193,7 @@ def compare(
     shapes: dict[tuple[object, ...], list[DestinationClass]] = {}
     for index, group in enumerate(changed):
         shapes.setdefault(shape_key(group) if share_shapes else (index,), []).append(group)
-    run: tuple[tuple[World, ...], str, bool, str] = (tuple(worlds), root_namespace, every, label)
+    run: _Run = (tuple(worlds), root_namespace, every, label, by_blocks)
     known = memo if memo is not None and share_shapes else ShapeMemo()
     evaluated: dict[tuple[object, ...], tuple[DestinationClass, _Tally]] = {}
     todo = []
@@ -223,14 +226,19 @@ def compare(
     return sorted(causes.values(), key=_order), sum(count for _, count in parts)
 
 
-def _evaluate(
-    run: tuple[tuple[World, ...], str, bool, str], models: list[DestinationClass]
-) -> list[tuple[list[_Tally], int]]:
-    """`_tally` of each class, for one comparison's worlds, root namespace, `every` and
-    label; in workers when there are many."""
-    worlds, root, every, label = run
+_Run = tuple[tuple[World, ...], str, bool, str, bool]
+"""What a comparison evaluates under: its worlds, root namespace, `every`, label and whether
+it decides by blocks."""
+
+
+def _evaluate(run: _Run, models: list[DestinationClass]) -> list[tuple[list[_Tally], int]]:
+    """`_tally` of each class, for one comparison's worlds, root namespace, `every`, label
+    and way of deciding; in workers when there are many."""
+    worlds, root, every, label, by_blocks = run
     return map_chunks(
-        functools.partial(_tally, worlds=worlds, root=root, every=every, label=label),
+        functools.partial(
+            _tally, worlds=worlds, root=root, every=every, label=label, blocks=by_blocks
+        ),
         models,
         min_items=MIN_PARALLEL_CLASSES,
     )
@@ -247,16 +255,10 @@ class ShapeMemo:
 
     def __init__(self) -> None:
         self._evaluated: dict[tuple[object, ...], tuple[DestinationClass, _Tally]] = {}
-        self._pending: dict[
-            tuple[tuple[World, ...], str, bool, str], dict[tuple[object, ...], DestinationClass]
-        ] = {}
+        self._pending: dict[_Run, dict[tuple[object, ...], DestinationClass]] = {}
         self.collecting = False
 
-    def defer(
-        self,
-        run: tuple[tuple[World, ...], str, bool, str],
-        models: dict[tuple[object, ...], DestinationClass],
-    ) -> None:
+    def defer(self, run: _Run, models: dict[tuple[object, ...], DestinationClass]) -> None:
         """Shapes a comparison would evaluate (`run`: its worlds, root namespace, `every`
         and label), each with the class that stands for it."""
         self._pending.setdefault(run, {}).update(models)
@@ -374,8 +376,12 @@ def _tally(
     *,
     every: bool,
     label: str,
+    blocks: bool = True,
 ) -> tuple[list[dict[tuple[object, ...], _Found]], int]:
-    """For each class, its differences by cause (run in workers on large inputs)."""
+    """For each class, its differences by cause (run in workers on large inputs). `blocks`:
+    decide an HTTP destination's requests a block at a time (`migrate.semantics.grid`),
+    with the counts and witnesses of deciding them one by one; not with `every`, which keeps
+    each differing request."""
     tallies = []
     evaluated = 0
     before_releases = sorted({w.before for w in worlds})
@@ -393,19 +399,22 @@ def _tally(
             pairs.setdefault((old_keys[world.before], new_keys[world.after]), []).append(world)
         labels = {w: world_label(w, label) for w in worlds}
         pair_worlds = list(pairs.values())
+        settings = [(old_settings[ko], new_settings[kn]) for ko, kn in pairs]
         shown_in: dict[tuple[int, ...], tuple[str, ...]] = {}
-        for request in requests(group, raw=raw):
-            evaluated += 1
-            old = {k: decide(group.before, request, s) for k, s in old_settings.items()}
-            new = {k: decide(group.after, request, s) for k, s in new_settings.items()}
+        count_of = [0]
+        if blocks and not every and group.destination.http:
+            parts = space_blocks(group, raw=raw)
+            found_cells = cells(parts, group.before, group.after, settings)
+            count_of[0] = sum(len(b.tokens) * len(b.cells) for b in parts)
+        else:
+            found_cells = _one_by_one(group, settings, count_of, raw=raw)
+        for request, count, differing in found_cells:
             found: dict[tuple[object, ...], tuple[Difference, list[int]]] = {}
-            for index, (ko, kn) in enumerate(pairs):
-                if old[ko] == new[kn]:
+            for index, outcomes in enumerate(differing):
+                if outcomes is None:
                     continue
-                twin = None
-                if old[ko].verdict is Verdict.MISMATCH and not new[kn].verdict.denied:
-                    twin = decide(group.before, plaintext_twin(request), old_settings[ko])
-                difference = classify(old[ko], new[kn], request, twin)
+                before, after, twin = outcomes
+                difference = classify(before, after, request, twin)
                 if difference is None:
                     continue
                 key = (
@@ -427,11 +436,40 @@ def _tally(
                 one = tally.get(cause)
                 if one is None:
                     one = tally[cause] = _Found(difference, shown)
-                one.count += 1
+                one.count += count
                 if every:
                     one.all.append(difference)
+        evaluated += count_of[0]
         tallies.append(tally)
     return tallies, evaluated
+
+
+def _one_by_one(
+    group: DestinationClass,
+    settings: Sequence[tuple[Settings, Settings]],
+    seen: list[int],
+    *,
+    raw: bool,
+) -> Iterator[tuple[Request, int, tuple[Pair | None, ...]]]:
+    """Every request of the class decided on its own: (request, 1, per world its outcomes
+    or None where they are equal), counted in `seen`."""
+    olds = {id(b): b for b, _ in settings}
+    news = {id(a): a for _, a in settings}
+    for request in requests(group, raw=raw):
+        seen[0] += 1
+        old = {k: decide(group.before, request, s) for k, s in olds.items()}
+        new = {k: decide(group.after, request, s) for k, s in news.items()}
+        differing: list[Pair | None] = []
+        for b, a in settings:
+            before, after = old[id(b)], new[id(a)]
+            if before == after:
+                differing.append(None)
+                continue
+            twin = None
+            if before.verdict is Verdict.MISMATCH and not after.verdict.denied:
+                twin = decide(group.before, plaintext_twin(request), b)
+            differing.append((before, after, twin))
+        yield request, 1, tuple(differing)
 
 
 _Tally = dict[tuple[object, ...], _Found]

@@ -58,6 +58,9 @@ class VerifyOptions:
     BEFORE AFTER`); off, every namespace is compared (the same verdict, more work)."""
     share_shapes: bool = True
     """Evaluate classes of one shape once (off: each class; the same verdict, more work)."""
+    by_blocks: bool = True
+    """Decide an HTTP destination's requests a block at a time (off: one by one; the same
+    verdict, causes and counts, more work)."""
     shapes: ShapeMemo | None = field(default=None, compare=False)
     """Evaluations of shapes kept for the next proofs of the same run (a plan's stages)."""
 
@@ -261,6 +264,7 @@ def verify_sides(
                     label=arrangement.label,
                     all_worlds=everywhere,
                     share_shapes=options.share_shapes,
+                    by_blocks=options.by_blocks,
                     memo=options.shapes,
                 )
                 parts.append(part)

@@ -20,6 +20,7 @@ from migrate.model.beta import AuthorizationPolicy, BetaResource, Operation, Rul
 from migrate.model.inventory import Inventory, Service, Workload, data_key, is_port_text
 from migrate.semantics.decide import Applicable, as_pattern
 from migrate.semantics.environment import Environment
+from migrate.semantics.grid import Block, block
 from migrate.semantics.jwt import DEFAULT_LOCATIONS, Provider, TokenPlace, alpha_providers
 from migrate.semantics.jwt import beta_providers as _beta_providers
 from migrate.semantics.listeners import chains, passthrough
@@ -411,11 +412,7 @@ def requests(group: DestinationClass, *, raw: bool = False) -> Iterator[Request]
     (`raw`: paths may carry a query string, for releases whose trigger rules see it)."""
     destination = group.destination
     policies = [*group.before.authz, *group.after.authz]
-    foreign = any(
-        side.alpha is not None and side.alpha.peer_is_optional
-        for side in (group.before, group.after)
-    )
-    for peer in peers(policies, foreign=foreign):
+    for peer in _class_peers(group, policies):
         if not destination.http:
             yield Request(destination, peer, None, "/", "")
             continue
@@ -423,6 +420,24 @@ def requests(group: DestinationClass, *, raw: bool = False) -> Iterator[Request]
             tokens(group), paths(group, policies, raw=raw), methods(policies)
         ):
             yield Request(destination, peer, token, path, method, headers)
+
+
+def blocks(group: DestinationClass, *, raw: bool = False) -> list[Block]:
+    """The requests of `requests` on an HTTP destination, a block per peer, in its order."""
+    policies = [*group.before.authz, *group.after.authz]
+    parts = (tokens(group), paths(group, policies, raw=raw), methods(policies))
+    return [
+        block(Request(group.destination, peer, None, "/", ""), *parts)
+        for peer in _class_peers(group, policies)
+    ]
+
+
+def _class_peers(group: DestinationClass, policies: list[AuthorizationPolicy]) -> list[Peer]:
+    foreign = any(
+        side.alpha is not None and side.alpha.peer_is_optional
+        for side in (group.before, group.after)
+    )
+    return peers(policies, foreign=foreign)
 
 
 def peers(policies: list[AuthorizationPolicy], *, foreign: bool = False) -> list[Peer]:
