@@ -89,6 +89,8 @@ class _Context:
         """What the first of several identical definitions became, for the others."""
         self.moot: dict[str, str] = {}
         """Policies whose mTLS a PeerAuthentication already in the inputs overrides."""
+        self.tcp_only: dict[str | None, tuple[int, ...]] = {}
+        """`_tcp_only_ports` by namespace (None: the mesh); the inventory does not change."""
         self.conversion = Conversion()
 
 
@@ -329,6 +331,10 @@ def _keep_narrower_in_force(context: _Context) -> None:
     converting)."""
     conversion = context.conversion
     left = {f.resource for f in conversion.findings if f.code in ("AM402", "AM413")}
+    by_ref: dict[str, list[AlphaPolicy]] = {}
+    for alpha in context.side.alpha:
+        by_ref.setdefault(alpha.ref, []).append(alpha)
+    unconverted = [p for ref in left for p in by_ref.get(ref, ())]
     changed = True
     while changed:
         changed = False
@@ -338,9 +344,8 @@ def _keep_narrower_in_force(context: _Context) -> None:
                 continue
             kept = sorted(
                 p.ref
-                for p in context.side.alpha
-                if p.ref in left
-                and p is not policy
+                for p in unconverted
+                if p is not policy
                 and (_narrower(p, policy) or _shares_workloads(context, policy, p))
             )
             if not kept:
@@ -356,7 +361,9 @@ def _keep_narrower_in_force(context: _Context) -> None:
                 "overrides v1alpha1, docs/semantics.md §C); convert that policy first",
                 Severity.ERROR,
             )
-            left.add(entry.ref)
+            if entry.ref not in left:
+                left.add(entry.ref)
+                unconverted += by_ref.get(entry.ref, ())
             changed = True
 
 
@@ -883,16 +890,19 @@ def _tcp_only_ports(context: _Context, namespace: str | None) -> tuple[int, ...]
     a namespace- or mesh-wide DENY stays off them, since its HTTP-only conditions would be
     dropped there (§D.5c). A port whose protocol is left to sniffing may carry HTTP, and
     unknown ports may too, so they stay covered and nothing gets looser."""
-    inventory = context.inventory
-    http: set[int] = set()
-    tcp: set[int] = set()
-    for (space, _), service in inventory.services.items():
-        if namespace is not None and space != namespace:
-            continue
-        for port in service.ports:
-            maybe = may_be_http(port, context.releases, context.environment.sniffing)
-            (http if maybe else tcp).update(container_ports(service, port, inventory))
-    return tuple(sorted(tcp - http))
+    known = context.tcp_only
+    if not known:
+        http: dict[str | None, set[int]] = {None: set()}
+        tcp: dict[str | None, set[int]] = {None: set()}
+        for (space, _), service in context.inventory.services.items():
+            for port in service.ports:
+                maybe = may_be_http(port, context.releases, context.environment.sniffing)
+                reached = container_ports(service, port, context.inventory)
+                for where in (None, space):
+                    (http if maybe else tcp).setdefault(where, set()).update(reached)
+        known.update({where: tuple(sorted(tcp[where] - http.get(where, set()))) for where in tcp})
+        known.setdefault(None, ())
+    return known.get(namespace, ())
 
 
 def _http_ports(context: _Context, won: tuple[Governed, ...]) -> tuple[int, ...]:

@@ -73,9 +73,10 @@ def left_reasons(result: ConvertResult) -> dict[str, str]:
     """Each policy left as it is, with its code and what its finding says (the policy's own
     name, which the summary line shows, taken off the front)."""
     reasons: dict[str, str] = {}
+    left = result.left
     for finding in result.report.findings:
         ref = finding.resource
-        if ref in result.left and ref not in reasons:
+        if ref in left and ref not in reasons:
             message = finding.message
             for prefix in (f"{ref} is ", f"{ref} ", f"{ref}: ", "left as it is, and "):
                 message = message.removeprefix(prefix)

@@ -55,6 +55,7 @@ from migrate.rewrite.comments import (
     marker_line,
     target_of,
 )
+from migrate.rewrite.emit import fast_dump
 
 __all__ = [
     "Replacement",
@@ -460,9 +461,16 @@ def _same(built: Any, given: Any) -> bool:
 
 
 def _dump(document: Mapping[str, Any], style: Style, where: str) -> str:
-    """One document dumped by ruamel in block style, with LF line breaks."""
+    """One document in block style as ruamel writes it, with LF line breaks (simple ones
+    without ruamel's emitter: `migrate.rewrite.emit`)."""
     if not isinstance(document, Mapping):
         raise RewriteError(f"{where} is a {type(document).__name__}, not a mapping")
+    fast = fast_dump(document, style.indent, style.sequence_offset, style.quote)
+    return ruamel_dump(document, style, where) if fast is None else fast
+
+
+def ruamel_dump(document: Mapping[str, Any], style: Style, where: str) -> str:
+    """One document dumped by ruamel in block style, with LF line breaks."""
     instance = make_yaml("rt")
     instance.indent(
         mapping=style.indent, sequence=style.sequence_offset + 2, offset=style.sequence_offset

@@ -28,7 +28,7 @@ from migrate.semantics.decide import (
     _transport,
     in_force,
 )
-from migrate.semantics.request import Claims, Outcome, Peer, Request, Token, Transport, Verdict
+from migrate.semantics.request import Outcome, Peer, Request, Token, Transport, Verdict
 from migrate.semantics.side import Settings
 
 Pair = tuple[Outcome, Outcome, Outcome | None]
@@ -58,12 +58,16 @@ class Interner:
 @dataclass(frozen=True, slots=True)
 class Block:
     """The HTTP requests of one peer: each token with every cell (a path, method and headers,
-    in `cells`, as requests without a token)."""
+    in `cells`, as requests without a token). Origin authentication reads only a cell's path
+    and whether it is a CORS preflight: `kinds` numbers the cells by those, `kind_cells`
+    holds the first cell of each kind."""
 
     peer: Peer
     tokens: Sequence[Token | None]
     cells: Sequence[Request]
     preflight: Sequence[bool]
+    kinds: Sequence[int]
+    kind_cells: Sequence[Request]
 
 
 Method = tuple[str, tuple[tuple[str, str], ...]]
@@ -79,7 +83,15 @@ def block(
         Request(peer.destination, peer.peer, None, path, method, headers)
         for path, (method, headers) in product(paths, methods)
     ]
-    return Block(peer.peer, tokens, cells, [c.is_cors_preflight for c in cells])
+    preflight = [c.is_cors_preflight for c in cells]
+    numbers: dict[tuple[str, bool], int] = {}
+    kinds = [
+        numbers.setdefault((c.path, p), len(numbers)) for c, p in zip(cells, preflight, strict=True)
+    ]
+    firsts: dict[int, Request] = {}
+    for cell, kind in zip(cells, kinds, strict=True):
+        firsts.setdefault(kind, cell)
+    return Block(peer.peer, tokens, cells, preflight, kinds, list(firsts.values()))
 
 
 def rows(
@@ -94,7 +106,7 @@ def rows(
         return [(intern(fixed),) * len(cells)] * len(where.tokens)
     rejected = _peer_check(applicable, first)
     made: dict[tuple[object, ...], tuple[int, ...]] = {}
-    allowed: dict[tuple[Identity, int], tuple[bool, tuple[str, ...]]] = {}
+    rbac = _Rbac(applicable, intern)
     found = []
     for token in where.tokens:
         verified = _jwt_filter(applicable, token, settings)
@@ -107,55 +119,63 @@ def rows(
         key = (tuple(payloads.items()), forwarded, token is None)
         row = made.get(key)
         if row is None:
-            row = made[key] = _row(
-                applicable,
-                settings,
-                where,
-                payloads=payloads,
-                forwarded=forwarded,
-                token=token,
-                intern=intern,
-                allowed=allowed,
-            )
+            passed = intern(Outcome(Verdict.ALLOW, "", forwarded if token is not None else None))
+            checked = [
+                _origin_check(applicable, cell, payloads, settings, forwarded)
+                for cell in where.kind_cells
+            ]
+            row = made[key] = rbac.row(where, checked, passed)
         found.append(row)
     return found
 
 
-def _row(
-    applicable: Applicable,
-    settings: Settings,
-    where: Block,
-    *,
-    payloads: dict[str, Claims],
-    forwarded: bool | None,
-    token: Token | None,
-    intern: Interner,
-    allowed: dict[tuple[Identity, int], tuple[bool, tuple[str, ...]]],
-) -> tuple[int, ...]:
-    """One token's outcomes over the cells, once jwt_authn and peer authentication let it
-    through: origin authentication reads the path and whether the request is a preflight,
-    RBAC the identity and the cell."""
-    origins: dict[tuple[str, bool], Outcome | tuple[Identity, bool | None]] = {}
-    authz = applicable.authz
-    row = []
-    for index, (cell, preflight) in enumerate(zip(where.cells, where.preflight, strict=True)):
-        key = (cell.path, preflight)
-        checked = origins.get(key)
-        if checked is None:
-            checked = origins[key] = _origin_check(applicable, cell, payloads, settings, forwarded)
-        if isinstance(checked, Outcome):
-            row.append(intern(checked))
-            continue
-        identity, passed = checked
-        if authz:
-            verdict = allowed.get((identity, index))
-            if verdict is None:
-                verdict = allowed[(identity, index)] = authorize(authz, cell, identity)
-            if not verdict[0]:
-                row.append(intern(Outcome(Verdict.DENY_403, RBAC_DENIED, None, verdict[1])))
-                continue
-        row.append(intern(Outcome(Verdict.ALLOW, "", passed if token is not None else None)))
-    return tuple(row)
+class _Rbac:
+    """RBAC of one side over a block's cells, by the identity origin authentication leaves
+    (tokens the JWT filters treat differently often leave the same one)."""
+
+    def __init__(self, applicable: Applicable, intern: Interner) -> None:
+        self.authz = applicable.authz
+        self.intern = intern
+        self.identities: dict[Identity, int] = {}
+        self.decided: dict[tuple[int, int], int] = {}
+        """The outcome number of a cell (by identity and cell), when RBAC denies it."""
+
+    def row(
+        self,
+        where: Block,
+        checked: list[Outcome | tuple[Identity, bool | None]],
+        passed: int,
+    ) -> tuple[int, ...]:
+        """A token's outcomes over the cells, from what origin authentication made of each
+        kind of cell (`checked`) and the outcome of a request RBAC lets through (`passed`)."""
+        intern = self.intern
+        results: list[int] = []
+        for got in checked:
+            if isinstance(got, Outcome):
+                results.append(intern(got))
+            elif not self.authz:
+                results.append(passed)
+            else:
+                results.append(-1 - self.identities.setdefault(got[0], len(self.identities)))
+        if not self.authz:
+            return tuple(results[kind] for kind in where.kinds)
+        row = []
+        for index, kind in enumerate(where.kinds):
+            result = results[kind]
+            if result < 0:
+                result = self._rbac(where, checked[kind], -1 - result, index, passed)
+            row.append(result)
+        return tuple(row)
+
+    def _rbac(self, where: Block, checked: object, identity: int, index: int, passed: int) -> int:
+        denied = self.decided.get((identity, index))
+        if denied is None:
+            allowed, by = authorize(self.authz, where.cells[index], checked[0])  # type: ignore[index]
+            denied = (
+                -1 if allowed else self.intern(Outcome(Verdict.DENY_403, RBAC_DENIED, None, by))
+            )
+            self.decided[(identity, index)] = denied
+        return passed if denied < 0 else denied
 
 
 def cells(
