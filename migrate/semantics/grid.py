@@ -190,6 +190,7 @@ def cells(
     intern = Interner()
     outcomes = intern.outcomes
     plain: dict[int, list[tuple[int, ...]]] = {}
+    differs: dict[tuple[int, ...], bool] = {}
     compared: dict[tuple[object, ...], list[tuple[int, int, tuple[Pair | None, ...]]]] = {}
     for where in blocks:
         old = {id(s): rows(before, s, where, intern) for s, _ in pairs}
@@ -207,7 +208,9 @@ def cells(
             )
             found = compared.get((key, twins))
             if found is None:
-                found = compared[(key, twins)] = _groups(key, twins, where.preflight, outcomes)
+                found = compared[(key, twins)] = _groups(
+                    key, twins, where.preflight, outcomes, differs
+                )
             for first, count, differing in found:
                 cell = where.cells[first]
                 request = Request(
@@ -221,28 +224,41 @@ def _groups(
     twins: tuple[tuple[int, ...] | None, ...],
     preflight: Sequence[bool],
     outcomes: list[Outcome],
+    differs: dict[tuple[int, ...], bool],
 ) -> list[tuple[int, int, tuple[Pair | None, ...]]]:
     """The cells of one token where the sides differ, grouped by their outcomes in every
-    world and by being a preflight: (first cell, cells, per world the outcomes or None)."""
-    Cell = tuple[tuple[tuple[int, int], ...], tuple[int | None, ...], bool]
-    groups: dict[Cell, list[int]] = {}
-    for index in range(len(preflight)):
-        cell = tuple((o[index], n[index]) for o, n in key)
-        if all(outcomes[o] == outcomes[n] for o, n in cell):
+    world and by being a preflight: (first cell, cells, per world the outcomes or None).
+    `differs`: whether the outcomes of a cell (before and after in each world, in turn)
+    differ anywhere, kept across calls."""
+    columns = zip(*(row for pair in key for row in pair), strict=True)
+    twinned = [t for t in twins if t is not None]
+    twin_columns = zip(*twinned, strict=True) if twinned else None
+    groups: dict[tuple[tuple[int, ...], tuple[int, ...] | None, bool], list[int]] = {}
+    for index, column in enumerate(columns):
+        twin = next(twin_columns) if twin_columns is not None else None
+        differ = differs.get(column)
+        if differ is None:
+            differ = differs[column] = any(
+                outcomes[column[i]] != outcomes[column[i + 1]] for i in range(0, len(column), 2)
+            )
+        if not differ:
             continue
-        twin = tuple(None if t is None else t[index] for t in twins)
-        entry = groups.setdefault((cell, twin, preflight[index]), [index, 0])
+        entry = groups.setdefault((column, twin, preflight[index]), [index, 0])
         entry[1] += 1
     found = []
-    for (cell, twin, _), (first, count) in groups.items():
+    for (column, twin, _), (first, count) in groups.items():
+        twin_of = iter(twin or ())
         differing: list[Pair | None] = []
-        for (o, n), t in zip(cell, twin, strict=True):
+        for (o, n), t in zip(zip(column[::2], column[1::2], strict=True), twins, strict=True):
+            tw = next(twin_of) if t is not None else None
             before, after = outcomes[o], outcomes[n]
             if before == after:
                 differing.append(None)
                 continue
             needs_twin = before.verdict is Verdict.MISMATCH and not after.verdict.denied
-            differing.append((before, after, outcomes[t] if needs_twin and t is not None else None))
+            differing.append(
+                (before, after, outcomes[tw] if needs_twin and tw is not None else None)
+            )
         found.append((first, count, tuple(differing)))
     found.sort(key=lambda g: g[0])
     return found

@@ -10,6 +10,7 @@ cell stands for every value in it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import combinations, product
@@ -583,8 +584,14 @@ def paths(
     group: DestinationClass, policies: list[AuthorizationPolicy], *, raw: bool = False
 ) -> list[str]:
     """One witness path per cell of the path conditions."""
+    return list(_witnesses(tuple(path_patterns(group, policies, raw=raw)), raw=raw))
+
+
+@functools.lru_cache(maxsize=4096)
+def _witnesses(patterns: tuple[Pattern, ...], *, raw: bool) -> tuple[str, ...]:
+    """One witness path per cell (classes of many workloads repeat their path conditions)."""
     universe = RAW_PATH_UNIVERSE if raw else PATH_UNIVERSE
-    return [c.witness for c in partition(path_patterns(group, policies, raw=raw), universe)]
+    return tuple(c.witness for c in partition(patterns, universe))
 
 
 def methods(policies: list[AuthorizationPolicy]) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
