@@ -30,7 +30,7 @@ from migrate.semantics.proof import (
     with_facts,
 )
 from migrate.semantics.side import Side
-from migrate.semantics.tls import tls_regressions
+from migrate.semantics.tls import rules_moved, tls_regressions
 from migrate.workspace import (
     PolicyEntry,
     Workspace,
@@ -138,7 +138,10 @@ def review(
         for ref in pairing.added:
             report.origins.setdefault(ref, (pairing.removed.ref,))
     findings = _new_resource_findings(added, head, inventory, pairings)
-    findings += tls_regressions(before, head)
+    # a server's mode depends on its namespace's resources (and the mesh's and root's, which
+    # widen `scope` to None); a client's rules may name any host, so moving one compares all
+    tls_scope = None if scope is None or rules_moved(before, head) else scope
+    findings += tls_regressions(before, head, namespaces=tls_scope)
     head_refs = {e.ref for e in head.policies} | {r.meta.ref for r in head.beta}
     base_refs = {e.ref for e in before.policies} | {r.meta.ref for r in before.beta}
     return ReviewReport(

@@ -138,6 +138,17 @@ class TlsCheck:
         return counts
 
 
+def rules_moved(before: Workspace, after: Workspace) -> bool:
+    """Whether the client-side TLS rules (DestinationRules) differ between two states: a
+    rule reaches hosts of any namespace, so a change of one cannot be narrowed to the
+    namespaces whose resources changed."""
+    olds, news = (
+        {repr(r) for d in w.inventory.destination_rules if (r := _rule(d)) is not None}
+        for w in (before, after)
+    )
+    return olds != news
+
+
 def tls_regressions(
     before: Workspace,
     after: Workspace,

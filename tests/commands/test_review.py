@@ -309,3 +309,52 @@ def test_review_reports_a_conflict_made_by_a_changed_destination_rule(repo: Path
     report = review("HEAD", ["."])
     (finding,) = [f for f in report.findings if f.code == "AM602"]
     assert "admin.shop.svc.cluster.local:80 were OK and now CONFLICT" in finding.message
+
+
+def test_a_rule_in_another_namespace_naming_a_host_is_compared(repo: Path) -> None:
+    """A DestinationRule of namespace cart naming shop's admin service changes to DISABLE
+    while no server changes: no namespace holds a changed policy, Service or workload, yet
+    the pair from cart is a new CONFLICT (a moved client rule compares every namespace)."""
+    rule = (
+        "apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\n"
+        "metadata: {name: to-admin, namespace: cart}\n"
+        "spec:\n  host: admin.shop.svc.cluster.local\n"
+        "  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n"
+    )
+    (repo / "cart.yaml").write_text(service("cart") + "---\n" + deployment("cart"))
+    (repo / "dr.yaml").write_text(rule)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "cart")
+    (repo / "dr.yaml").write_text(rule.replace("ISTIO_MUTUAL", "DISABLE"))
+    report = review("HEAD", ["."])
+    (finding,) = [f for f in report.findings if f.code == "AM602"]
+    assert "admin.shop.svc.cluster.local:80 were OK and now CONFLICT" in finding.message
+
+
+def test_client_conflicts_are_looked_for_where_the_change_reaches(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change confined to shop looks for new client conflicts at shop's servers only; one
+    that moves a client rule, everywhere."""
+    import migrate.commands.review as module
+
+    asked: list[set[str] | None] = []
+    real = module.tls_regressions
+
+    def spy(*args: object, **kwargs: object) -> object:
+        asked.append(kwargs.get("namespaces"))  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "tls_regressions", spy)
+    (repo / "cart.yaml").write_text(service("cart") + "---\n" + deployment("cart"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "cart")
+    (repo / "authn.yaml").write_text(HAND_WRITTEN)
+    review("HEAD", ["."])
+    (repo / "dr.yaml").write_text(
+        "apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\n"
+        "metadata: {name: admin, namespace: shop}\n"
+        "spec:\n  host: admin\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n"
+    )
+    review("HEAD", ["."])
+    assert asked == [{"shop"}, None]
