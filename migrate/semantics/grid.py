@@ -28,12 +28,17 @@ from migrate.semantics.decide import (
     _transport,
     in_force,
 )
-from migrate.semantics.request import Outcome, Peer, Request, Token, Transport, Verdict
+from migrate.semantics.request import Claims, Outcome, Peer, Request, Token, Transport, Verdict
 from migrate.semantics.side import Settings
 
 Pair = tuple[Outcome, Outcome, Outcome | None]
 """A request's outcome before and after in one world, and its plaintext twin's before when
 the old side failed it only for its transport and the new one lets it through."""
+
+
+Verified = Outcome | tuple[dict[str, Claims], bool | None]
+"""What jwt_authn makes of a token: a rejection, or the payloads by issuer and whether the
+token is forwarded."""
 
 
 class Interner:
@@ -74,30 +79,45 @@ Method = tuple[str, tuple[tuple[str, str], ...]]
 """A method with the headers sent with it."""
 
 
-def block(
-    peer: Request, tokens: Sequence[Token | None], paths: Sequence[str], methods: Sequence[Method]
-) -> Block:
-    """The block of `peer` (a request standing for it: destination and peer), in the order of
-    `space.requests`."""
-    cells = [
-        Request(peer.destination, peer.peer, None, path, method, headers)
-        for path, (method, headers) in product(paths, methods)
+def blocks(
+    peers: Sequence[Request],
+    tokens: Sequence[Token | None],
+    paths: Sequence[str],
+    methods: Sequence[Method],
+) -> list[Block]:
+    """The block of each peer (a request standing for it: destination and peer), in the
+    order of `space.requests`; the blocks share their tokens and their kinds of cell."""
+    preflights = [
+        Request(peers[0].destination, peers[0].peer, None, "/", method, headers).is_cors_preflight
+        for method, headers in methods
     ]
-    preflight = [c.is_cors_preflight for c in cells]
+    preflight = [flag for _ in paths for flag in preflights]
     numbers: dict[tuple[str, bool], int] = {}
     kinds = [
-        numbers.setdefault((c.path, p), len(numbers)) for c, p in zip(cells, preflight, strict=True)
+        numbers.setdefault((path, flag), len(numbers)) for path in paths for flag in preflights
     ]
-    firsts: dict[int, Request] = {}
-    for cell, kind in zip(cells, kinds, strict=True):
-        firsts.setdefault(kind, cell)
-    return Block(peer.peer, tokens, cells, preflight, kinds, list(firsts.values()))
+    found = []
+    for peer in peers:
+        cells = [
+            Request(peer.destination, peer.peer, None, path, method, headers)
+            for path, (method, headers) in product(paths, methods)
+        ]
+        firsts: dict[int, Request] = {}
+        for cell, kind in zip(cells, kinds, strict=True):
+            firsts.setdefault(kind, cell)
+        found.append(Block(peer.peer, tokens, cells, preflight, kinds, list(firsts.values())))
+    return found
 
 
 def rows(
-    applicable: Applicable, settings: Settings, where: Block, intern: Interner
+    applicable: Applicable,
+    settings: Settings,
+    where: Block,
+    intern: Interner,
+    verified: Sequence[Verified] | None = None,
 ) -> list[tuple[int, ...]]:
-    """`decide` of every request of the block: for each token, its cells' outcome numbers."""
+    """`decide` of every request of the block: for each token, its cells' outcome numbers
+    (`verified`: what jwt_authn makes of each token, `jwt_results`, when known)."""
     applicable = in_force(applicable, settings)
     cells = where.cells
     first = cells[0]
@@ -105,17 +125,18 @@ def rows(
     if fixed is not None:
         return [(intern(fixed),) * len(cells)] * len(where.tokens)
     rejected = _peer_check(applicable, first)
+    if verified is None:
+        verified = jwt_results(applicable, settings, where.tokens)
     made: dict[tuple[object, ...], tuple[int, ...]] = {}
     rbac = _Rbac(applicable, intern)
     found = []
-    for token in where.tokens:
-        verified = _jwt_filter(applicable, token, settings)
-        stop = verified if isinstance(verified, Outcome) else rejected
+    for token, result in zip(where.tokens, verified, strict=True):
+        stop = result if isinstance(result, Outcome) else rejected
         if stop is not None:
             found.append((intern(stop),) * len(cells))
             continue
-        assert not isinstance(verified, Outcome)
-        payloads, forwarded = verified
+        assert not isinstance(result, Outcome)
+        payloads, forwarded = result
         key = (tuple(payloads.items()), forwarded, token is None)
         row = made.get(key)
         if row is None:
@@ -127,6 +148,14 @@ def rows(
             row = made[key] = rbac.row(where, checked, passed)
         found.append(row)
     return found
+
+
+def jwt_results(
+    applicable: Applicable, settings: Settings, tokens: Sequence[Token | None]
+) -> list[Verified]:
+    """What jwt_authn makes of each token on one side (the same for every peer)."""
+    applicable = in_force(applicable, settings)
+    return [_jwt_filter(applicable, token, settings) for token in tokens]
 
 
 class _Rbac:
@@ -179,22 +208,26 @@ class _Rbac:
 
 
 def cells(
-    blocks: Sequence[Block],
+    parts: Sequence[Block],
     before: Applicable,
     after: Applicable,
     pairs: Sequence[tuple[Settings, Settings]],
 ) -> Iterator[tuple[Request, int, tuple[Pair | None, ...]]]:
-    """The requests of the blocks on which the sides differ in some world (`pairs`: each
-    world's settings before and after), in enumeration order: a witness, how many requests
-    it stands for, and per world its outcomes (None where they are equal)."""
+    """The requests of a class's blocks (`parts`, from `blocks`) on which the sides differ
+    in some world (`pairs`: each world's settings before and after), in enumeration order:
+    a witness, how many requests it stands for, and per world its outcomes (None where
+    they are equal)."""
     intern = Interner()
     outcomes = intern.outcomes
     plain: dict[int, list[tuple[int, ...]]] = {}
     differs: dict[tuple[int, ...], bool] = {}
     compared: dict[tuple[object, ...], list[tuple[int, int, tuple[Pair | None, ...]]]] = {}
-    for where in blocks:
-        old = {id(s): rows(before, s, where, intern) for s, _ in pairs}
-        new = {id(s): rows(after, s, where, intern) for _, s in pairs}
+    tokens = parts[0].tokens if parts else ()
+    jwt = {("old", id(s)): jwt_results(before, s, tokens) for s, _ in pairs}
+    jwt.update({("new", id(s)): jwt_results(after, s, tokens) for _, s in pairs})
+    for where in parts:
+        old = {id(s): rows(before, s, where, intern, jwt["old", id(s)]) for s, _ in pairs}
+        new = {id(s): rows(after, s, where, intern, jwt["new", id(s)]) for _, s in pairs}
         if where.peer.transport is Transport.PLAINTEXT and not where.peer.foreign:
             plain = old
         for t, token in enumerate(where.tokens):

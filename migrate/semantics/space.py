@@ -21,7 +21,8 @@ from migrate.model.beta import AuthorizationPolicy, BetaResource, Operation, Rul
 from migrate.model.inventory import Inventory, Service, Workload, data_key, is_port_text
 from migrate.semantics.decide import Applicable, as_pattern
 from migrate.semantics.environment import Environment
-from migrate.semantics.grid import Block, block
+from migrate.semantics.grid import Block
+from migrate.semantics.grid import blocks as grid_blocks
 from migrate.semantics.jwt import DEFAULT_LOCATIONS, Provider, TokenPlace, alpha_providers
 from migrate.semantics.jwt import beta_providers as _beta_providers
 from migrate.semantics.listeners import chains, passthrough
@@ -426,11 +427,12 @@ def requests(group: DestinationClass, *, raw: bool = False) -> Iterator[Request]
 def blocks(group: DestinationClass, *, raw: bool = False) -> list[Block]:
     """The requests of `requests` on an HTTP destination, a block per peer, in its order."""
     policies = [*group.before.authz, *group.after.authz]
-    parts = (tokens(group), paths(group, policies, raw=raw), methods(policies))
-    return [
-        block(Request(group.destination, peer, None, "/", ""), *parts)
-        for peer in _class_peers(group, policies)
-    ]
+    return grid_blocks(
+        [Request(group.destination, peer, None, "/", "") for peer in _class_peers(group, policies)],
+        tokens(group),
+        paths(group, policies, raw=raw),
+        methods(policies),
+    )
 
 
 def _class_peers(group: DestinationClass, policies: list[AuthorizationPolicy]) -> list[Peer]:
