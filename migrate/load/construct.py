@@ -7,6 +7,7 @@ their expansion is budgeted (billion laughs), recursion is refused, duplicate ke
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
 
 import yaml
@@ -41,6 +42,9 @@ _STANDARD_TAGS = frozenset(
 )
 _SCALARS = yaml.SafeLoader("")
 _STR = "tag:yaml.org,2002:str"
+_INTERNED = 64
+"""Keys, and string values up to this length, are interned: thousands of documents repeat
+them (`apiVersion`, `app`, `http`), and a worker's pickle then sends each once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +111,8 @@ class _Builder:
         if kind is yaml.ScalarNode:
             tag = node.tag
             if tag == _STR:
-                return node.value
+                value = node.value
+                return intern(value) if len(value) <= _INTERNED else value
             self._check_tag(node)
             return _scalar(node)  # type: ignore[arg-type]
         self._check_tag(node)
@@ -152,7 +157,7 @@ class _Builder:
                     )
                 )
             if key_node.__class__ is yaml.ScalarNode and key_node.tag == _STR:
-                key = key_node.value  # the usual key: no need to build it
+                key = intern(key_node.value)  # the usual key: no need to build it
             else:
                 key = _key_text(self.build(key_node, depth + 1))
             if key in first:
