@@ -125,9 +125,21 @@ def beta_config(draw: st.DrawFn) -> str:
                 ]
             )
         )
+        when = draw(
+            st.sampled_from(
+                [
+                    "",
+                    "    when: [{key: 'request.auth.claims[iss]', notValues: [iss-a]}]\n",
+                    "    when: [{key: request.auth.principal, values: ['iss-b/*']}]\n",
+                    "    when: [{key: 'request.headers[x-env]', values: [prod]}]\n",
+                    "    when: [{key: source.namespace, notValues: [default]}]\n",
+                ]
+            )
+        )
         parts.append(
             f"---\n{B}kind: AuthorizationPolicy\nmetadata: {{name: ap{index}, namespace: ns}}\n"
             f"spec:\n  action: {action}\n  rules:\n  - to: [{{operation: {{{field}: {values}}}}}]\n"
-            + source.replace("    from", "    from", 1)
+            + source
+            + when
         )
     return "".join(parts)

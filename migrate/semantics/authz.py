@@ -70,6 +70,61 @@ def authorize(
     return False, tuple(p.meta.ref for p in allows)
 
 
+_IDENTITY_KEYS = frozenset({"request.auth.claims[iss]", "request.auth.principal"})
+"""The conditions that read the request's identity; the others read the peer, the
+destination or a header, never the identity."""
+_NO_IDENTITY = Identity("", None)
+
+
+class CellAuthorizer:
+    """`authorize` of the requests one peer sends to one destination (`cells`, all alike but
+    for path, method and headers), for any identity: a rule's operations and header
+    conditions read only the cell, its sources and claim conditions only the identity and
+    the peer, so each part is evaluated once per cell or once per identity, not for every
+    pair."""
+
+    def __init__(self, policies: Sequence[AuthorizationPolicy], cells: Sequence[Request]) -> None:
+        self.policies = [p for p in policies if p.action in ("DENY", "ALLOW")]
+        self.cells = cells
+        self.http = cells[0].destination.http
+        self.by_cell = [
+            [
+                [self._cell_part(rule, cell, deny=p.action == "DENY") for cell in cells]
+                for rule in p.rules or ()
+            ]
+            for p in self.policies
+        ]
+        self.allows = tuple(p.meta.ref for p in self.policies if p.action == "ALLOW")
+
+    def decisions(self, identity: Identity) -> list[tuple[bool, tuple[str, ...]]]:
+        """(allowed, deciding resources) of every cell with this identity, as `authorize`."""
+        found: list[tuple[bool, tuple[str, ...]] | None] = [None] * len(self.cells)
+        for action in ("DENY", "ALLOW"):
+            for policy, rules in zip(self.policies, self.by_cell, strict=True):
+                if policy.action != action:
+                    continue
+                verdict = (action == "ALLOW", (policy.meta.ref,))
+                for rule, cellwise in zip(policy.rules or (), rules, strict=True):
+                    if not self._identity_part(rule, identity, deny=action == "DENY"):
+                        continue
+                    for index, hit in enumerate(cellwise):
+                        if hit and found[index] is None:
+                            found[index] = verdict
+        rest = (False, self.allows) if self.allows else (True, ())
+        return [rest if f is None else f for f in found]
+
+    def _cell_part(self, rule: Rule, cell: Request, *, deny: bool) -> bool:
+        """The rule's operations and the conditions that do not read the identity."""
+        conditions = [c for c in rule.conditions if c.key not in _IDENTITY_KEYS]
+        return _matches(rule.operations, conditions, cell, _NO_IDENTITY, deny=deny, http=self.http)
+
+    def _identity_part(self, rule: Rule, identity: Identity, *, deny: bool) -> bool:
+        """The rule's sources and the conditions that read the identity."""
+        conditions = [c for c in rule.conditions if c.key in _IDENTITY_KEYS]
+        first = self.cells[0]
+        return _matches(rule.sources, conditions, first, identity, deny=deny, http=self.http)
+
+
 def check_supported(policy: AuthorizationPolicy) -> None:
     """Raise Unmodelled for an action or field the engine does not evaluate."""
     if policy.action not in ("ALLOW", "DENY", "AUDIT"):
@@ -91,21 +146,30 @@ def _any_rule(
 
 
 def _rule(rule: Rule, request: Request, identity: Identity, *, deny: bool, http: bool) -> bool:
+    return _matches(rule.sources, (), request, identity, deny=deny, http=http) and _matches(
+        rule.operations, rule.conditions, request, identity, deny=deny, http=http
+    )
+
+
+def _matches(
+    parts: Sequence[Source | Operation] | None,
+    conditions: Sequence[Condition],
+    request: Request,
+    identity: Identity,
+    *,
+    deny: bool,
+    http: bool,
+) -> bool:
+    """Any of `parts` (None: no list, which matches) and every condition."""
+
     def field_matches(name: str, values: tuple[str, ...]) -> bool | None:
         if not http and name in HTTP_ONLY_FIELDS:
             return None  # ignored in DENY, drops the rule in ALLOW
         return _field(name, values, request, identity)
 
-    sources = rule.sources is None or any(
-        _all_fields(s, field_matches, deny=deny) for s in rule.sources
+    return (parts is None or any(_all_fields(p, field_matches, deny=deny) for p in parts)) and all(
+        _condition(c, request, identity, deny=deny, http=http) for c in conditions
     )
-    operations = rule.operations is None or any(
-        _all_fields(o, field_matches, deny=deny) for o in rule.operations
-    )
-    conditions = all(
-        _condition(c, request, identity, deny=deny, http=http) for c in rule.conditions
-    )
-    return sources and operations and conditions
 
 
 def _all_fields(

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import product
 
-from migrate.semantics.authz import Identity, authorize
+from migrate.semantics.authz import CellAuthorizer, Identity
 from migrate.semantics.decide import (
     RBAC_DENIED,
     Applicable,
@@ -128,7 +128,7 @@ def rows(
     if verified is None:
         verified = jwt_results(applicable, settings, where.tokens)
     made: dict[tuple[object, ...], tuple[int, ...]] = {}
-    rbac = _Rbac(applicable, intern)
+    rbac = _Rbac(applicable, where, intern)
     found = []
     for token, result in zip(where.tokens, verified, strict=True):
         stop = result if isinstance(result, Outcome) else rejected
@@ -162,12 +162,13 @@ class _Rbac:
     """RBAC of one side over a block's cells, by the identity origin authentication leaves
     (tokens the JWT filters treat differently often leave the same one)."""
 
-    def __init__(self, applicable: Applicable, intern: Interner) -> None:
-        self.authz = applicable.authz
+    def __init__(self, applicable: Applicable, where: Block, intern: Interner) -> None:
+        self.authorizer = (
+            CellAuthorizer(applicable.authz, where.cells) if applicable.authz else None
+        )
         self.intern = intern
-        self.identities: dict[Identity, int] = {}
-        self.decided: dict[tuple[int, int], int] = {}
-        """The outcome number of a cell (by identity and cell), when RBAC denies it."""
+        self.identities: dict[Identity, list[int]] = {}
+        """Per identity, each cell's outcome number when RBAC denies it, else -1."""
 
     def row(
         self,
@@ -178,33 +179,40 @@ class _Rbac:
         """A token's outcomes over the cells, from what origin authentication made of each
         kind of cell (`checked`) and the outcome of a request RBAC lets through (`passed`)."""
         intern = self.intern
-        results: list[int] = []
+        results: list[int | list[int]] = []
         for got in checked:
             if isinstance(got, Outcome):
                 results.append(intern(got))
-            elif not self.authz:
+            elif self.authorizer is None:
                 results.append(passed)
             else:
-                results.append(-1 - self.identities.setdefault(got[0], len(self.identities)))
-        if not self.authz:
-            return tuple(results[kind] for kind in where.kinds)
+                results.append(self._denied(got[0]))
+        if self.authorizer is None:
+            return tuple(results[kind] for kind in where.kinds)  # type: ignore[misc]
         row = []
         for index, kind in enumerate(where.kinds):
             result = results[kind]
-            if result < 0:
-                result = self._rbac(where, checked[kind], -1 - result, index, passed)
-            row.append(result)
+            if isinstance(result, list):
+                denied = result[index]
+                row.append(passed if denied < 0 else denied)
+            else:
+                row.append(result)
         return tuple(row)
 
-    def _rbac(self, where: Block, checked: object, identity: int, index: int, passed: int) -> int:
-        denied = self.decided.get((identity, index))
+    def _denied(self, identity: Identity) -> list[int]:
+        denied = self.identities.get(identity)
         if denied is None:
-            allowed, by = authorize(self.authz, where.cells[index], checked[0])  # type: ignore[index]
-            denied = (
-                -1 if allowed else self.intern(Outcome(Verdict.DENY_403, RBAC_DENIED, None, by))
-            )
-            self.decided[(identity, index)] = denied
-        return passed if denied < 0 else denied
+            assert self.authorizer is not None
+            by_refs: dict[tuple[str, ...], int] = {}
+            denied = self.identities[identity] = [
+                -1
+                if allowed
+                else by_refs.setdefault(
+                    by, self.intern(Outcome(Verdict.DENY_403, RBAC_DENIED, None, by))
+                )
+                for allowed, by in self.authorizer.decisions(identity)
+            ]
+        return denied
 
 
 def cells(

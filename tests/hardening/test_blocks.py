@@ -10,12 +10,13 @@ from policy_strategies import alpha_policy, beta_config
 from semantics_kit import APP, SHARED_APP, side
 
 from migrate.model.releases import RELEASES
+from migrate.semantics.authz import CellAuthorizer, Identity, authorize
 from migrate.semantics.decide import decide
 from migrate.semantics.environment import Environment
 from migrate.semantics.equivalence import _tally
 from migrate.semantics.grid import Interner, rows
 from migrate.semantics.proof import classes
-from migrate.semantics.request import Request
+from migrate.semantics.request import Claims, Request, Signature
 from migrate.semantics.side import Settings
 from migrate.semantics.space import blocks
 from migrate.semantics.worlds import worlds
@@ -110,3 +111,31 @@ def test_block_tally_is_the_one_by_one_tally(
     assert counted == expected
     for group, fast, slow in zip(groups, by_blocks, one_by_one, strict=True):
         assert _found(fast) == _found(slow), group.destination
+
+
+IDENTITIES = [
+    Identity("", None),
+    Identity("iss-a/subject", Claims("iss-a", True, "aud", Signature.VALID)),
+    Identity("iss-b/subject", Claims("iss-b", True, "aud", Signature.VALID)),
+    Identity("", Claims("iss-b", False, "aud", Signature.VALID)),
+    Identity("cluster.local/ns/default/sa/default", None),
+]
+"""No token; tokens of each issuer, with and without `sub`; a peer principal (USE_PEER)."""
+
+
+@settings(max_examples=settings.default.max_examples // 3)
+@given(config=beta_config(), app=st.sampled_from([APP, SHARED_APP]))
+def test_rbac_by_cell_and_identity_is_authorize(config: str, app: str) -> None:
+    """RBAC evaluated a part per cell and a part per identity decides every request and
+    identity as `authorize` does, with the same deciding resources."""
+    old, inventory = side("", app=app)
+    new, _ = side(config, app=app)
+    for group in classes(old, new, inventory, environment=Environment()):
+        if not group.destination.http or not group.after.authz:
+            continue
+        for where in blocks(group, raw=False):
+            authorizer = CellAuthorizer(group.after.authz, where.cells)
+            for identity in IDENTITIES:
+                got = authorizer.decisions(identity)
+                want = [authorize(group.after.authz, cell, identity) for cell in where.cells]
+                assert got == want, identity
