@@ -8,6 +8,7 @@ For each scope (mesh, namespace, or each target's pods) the concerns run in orde
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -33,7 +34,7 @@ from migrate.convert.scopes import (
 )
 from migrate.findings import Finding, Location, Severity
 from migrate.load.discover import display_path
-from migrate.model.alpha import AlphaPolicy, Scope
+from migrate.model.alpha import AlphaPolicy, Jwt, Scope
 from migrate.model.beta import PROVENANCE, AuthorizationPolicy, PeerAuthentication
 from migrate.model.inventory import Inventory, Service, ServicePort
 from migrate.model.protocols import may_be_http, unknown_protocol
@@ -44,13 +45,33 @@ from migrate.workspace import PolicyEntry, Workspace
 
 class _ByIssuer:
     """Alpha policies by the issuers of their origins, to find the ones that verify an
-    issuer without going through every policy."""
+    issuer without going through every policy; and by the jwtRule each origin makes, to
+    find the ones whose rule for an issuer differs without comparing every pair."""
 
     def __init__(self, policies: list[AlphaPolicy]) -> None:
         self._by: dict[str, list[AlphaPolicy]] = {}
+        self._ids: dict[str, set[int]] = {}
+        self._by_rule: dict[tuple[str, str], set[int]] = {}
+        self._rules: dict[int, dict[str, Any]] = {}
+        self._index = {id(p): (i, p) for i, p in enumerate(policies)}
         for policy in policies:
             for issuer in dict.fromkeys(o.issuer for o in policy.origins):
                 self._by.setdefault(issuer, []).append(policy)
+                self._ids.setdefault(issuer, set()).add(id(policy))
+            # a policy is "alike" for an issuer only when every origin of it says one rule
+            said: dict[str, set[str]] = {}
+            for origin in policy.origins:
+                said.setdefault(origin.issuer, set()).add(_rule_key(self.rule(origin)))
+            for issuer, keys in said.items():
+                if len(keys) == 1:
+                    self._by_rule.setdefault((issuer, keys.pop()), set()).add(id(policy))
+
+    def rule(self, origin: Jwt) -> dict[str, Any]:
+        """The jwtRule of an origin, made once."""
+        made = self._rules.get(id(origin))
+        if made is None:
+            made = self._rules[id(origin)] = jwt_module.jwt_rule(origin)
+        return made
 
     def get_many(self, issuers: Iterable[str]) -> list[AlphaPolicy]:
         """Policies with an origin for any of `issuers`, each once, in index order."""
@@ -58,6 +79,26 @@ class _ByIssuer:
         for issuer in issuers:
             found.update((id(p), p) for p in self._by.get(issuer, ()))
         return list(found.values())
+
+    def differing(self, rules: dict[str, dict[str, Any]]) -> list[AlphaPolicy]:
+        """`get_many(rules)` without the policies whose every origin for each of those
+        issuers makes the same rule as `rules` gives (they cannot clash), in its order."""
+        odd: set[int] = set()
+        for issuer, rule in rules.items():
+            alike = self._by_rule.get((issuer, _rule_key(rule)), set())
+            odd |= self._ids.get(issuer, set()) - alike
+        issuers = list(rules)
+
+        def place(key: int) -> tuple[int, int]:  # where get_many would list it
+            first = next(n for n, i in enumerate(issuers) if key in self._ids.get(i, ()))
+            return first, self._index[key][0]
+
+        return [self._index[key][1] for key in sorted(odd, key=place)]
+
+
+def _rule_key(rule: dict[str, Any]) -> str:
+    """A rule as text: equal texts for equal rules (a rule whose text differs is compared)."""
+    return json.dumps(rule, sort_keys=True)
 
 
 class _Context:
@@ -89,6 +130,9 @@ class _Context:
         """What the first of several identical definitions became, for the others."""
         self.moot: dict[str, str] = {}
         """Policies whose mTLS a PeerAuthentication already in the inputs overrides."""
+        self.superseded: dict[tuple[str, str, str], list[PolicyEntry]] | None = None
+        """Definitions a later one replaced, by kind, namespace and name (made when first
+        asked for: most repositories have none)."""
         self.tcp_only: dict[str | None, tuple[int, ...]] = {}
         """`_tcp_only_ports` by namespace (None: the mesh); the inventory does not change."""
         self.conversion = Conversion()
@@ -214,12 +258,14 @@ def _convert_alike(
 def _remove_shadowed(context: _Context, workspace: Workspace, entry: PolicyEntry) -> None:
     """AM408: the earlier definitions `entry` replaces in its own file go with it."""
     key = (entry.document.kind, entry.namespace, entry.document.name)
-    for other in workspace.policies:
-        if (
-            other.superseded
-            and (other.document.kind, other.namespace, other.document.name) == key
-            and other.document.origin.path == entry.document.origin.path
-        ):
+    if context.superseded is None:
+        context.superseded = {}
+        for other in workspace.policies:
+            if other.superseded:
+                found = (other.document.kind, other.namespace, other.document.name)
+                context.superseded.setdefault(found, []).append(other)
+    for other in context.superseded.get(key, ()):
+        if other.document.origin.path == entry.document.origin.path:
             context.conversion.removed.append(other)
             context.conversion.findings.append(
                 Finding(
@@ -484,20 +530,15 @@ def _check_merge(context: _Context, policy: AlphaPolicy) -> None:
     policy's pods), a rule for an issuer both verify would accept tokens the other refused
     (other keys, token places or audiences). Such a policy is left alone (a mesh or namespace
     policy can take --expand-scopes, which writes per-Service rules instead)."""
-    mine = {
-        o.issuer: jwt_module.jwt_rule(o)
-        for o in policy.origins
-        if not jwt_module.keyless(policy, o)
-    }
+    issuers = context.issuers
+    mine = {o.issuer: issuers.rule(o) for o in policy.origins if not jwt_module.keyless(policy, o)}
     if not mine:
         return
-    for other in context.issuers.get_many(mine):
+    for other in issuers.differing(mine):
         if other is policy:
             continue
         clashes = [
-            o
-            for o in other.origins
-            if o.issuer in mine and mine[o.issuer] != jwt_module.jwt_rule(o)
+            o for o in other.origins if o.issuer in mine and mine[o.issuer] != issuers.rule(o)
         ]
         if not clashes:
             continue
