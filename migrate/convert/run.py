@@ -918,10 +918,10 @@ def _deny_moves(
                 ("included_paths", "paths", rule.included),
             ):
                 for k in range(len(matches)):
-                    moves.append(((*old, key, r, spelled, k), (*new, target, k)))
+                    here, there = (*old, key, r, spelled, k), (*new, target, k)
+                    moves.append((here, there))
                     moves += [
-                        ((*old, key, r, spelled, k, how), (*new, target, k))
-                        for how in ("exact", "prefix", "suffix", "regex")
+                        ((*here, how), there) for how in ("exact", "prefix", "suffix", "regex")
                     ]
     return tuple(moves)
 
