@@ -51,7 +51,7 @@ def decide(applicable: Applicable, request: Request, settings: Settings) -> Outc
     (alpha policies are not enforced where it has no v1alpha1, beta resources where it has no
     v1beta1)."""
     applicable = in_force(applicable, settings)
-    refused = _transport(applicable, request, settings)
+    refused = transport_refusal(applicable, request, settings)
     if refused is not None:
         return refused
     identity = Identity(_peer_principal(request), None)
@@ -98,7 +98,11 @@ def mtls_mode(
     return MtlsMode.PERMISSIVE, ()
 
 
-def _transport(applicable: Applicable, request: Request, settings: Settings) -> Outcome | None:
+def transport_refusal(
+    applicable: Applicable, request: Request, settings: Settings
+) -> Outcome | None:
+    """The inbound filter chain: the connection refused or failed for its transport, or None.
+    It reads nothing of the request but its peer."""
     mode, by = mtls_mode(applicable, settings)
     mtls = request.peer.transport is Transport.MTLS
     if mode is MtlsMode.STRICT and not mtls:
@@ -116,17 +120,17 @@ def _authenticate(
     applicable: Applicable, request: Request, settings: Settings
 ) -> Outcome | tuple[Identity, bool | None]:
     """jwt_authn then istio_authn; an Outcome when the request is rejected."""
-    verified = _jwt_filter(applicable, request.token, settings)
+    verified = jwt_filter(applicable, request.token, settings)
     if isinstance(verified, Outcome):
         return verified
-    rejected = _peer_check(applicable, request)
+    rejected = peer_check(applicable, request)
     if rejected is not None:
         return rejected
     payloads, forwarded = verified
-    return _origin_check(applicable, request, payloads, settings, forwarded)
+    return origin_check(applicable, request, payloads, settings, forwarded)
 
 
-def _jwt_filter(
+def jwt_filter(
     applicable: Applicable, token: Token | None, settings: Settings
 ) -> Outcome | tuple[dict[str, Claims], bool | None]:
     """What jwt_authn makes of the token: a rejection, or the verified payloads by issuer and
@@ -188,9 +192,9 @@ def _beta_payloads(
     return {claims.issuer: claims} if claims.issuer in issuers else {}
 
 
-def _peer_check(applicable: Applicable, request: Request) -> Outcome | None:
+def peer_check(applicable: Applicable, request: Request) -> Outcome | None:
     """istio_authn peer authentication (§A.7): beta replaces the alpha peers, keeps
-    peerIsOptional (§C)."""
+    peerIsOptional (§C). It reads nothing of the request but its peer."""
     alpha = applicable.alpha
     optional = alpha.peer_is_optional if alpha else False
     mtls = request.peer.transport is Transport.MTLS
@@ -218,7 +222,7 @@ def _peer_ok(peer: Peer, mtls: bool, foreign: bool) -> bool:
     return False  # peer JWT was never available (§A.2); it never succeeds
 
 
-def _origin_check(
+def origin_check(
     applicable: Applicable,
     request: Request,
     payloads: dict[str, Claims],
@@ -226,7 +230,9 @@ def _origin_check(
     forwarded: bool | None,
 ) -> Outcome | tuple[Identity, bool | None]:
     """istio_authn origin authentication (§A.7); a RequestAuthentication turns alpha's
-    origins into optional issuer-only ones with USE_ORIGIN (§C)."""
+    origins into optional issuer-only ones with USE_ORIGIN (§C). Of the request it reads the
+    peer, the path and whether it is a CORS preflight, never the token (`payloads` and
+    `forwarded` are what jwt_authn made of it)."""
     alpha = applicable.alpha
     if applicable.request_auths:
         origins = _ISSUER_ONLY.get((applicable.request_auths,), lambda: _issuers_only(applicable))

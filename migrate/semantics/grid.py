@@ -22,11 +22,11 @@ from migrate.semantics.authz import CellAuthorizer, Identity
 from migrate.semantics.decide import (
     RBAC_DENIED,
     Applicable,
-    _jwt_filter,
-    _origin_check,
-    _peer_check,
-    _transport,
     in_force,
+    jwt_filter,
+    origin_check,
+    peer_check,
+    transport_refusal,
 )
 from migrate.semantics.request import Claims, Outcome, Peer, Request, Token, Transport, Verdict
 from migrate.semantics.side import Settings
@@ -121,10 +121,10 @@ def rows(
     applicable = in_force(applicable, settings)
     cells = where.cells
     first = cells[0]
-    fixed = _transport(applicable, first, settings)
+    fixed = transport_refusal(applicable, first, settings)
     if fixed is not None:
         return [(intern(fixed),) * len(cells)] * len(where.tokens)
-    rejected = _peer_check(applicable, first)
+    rejected = peer_check(applicable, first)
     if verified is None:
         verified = jwt_results(applicable, settings, where.tokens)
     made: dict[tuple[object, ...], tuple[int, ...]] = {}
@@ -142,7 +142,7 @@ def rows(
         if row is None:
             passed = intern(Outcome(Verdict.ALLOW, "", forwarded if token is not None else None))
             checked = [
-                _origin_check(applicable, cell, payloads, settings, forwarded)
+                origin_check(applicable, cell, payloads, settings, forwarded)
                 for cell in where.kind_cells
             ]
             row = made[key] = rbac.row(where, checked, passed)
@@ -155,7 +155,7 @@ def jwt_results(
 ) -> list[Verified]:
     """What jwt_authn makes of each token on one side (the same for every peer)."""
     applicable = in_force(applicable, settings)
-    return [_jwt_filter(applicable, token, settings) for token in tokens]
+    return [jwt_filter(applicable, token, settings) for token in tokens]
 
 
 class _Rbac:
