@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar, cast
 
 from migrate import progress
 
@@ -25,6 +26,9 @@ CHUNKS_PER_JOB = 4
 
 _work: tuple[Callable[[Sequence[Any]], Any], Sequence[Any]] | None = None
 _in_worker = False
+_beside_workers = False
+"""True while this process does its `meanwhile` work beside running workers: it forks no
+more of them then (a fork beside the pool's threads is not safe, and the cores are busy)."""
 
 
 def jobs() -> int:
@@ -42,7 +46,7 @@ def map_chunks(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_item
     """`func` over contiguous chunks of `items`, in order: in forked workers when there are
     at least `min_items` and more than one job, else once over all of them here."""
     workers = jobs()
-    if workers < 2 or len(items) < max(min_items, 2):
+    if workers < 2 or len(items) < max(min_items, 2) or _beside_workers:
         return [func(items)]
     count = min(len(items), workers * CHUNKS_PER_JOB)
     bounds = [(len(items) * i // count, len(items) * (i + 1) // count) for i in range(count)]
@@ -51,12 +55,77 @@ def map_chunks(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_item
     try:
         with multiprocessing.get_context("fork").Pool(min(workers, count)) as pool:
             results = []
-            for (start, end), result in zip(bounds, pool.imap(_run, bounds), strict=True):
+            running = pool.imap(_run, bounds)
+            _do_meanwhile()
+            for (start, end), result in zip(bounds, running, strict=True):
                 results.append(result)
                 progress.advance(end - start)
             return results
     finally:
         _work = None
+
+
+class Meanwhile(Generic[R]):
+    """Work this process does while forked workers compute something else (see
+    `meanwhile`); its value, or its exception, comes out of `result`."""
+
+    def __init__(self, func: Callable[[], R]) -> None:
+        self._func = func
+        self._done = False
+        self._value: R | None = None
+        self._error: Exception | None = None
+
+    def run(self) -> None:
+        """Do the work now, unless it was done (an exception is kept for `result`)."""
+        if self._done:
+            return
+        self._done = True
+        try:
+            self._value = self._func()
+        except Exception as exc:  # re-raised by `result`, where it was due
+            self._error = exc
+
+    def result(self) -> R:
+        """The work's value (done now if no workers ran meanwhile); its exception, raised."""
+        self.run()
+        if self._error is not None:
+            raise self._error
+        return cast("R", self._value)  # set by `run`, as there was no error
+
+
+_meanwhile: list[Meanwhile[Any]] = []
+
+
+@contextmanager
+def meanwhile(func: Callable[[], R]) -> Iterator[Meanwhile[R]]:
+    """Hand `func` to the next `map_chunks` of the block that forks workers: this process
+    runs it while they work, instead of waiting for them, so work that only one process
+    can do overlaps with work spread over the others. If none forks, `result()` runs it
+    after the block. `func` must not depend on what the block computes (it may run before
+    or after it), and it never forks workers itself while they run."""
+    task = Meanwhile(func)
+    _meanwhile.append(task)
+    try:
+        yield task
+    finally:
+        if task in _meanwhile:
+            _meanwhile.remove(task)
+
+
+def _do_meanwhile() -> None:
+    """Run the work handed to `meanwhile`, beside the workers just started."""
+    global _beside_workers  # noqa: PLW0603 (one process's state)
+    if _in_worker or _beside_workers:
+        return
+    tasks = list(_meanwhile)
+    _meanwhile.clear()
+    _beside_workers = True
+    try:
+        with progress.quiet():  # the workers' phase stays on the display
+            for task in tasks:
+                task.run()
+    finally:
+        _beside_workers = False
 
 
 def in_worker() -> bool:

@@ -79,6 +79,17 @@ def showing(display: Display | None) -> Iterator[None]:
         label("")
 
 
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Report nothing while the block runs; the display and label stay as they were."""
+    global _display, _label  # one display per process
+    previous, kept, _display = _display, _label, _Silent()
+    try:
+        yield
+    finally:
+        _display, _label = previous, kept
+
+
 class TerminalDisplay:
     """A rich progress bar on standard error, redrawn at most ten times a second from the
     caller's thread (no refresh thread, so forking workers stays safe). It clears itself

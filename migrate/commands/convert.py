@@ -8,6 +8,7 @@ proven once more as a whole against the start."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ from migrate.convert.run import convert_workspace
 from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Severity, has_errors, sort_findings
 from migrate.load.kustomize_build import Engine, find_engine
+from migrate.parallel import meanwhile
 from migrate.rewrite.files import FileChange
 from migrate.semantics.equivalence import Change
 from migrate.semantics.proof import VerifyOptions, VerifyReport, with_facts
@@ -235,11 +237,17 @@ def _proven(
 ) -> ConvertResult:
     """The conversion, the proof of the state it leaves, and its file changes."""
     before, after = states(workspace, conversion, options)
-    report = proof(before, after, workspace, conversion, options)
+
+    # client/server pairs the conversion turns from OK to CONFLICT (§E): they need nothing
+    # of the proof, so this process finds them while the proof's workers compare classes
+    clients = functools.partial(
+        tls_regressions, workspace, workspace, before_side=before, after_side=after
+    )
+    with meanwhile(clients) as beside:
+        report = proof(before, after, workspace, conversion, options)
     report.findings = sort_findings(list(dict.fromkeys([*shown, *report.findings])))
     changes, findings = plan_changes(workspace, conversion, split=split)
-    # client/server pairs the conversion turns from OK to CONFLICT (§E)
-    findings += tls_regressions(workspace, workspace, before_side=before, after_side=after)
+    findings += beside.result()
     return ConvertResult(workspace, conversion, report, changes, findings)
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import shutil
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -115,3 +118,60 @@ def test_documents_validated_in_workers_give_the_findings_of_one_process(
     assert spread == alone
     assert [bool(f) for f in alone] == [False, True] * 20
     assert (alone[1][0].location.line, alone[1][0].location.column) == (9, 21)
+
+
+def _slow_square(items: Sequence[int]) -> list[int]:
+    time.sleep(0.2)
+    return [i * i for i in items]
+
+
+def test_meanwhile_work_runs_beside_the_workers_and_never_forks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Work handed to `meanwhile` runs in this process while the block's workers compute
+    (before they are done), with its own `map_chunks` kept in process; the workers'
+    results are those of one process."""
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "2")
+    seen: dict[str, object] = {}
+
+    def beside() -> str:
+        seen["inner"] = parallel.map_chunks(list, list(range(10)), min_items=2)
+        seen["pid"] = os.getpid()
+        return "done"
+
+    with parallel.meanwhile(beside) as task:
+        assert "pid" not in seen
+        parts = parallel.map_chunks(_slow_square, list(range(8)), min_items=2)
+        assert seen["pid"] == os.getpid(), "ran before the workers' results were collected"
+    assert [x for part in parts for x in part] == [i * i for i in range(8)]
+    assert seen["inner"] == [list(range(10))]
+    assert task.result() == "done"
+
+
+def test_meanwhile_work_without_workers_runs_at_result_and_keeps_its_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When nothing in the block forks (one job, small input), the work runs when its result
+    is asked for; its exception is raised there, not inside the block."""
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "1")
+    calls: list[int] = []
+
+    def failing() -> None:
+        calls.append(1)
+        raise ValueError("from the meanwhile work")
+
+    with parallel.meanwhile(failing) as task:
+        assert parallel.map_chunks(list, [1, 2, 3], min_items=2) == [[1, 2, 3]]
+    assert calls == []
+    with pytest.raises(ValueError, match="from the meanwhile work"):
+        task.result()
+    with pytest.raises(ValueError, match="from the meanwhile work"):
+        task.result()
+    assert calls == [1], "runs once"
+
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "2")
+    with parallel.meanwhile(failing) as task:
+        parallel.map_chunks(_slow_square, list(range(8)), min_items=2)  # not raised here
+    assert calls == [1, 1]
+    with pytest.raises(ValueError, match="from the meanwhile work"):
+        task.result()
