@@ -104,8 +104,7 @@ def validate_document(doc: Document) -> list[Finding]:
     if kind_file is None:
         return []
     issues = [
-        *_schema_issues(doc.data, kind_file),
-        *_field_issues(doc.data, kind_file),
+        *_structure_issues(doc.data, kind_file),
         *(
             replace(i, message=f"{path_text(i.path)}: {i.message}")
             for i in webhook.check(doc.kind, doc.data)
@@ -114,6 +113,134 @@ def validate_document(doc: Document) -> list[Finding]:
     resource = _resource_name(doc)
     findings = dict.fromkeys(_finding(doc, issue, resource) for issue in issues)
     return sort_findings(list(findings))
+
+
+def _structure_issues(data: Mapping[str, Any], kind_file: str) -> list[Issue]:
+    """The schema's errors (AM101) and the unknown or doubly spelled fields (AM102, AM104),
+    skipped for a document of a shape already found free of them."""
+    tests = _string_tests(kind_file)
+    shape = None if tests is None else (kind_file, _schema_shape(data, tests))
+    if shape is not None and shape in _CLEAN_SHAPES:
+        return []
+    issues = [*_schema_issues(data, kind_file), *_field_issues(data, kind_file)]
+    if shape is not None and not issues and len(_CLEAN_SHAPES) < 100_000:
+        _CLEAN_SHAPES.add(shape)
+    return issues
+
+
+_CLEAN_SHAPES: set[tuple[str, object]] = set()
+"""Shapes of documents found free of schema and field issues: thousands of policies (and
+the resources a conversion writes) differ only in names, which the schemas test alike."""
+
+
+@dataclass(frozen=True)
+class _StringTests:
+    """Every test the schemas of one kind can make of a string: the patterns it must match,
+    the lengths it is held to (as `len >= n`) and the values an `enum` or `const` names."""
+
+    patterns: tuple[re.Pattern[str], ...]
+    lengths: tuple[int, ...]
+    literals: frozenset[str]
+
+
+_SHAPE_SAFE_KEYWORDS = frozenset(
+    {
+        "$schema", "$id", "$ref", "$defs", "$comment", "title", "description", "default",
+        "examples", "x-message", "type", "properties", "required", "additionalProperties",
+        "patternProperties", "propertyNames", "minProperties", "maxProperties", "items",
+        "minItems", "maxItems", "minLength", "maxLength", "pattern", "enum", "const", "anyOf",
+        "oneOf", "allOf", "not", "if", "then", "else", "minimum", "maximum",
+        "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+    }
+)  # fmt: skip
+"""Keywords whose verdict on a document `_schema_shape` keeps: each tests one value alone,
+by its type, its length or what `_StringTests` records. Any other (`uniqueItems` compares
+values, `format` tests strings in ways not recorded) turns the shortcut off for the kind."""
+
+
+@functools.cache
+def _string_tests(kind_file: str) -> _StringTests | None:
+    """The string tests of `kind_file` and every schema file it refers to; None when one of
+    them uses a keyword the shape of a document cannot stand for."""
+    found = _StringTests((), (), frozenset())
+    seen: set[str] = set()
+    files = [kind_file]
+    while files:
+        name = files.pop()
+        if name not in seen:
+            seen.add(name)
+            more = _tests_in(load_schema(name), files)
+            if more is None:
+                return None
+            found = _StringTests(
+                (*found.patterns, *more.patterns),
+                (*found.lengths, *more.lengths),
+                found.literals | more.literals,
+            )
+    patterns = {p.pattern: p for p in found.patterns}
+    return _StringTests(
+        tuple(patterns[p] for p in sorted(patterns)),
+        tuple(sorted(set(found.lengths))),
+        found.literals,
+    )
+
+
+def _tests_in(schema: Mapping[str, Any], files: list[str]) -> _StringTests | None:
+    """The string tests of one schema file (adding the files it refers to to `files`)."""
+    patterns: list[re.Pattern[str]] = []
+    lengths: list[int] = []
+    literals: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict) or not node.keys() <= _SHAPE_SAFE_KEYWORDS:
+            return None
+        stack += _subschemas(node)
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.split("#", 1)[0]:
+            files.append(ref.split("#", 1)[0])
+        if isinstance(node.get("pattern"), str):
+            patterns.append(re.compile(node["pattern"]))
+        lengths += [node["minLength"]] if isinstance(node.get("minLength"), int) else []
+        lengths += [node["maxLength"] + 1] if isinstance(node.get("maxLength"), int) else []
+        choices = [*node.get("enum", ()), *([node["const"]] if "const" in node else [])]
+        if any(isinstance(choice, (dict, list)) for choice in choices):
+            return None
+        literals |= {choice for choice in choices if isinstance(choice, str)}
+    return _StringTests(tuple(patterns), tuple(lengths), frozenset(literals))
+
+
+def _subschemas(node: Mapping[str, Any]) -> list[Any]:
+    """The schemas directly inside a schema (where `_SHAPE_SAFE_KEYWORDS` can put them)."""
+    found: list[Any] = []
+    for key in ("properties", "$defs", "patternProperties"):
+        found += node.get(key, {}).values()
+    for key in ("items", "additionalProperties", "propertyNames", "not", "if", "then", "else"):
+        if isinstance(node.get(key), dict):
+            found.append(node[key])
+    for key in ("anyOf", "oneOf", "allOf"):
+        found += node.get(key, ())
+    return found
+
+
+def _schema_shape(value: object, tests: _StringTests) -> object:
+    """What the schemas can tell apart in a value: its structure with mapping keys, numbers
+    and booleans as they are, and each string by the answers to the tests of `tests` (and
+    itself, when an enum or const names it). Two documents of one kind and one shape get
+    the same verdict from every keyword of the kind's schemas (`_string_tests` keeps to
+    keywords that test one value alone), and the same unknown or doubly spelled fields."""
+    if isinstance(value, str):
+        return (
+            "s",
+            value if value in tests.literals else None,
+            tuple(p.search(value) is not None for p in tests.patterns),
+            tuple(len(value) >= n for n in tests.lengths),
+        )
+    if isinstance(value, dict):
+        return tuple((k, _schema_shape(v, tests)) for k, v in value.items())
+    if isinstance(value, list):
+        return ("[]", *(_schema_shape(v, tests) for v in value))
+    return (type(value).__name__, value)
 
 
 MIN_PARALLEL_DOCUMENTS = 256

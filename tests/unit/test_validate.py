@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from policy_strategies import alpha_policy, beta_config
 
 from migrate.findings import Finding, Location, Severity
 from migrate.load.documents import Document, Origin, parse_text
@@ -1383,3 +1385,90 @@ def test_inventory_shapes_decide_validity_as_the_schema_does(
     assert _shape(first) == _shape(second)  # filled from one template
     validator = _inventory_validator(kind)
     assert validator.is_valid(first) == validator.is_valid(second)
+
+
+_LEAVES = {
+    "web": "a",
+    "Web": "WEB",
+    "": "",
+    "80": "99999",
+    "x" * 63: "x" * 64,
+    "STRICT": "STRICX",
+    "DENY": "DENX",
+    "PERMISSIVE": "PERMISSIVX",
+    "-a-": "iss-a/*",
+}
+"""Strings to put in a policy's string fields, each with a partner that differs from it in
+one respect at most (case, length, being a port number, an enum value or a string like
+one), so that a shape that ignores a test the schema makes is caught."""
+
+
+def _strings_replaced(value: object, choose: Any) -> object:
+    if isinstance(value, str):
+        return choose(value)
+    if isinstance(value, dict):
+        return {k: _strings_replaced(v, choose) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strings_replaced(v, choose) for v in value]
+    return value
+
+
+def _string_count(value: object) -> int:
+    found: list[str] = []
+    _strings_replaced(value, found.append)
+    return len(found)
+
+
+class _Chooser:
+    """Each string of a document in turn: kept (None) or the one picked, and for the string
+    numbered `changed`, that one's partner."""
+
+    def __init__(self, picks: list[str | None], changed: int) -> None:
+        self.picks, self.changed, self.index = picks, changed, -1
+
+    def __call__(self, s: str) -> str:
+        self.index += 1
+        pick = self.picks[self.index]
+        value = s if pick is None else pick
+        return _LEAVES.get(value, "Web") if self.index == self.changed else value
+
+
+@settings(max_examples=400)
+@given(text=st.one_of(alpha_policy("web"), beta_config()), data=st.data())
+def test_policy_shapes_decide_issues_as_the_schema_does(text: str, data: st.DataObject) -> None:
+    """Two documents of one kind with the same shape (strings known only by the answers to
+    the schemas' tests of strings, the abstraction that lets a shape found free of issues
+    skip the schema) both have no schema or field issues, or both have some; and a document
+    whose shape was found clean gets the findings a full check gives it. The second
+    document is the first with one string changed, so that a difference in issues has a
+    single cause."""
+    from migrate.validate import schema
+
+    for original in yaml.safe_load_all(text):
+        if not original:
+            continue
+        kind_file = schema.KNOWN_KINDS[(original["apiVersion"].split("/")[0], original["kind"])]
+        tests = schema._string_tests(kind_file)
+        assert tests is not None, "the shortcut is meant to serve every policy kind"
+        count = _string_count(original)
+        keys = sorted(_LEAVES)
+        changed = data.draw(st.integers(0, count - 1))
+        picks: list[str | None] = [
+            None
+            if data.draw(st.integers(0, 1 if i == changed else 7))
+            else data.draw(st.sampled_from(keys))
+            for i in range(count)
+        ]
+        docs = [
+            _strings_replaced(original, _Chooser(picks, changed if second else -1))
+            for second in (False, True)
+        ]
+        full = [
+            [*schema._schema_issues(d, kind_file), *schema._field_issues(d, kind_file)]  # type: ignore[arg-type]
+            for d in docs
+        ]
+        if schema._schema_shape(docs[0], tests) == schema._schema_shape(docs[1], tests):
+            assert bool(full[0]) == bool(full[1]), (docs, full)
+        schema._CLEAN_SHAPES.clear()
+        for doc, issues in zip(docs, full, strict=True):
+            assert schema._structure_issues(doc, kind_file) == issues  # type: ignore[arg-type]
