@@ -10,6 +10,7 @@ and an order that would open a hole is never emitted.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,7 @@ from migrate.convert.prove import generated_resources
 from migrate.convert.run import convert_workspace
 from migrate.model.alpha import AlphaPolicy, MtlsMode, Scope
 from migrate.model.beta import KINDS, PROVENANCE, BetaResource
+from migrate.parallel import meanwhile
 from migrate.semantics.curl import request_text
 from migrate.semantics.equivalence import Change, ShapeMemo
 from migrate.semantics.proof import (
@@ -135,11 +137,19 @@ class _Planner:
         self.models: dict[int, BetaResource] = dict(
             zip((id(r) for r in security), models, strict=True)
         )
+        self._made_in: dict[str, set[int]] = defaultdict(set)
+        """The new resources (by id) whose model is in each namespace."""
+        for key, model in self.models.items():
+            self._made_in[model.meta.namespace].add(key)
         self.spare = spare_ports(
             [self.start, self.state(self.conversion.resources, [])], workspace.inventory
         )
         """Container ports no resource names, the same for every stage's proof."""
         self._last: tuple[tuple[int, int, str], tuple[Side, Side, set[str] | None]] | None = None
+        self._scoped: dict[tuple[tuple[int, ...], tuple[int, ...]], Side] = {}
+        self._checked: dict[tuple[int, int], tuple[Side, Side, list[str], bool]] = {}
+        """States of a few namespaces by the resources in force (each kept alive by the
+        workspace, the conversion or the stages applied)."""
 
     def run(self, order: Sequence[str], only: Sequence[str]) -> Plan:
         """Stages in a safe order, each proven, then the cleanup deleting the alpha policies
@@ -223,7 +233,14 @@ class _Planner:
                     self.prove(list(self.groups[name]), self._deleting(name), name)
         finally:
             memo.collecting = False
-        memo.evaluate_pending()
+
+        def clients() -> None:  # the client checks of the same states, kept for the stages
+            for name in names:
+                if name != MESH:
+                    self.conflicts(list(self.groups[name]), self._deleting(name), name)
+
+        with meanwhile(clients):
+            memo.evaluate_pending()
 
     def _deleting(self, name: str) -> list[PolicyEntry]:
         """The alpha policies stage `name` deletes: those it converts, with `replace`."""
@@ -273,11 +290,18 @@ class _Planner:
         """The resources in force with `applied` added and `deleted` removed (`namespaces`:
         only those that can apply there: theirs, the root namespace's and the mesh's)."""
         gone = {id(e.policy) for e in deleted}
-        models = (self.models[id(r)] for r in applied if id(r) in self.models)
         if namespaces is None:
+            models = (self.models[id(r)] for r in applied if id(r) in self.models)
             alpha = [p for p in self.workspace.alpha if id(p) not in gone]
             return Side.build(self.settings, alpha, [*self.workspace.beta, *models])
         reach = {*namespaces, self.settings.root_namespace}
+        # the applied resources in reach, in order (a stage's state is asked for with every
+        # stage before it applied: a filter at C speed keeps this linear in practice)
+        wanted = set().union(*(self._made_in.get(n, ()) for n in reach))
+        models = (
+            self.models[id(r)]
+            for r in itertools.compress(applied, map(wanted.__contains__, map(id, applied)))
+        )
         alpha = [
             p
             for n in sorted({*namespaces, ""})
@@ -285,8 +309,14 @@ class _Planner:
             if id(p) not in gone
         ]
         beta = [r for n in sorted(reach) for r in self._beta.get(n, ())]
-        beta += [m for m in models if m.meta.namespace in reach]
-        return Side.build(self.settings, alpha, beta)
+        beta += models
+        # the same resources make the same side: a stage's state is built for the gathering
+        # of its classes, then for its proof, then for its client check
+        key = (tuple(map(id, alpha)), tuple(map(id, beta)))
+        side = self._scoped.get(key)
+        if side is None:
+            side = self._scoped[key] = Side.build(self.settings, alpha, beta)
+        return side
 
     def prove(
         self, applied: list[NewResource], deleted: Sequence[PolicyEntry], stage: str = MESH
@@ -296,28 +326,42 @@ class _Planner:
         namespace's destinations (§B.2, §C): the rest were proven with the stages before, so
         only it is compared, with only the resources that can apply there."""
         before, after, scope = self._sides(applied, deleted, stage)
-        return verify_sides(
-            before,
-            after,
-            self.workspace.inventory,
-            self.options,
-            namespaces=scope,
-            spare=self.spare,
-        )
+        # the client check of the same state, done while the proof's workers compare
+        with meanwhile(lambda: self._clients(before, after, scope)):
+            return verify_sides(
+                before,
+                after,
+                self.workspace.inventory,
+                self.options,
+                namespaces=scope,
+                spare=self.spare,
+            )
 
     def conflicts(
         self, applied: list[NewResource], deleted: Sequence[PolicyEntry], stage: str = MESH
     ) -> list[str]:
         """Client/server pairs that were OK at the start and conflict in this state (§E)."""
-        before, after, scope = self._sides(applied, deleted, stage)
-        found = tls_regressions(
-            self.workspace,
-            self.workspace,
-            before_side=before,
-            after_side=after,
-            namespaces=scope,
-        )
-        return [f"{f.message}; {f.hint}" for f in found]
+        return list(self._clients(*self._sides(applied, deleted, stage)))
+
+    def _clients(self, before: Side, after: Side, scope: set[str] | None) -> list[str]:
+        """The conflicts between two states, found once for the very sides (a state is
+        checked while it is proven, or while the stages' shapes are evaluated, and asked
+        again when its stage goes); those of the whole mesh only for the latest pair."""
+        key = (id(before), id(after))
+        known = self._checked.get(key)
+        if known is None or known[0] is not before or known[1] is not after:
+            found = tls_regressions(
+                self.workspace,
+                self.workspace,
+                before_side=before,
+                after_side=after,
+                namespaces=scope,
+            )
+            if scope is None:
+                self._checked = {k: v for k, v in self._checked.items() if v[3]}
+            text = [f"{f.message}; {f.hint}" for f in found]
+            known = self._checked[key] = (before, after, text, scope is not None)
+        return known[2]
 
     def _sides(
         self, applied: list[NewResource], deleted: Sequence[PolicyEntry], stage: str

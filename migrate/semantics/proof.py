@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from migrate.exitcodes import ExitCode, exit_code
 from migrate.findings import Finding, Location, Severity, has_errors, sort_findings
+from migrate.memo import IdentityMemo
 from migrate.model.inventory import Inventory
 from migrate.model.releases import Release
 from migrate.semantics.arrangements import TooManyArrangements, arrangements
@@ -319,7 +320,35 @@ def classes(
     environment: Environment | None = None,
 ) -> list[DestinationClass]:
     """Destinations grouped so that each class is evaluated once (`only`: the destinations
-    in these namespaces; `unseen`: the sites `unseen_sites` gives, if already known)."""
+    in these namespaces; `unseen`: the sites `unseen_sites` gives, if already known).
+
+    Those of a few namespaces are kept for the very sides and inventory given (none changes
+    once built): a plan proves a stage's state again, the same objects, after gathering
+    every stage's classes."""
+    if only is None:
+        return _classes(before, after, inventory, (only, unseen, spare, environment))
+    key = (frozenset(only), tuple(unseen) if unseen is not None else None, spare, environment)
+    return list(
+        _CLASSES.get(
+            (before, after, inventory),
+            lambda: _classes(before, after, inventory, (only, unseen, spare, environment)),
+            key,
+        )
+    )
+
+
+_CLASSES: IdentityMemo[list[DestinationClass]] = IdentityMemo(1 << 12)
+
+
+def _classes(
+    before: Side,
+    after: Side,
+    inventory: Inventory,
+    where: tuple[
+        set[str] | None, list[Site] | None, tuple[int, int, int] | None, Environment | None
+    ],
+) -> list[DestinationClass]:
+    only, unseen, spare, environment = where
     namespaces = (
         inventory.all_namespaces | _namespaces(before) | _namespaces(after)
         if only is None

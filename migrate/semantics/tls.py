@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from migrate.findings import Finding, Location, Severity
+from migrate.memo import IdentityMemo
 from migrate.model.alpha import MtlsMode
 from migrate.model.inventory import Inventory, Placed, Service, ServicePort
 from migrate.semantics.request import Destination
@@ -368,10 +369,22 @@ def _rule(placed: Placed) -> Rule | None:
     return Rule(doc.name, namespace, host, exported, spec, created)
 
 
+_SERVER_DESTINATIONS: IdentityMemo[tuple[Site, dict[int, Destination]]] = IdentityMemo(1 << 17)
+
+
 def _server_destinations(
     inventory: Inventory, service: Service
 ) -> tuple[Site, dict[int, Destination]]:
-    """The site that stands for the service's pods and its destinations by service port."""
+    """The site that stands for the service's pods and its destinations by service port
+    (once per inventory and service: both states of a comparison ask, and a plan's stages)."""
+    return _SERVER_DESTINATIONS.get(
+        (inventory, service), lambda: _find_server_destinations(inventory, service)
+    )
+
+
+def _find_server_destinations(
+    inventory: Inventory, service: Service
+) -> tuple[Site, dict[int, Destination]]:
     site = Site(service.namespace, "", tuple(sorted((service.selector or {}).items())))
     pods = inventory.selected(service.namespace, service.selector) if service.selector else []
     if pods:
