@@ -18,6 +18,7 @@ from migrate.load.gitread import sources_at
 from migrate.model.alpha import AlphaPolicy, Scope
 from migrate.model.beta import PROVENANCE, BetaResource, PeerAuthentication
 from migrate.model.inventory import Inventory, Workload
+from migrate.parallel import meanwhile
 from migrate.semantics.equivalence import Change
 from migrate.semantics.impact import affected_namespaces
 from migrate.semantics.proof import (
@@ -122,14 +123,19 @@ def review(
     inventory = merge_inventories(before.inventory, head.inventory)
     # only the namespaces the change can reach are compared (everything after a mesh-wide one)
     scope = None if not options.incremental else affected_namespaces(before, head)
-    report = verify_sides(
-        Side.build(settings, before.alpha, before.beta),
-        Side.build(settings, head.alpha, head.beta),
-        inventory,
-        options,
-        findings=[*_input_errors(before, head), *facts],
-        namespaces=scope,
-    )
+    # a server's mode depends on its namespace's resources (and the mesh's and root's, which
+    # widen `scope` to None); a client's rules may name any host, so moving one compares all
+    tls_scope = None if scope is None or rules_moved(before, head) else scope
+    # the client check needs nothing of the proof: done while the proof's workers compare
+    with meanwhile(lambda: tls_regressions(before, head, namespaces=tls_scope)) as clients:
+        report = verify_sides(
+            Side.build(settings, before.alpha, before.beta),
+            Side.build(settings, head.alpha, head.beta),
+            inventory,
+            options,
+            findings=[*_input_errors(before, head), *facts],
+            namespaces=scope,
+        )
     report.settle()
     removed = _removed(before, head)
     added = _added(before, head)
@@ -138,10 +144,7 @@ def review(
         for ref in pairing.added:
             report.origins.setdefault(ref, (pairing.removed.ref,))
     findings = _new_resource_findings(added, head, inventory, pairings)
-    # a server's mode depends on its namespace's resources (and the mesh's and root's, which
-    # widen `scope` to None); a client's rules may name any host, so moving one compares all
-    tls_scope = None if scope is None or rules_moved(before, head) else scope
-    findings += tls_regressions(before, head, namespaces=tls_scope)
+    findings += clients.result()
     head_refs = {e.ref for e in head.policies} | {r.meta.ref for r in head.beta}
     base_refs = {e.ref for e in before.policies} | {r.meta.ref for r in before.beta}
     return ReviewReport(
