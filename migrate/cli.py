@@ -11,7 +11,7 @@ import io
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -425,7 +425,7 @@ def scan_command(
     )
     console = terminal_console(soft_wrap=False, width=_width())
     view = _view(console, headers=not no_headers)
-    sys.stdout.write(formats.render("scan", chosen, report, view))
+    sys.stdout.writelines(formats.render_pieces("scan", chosen, report, view))
     raise typer.Exit(code)
 
 
@@ -484,7 +484,7 @@ def verify_command(
     report.findings = _suppressed(config, suppress, report.findings)
     console = terminal_console(soft_wrap=True, width=_width())
     view = _view(console, every=every, max_causes=max_causes)
-    sys.stdout.write(formats.render("verify", chosen, report, view))
+    sys.stdout.writelines(formats.render_pieces("verify", chosen, report, view))
     raise typer.Exit(code)
 
 
@@ -780,7 +780,7 @@ def review_command(
     else:  # the text a terminal 200 columns wide would show
         console = terminal_console(record=True, width=200, file=io.StringIO())
     view = _view(console, every=every, max_causes=max_causes)
-    _emit(formats.render("review", chosen, report, view), output_file)
+    _emit(formats.render_pieces("review", chosen, report, view), output_file)
     raise typer.Exit(code)
 
 
@@ -790,11 +790,13 @@ def _usage_error(message: str) -> NoReturn:
     raise typer.Exit(ExitCode.INPUT_ERROR)
 
 
-def _emit(text: str, output_file: Path | None) -> None:
+def _emit(pieces: Iterable[str], output_file: Path | None) -> None:
+    """Write a report as its pieces come (a large repository's JSON is hundreds of MB)."""
     if output_file is None:
-        sys.stdout.write(text)
+        sys.stdout.writelines(pieces)
     else:
-        output_file.write_text(text)
+        with output_file.open("w") as stream:
+            stream.writelines(pieces)
 
 
 @app.command("plan")
@@ -1020,7 +1022,7 @@ def tls_check_command(
     )
     console = terminal_console(soft_wrap=True, width=_width())
     view = _view(console, every=every, headers=not no_headers)
-    sys.stdout.write(formats.render("tls-check", chosen, check, view))
+    sys.stdout.writelines(formats.render_pieces("tls-check", chosen, check, view))
     conflicts = next(check.conflicts(), None) is not None
     raise typer.Exit(ExitCode.FOUND if conflicts else ExitCode.OK)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -132,10 +133,43 @@ def _target_data(target: TargetResolution) -> dict[str, Any]:
 def dump_json(data: Any) -> str:
     """Stable, indented JSON with a final newline, valid UTF-8 whatever the strings hold (a
     lone surrogate is written as an escape)."""
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    if encodes(text):
-        return text
-    return json.dumps(unicode_safe(data), indent=2, ensure_ascii=False) + "\n"
+    return "".join(json_pieces(data))
+
+
+_BATCH = 8192
+"""Pieces of the encoder joined into one piece of `json_pieces`."""
+
+
+def json_pieces(data: Any) -> Iterator[str]:
+    """`dump_json(data)` in pieces, to write as they come: with an indent, the encoder
+    yields a few characters at a time, and a large report's text, or its pieces held at
+    once, took hundreds of megabytes."""
+    if not _encodable(data):
+        data = unicode_safe(data)
+    batch: list[str] = []
+    for piece in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(data):
+        batch.append(piece)
+        if len(batch) >= _BATCH:
+            yield "".join(batch)
+            batch.clear()
+    batch.append("\n")
+    yield "".join(batch)
+
+
+def _encodable(data: Any) -> bool:
+    """True when no string in `data` (key or value) holds a lone surrogate."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if not encodes(value):
+                return False
+        elif isinstance(value, dict):
+            stack += value.keys()
+            stack += value.values()
+        elif isinstance(value, (list, tuple)):
+            stack += value
+    return True
 
 
 def dump_yaml(data: Any) -> str:

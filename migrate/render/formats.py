@@ -5,7 +5,7 @@ so a format is added to a command in one place."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from migrate.outputs import (
 )
 from migrate.render import ci
 from migrate.render.annotations import github_findings, policy_findings
-from migrate.render.data import dump_json, dump_yaml, scan_data
+from migrate.render.data import dump_json, dump_yaml, json_pieces, scan_data
 from migrate.render.review import render_review_text, review_data, review_markdown
 from migrate.render.table import render_scan_table
 from migrate.render.tls import render_tls_table, tls_data, tls_markdown
@@ -87,6 +87,10 @@ def _sarif(findings: Callable[[Any], Sequence[Finding]], run: Callable[[Any], st
     return render
 
 
+def _json(data: Callable[[Any], Any]) -> Renderer:
+    return lambda report, _: dump_json(data(report))
+
+
 def _gitlab(findings: Callable[[Any], Sequence[Finding]]) -> Renderer:
     return lambda report, _: dump_json(ci.to_gitlab(findings(report), root=Path.cwd()))
 
@@ -127,6 +131,14 @@ def _diff(result: ConvertResult, view: View) -> str:
     return "" if view.written else "".join(change.diff() for change in result.changes)
 
 
+DATA: Mapping[str, Callable[[Any], Any]] = {
+    "scan": scan_data,
+    "verify": verify_data,
+    "review": review_data,
+    "tls-check": tls_data,
+}
+"""The plain data `-o json` writes, by command."""
+
 RENDERERS: Mapping[Format, Mapping[str, Renderer]] = {
     TABLE: {
         "scan": _drawn(
@@ -158,12 +170,7 @@ RENDERERS: Mapping[Format, Mapping[str, Renderer]] = {
         ),
     },
     DIFF: {"convert": _diff},
-    JSON: {
-        "scan": lambda report, _: dump_json(scan_data(report)),
-        "verify": lambda report, _: dump_json(verify_data(report)),
-        "review": lambda report, _: dump_json(review_data(report)),
-        "tls-check": lambda check, _: dump_json(tls_data(check)),
-    },
+    JSON: {command: _json(data) for command, data in DATA.items()},
     YAML: {
         "scan": lambda report, _: dump_yaml(scan_data(report)),
         "convert": lambda result, _: render_documents(
@@ -230,3 +237,12 @@ def render(command: str, output: Format, report: Any, view: View) -> str:
     """`report` of `command` in `output`; what is not drawn on the view's terminal is
     returned, for standard output or a file."""
     return RENDERERS[output][command](report, view)
+
+
+def render_pieces(command: str, output: Format, report: Any, view: View) -> Iterator[str]:
+    """`render`'s text in pieces to write as they come (JSON of a large repository is
+    hundreds of megabytes, which need not be held at once)."""
+    if output is JSON:
+        yield from json_pieces(DATA[command](report))
+    else:
+        yield render(command, output, report, view)

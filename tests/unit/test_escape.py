@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from migrate.escape import code_span, terminal, unicode_safe
+from migrate.escape import code_span, encodes, terminal, unicode_safe
 
 
 @pytest.mark.parametrize(
@@ -49,3 +51,32 @@ def test_unicode_safe_makes_any_data_encodable() -> None:
     safe = unicode_safe(data)
     assert safe == {"k\\ud800": ["v\\xff", 1, None, {"x": "ok"}]}
     json.dumps(safe, ensure_ascii=False).encode("utf-8")
+
+
+_TEXT = st.text(st.sampled_from(["a", "é", "\n", '"', "\\", "\ud800", "\udfff"]), max_size=6)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300)
+@given(data=_JSON, size=st.integers(1, 5))
+def test_json_in_pieces_is_the_indented_json_of_the_data(data: object, size: int) -> None:
+    """The JSON reports are written in pieces as the encoder makes them: joined, they are
+    exactly the indented JSON of the data (of its escaped form when a string holds a lone
+    surrogate), whatever the size of a piece."""
+    from migrate.render import data as render_data
+
+    wanted = data if encodes(json.dumps(data, ensure_ascii=False)) else unicode_safe(data)
+    expected = json.dumps(wanted, indent=2, ensure_ascii=False) + "\n"
+    old_batch = render_data._BATCH
+    render_data._BATCH = size
+    try:
+        pieces = list(render_data.json_pieces(data))
+    finally:
+        render_data._BATCH = old_batch
+    assert "".join(pieces) == expected
+    assert render_data.dump_json(data) == expected
+    assert encodes("".join(pieces))
