@@ -32,3 +32,16 @@ class IdentityMemo(Generic[V]):
                 self._entries.clear()
             entry = self._entries[key] = (objects, make())
         return entry[1]
+
+    def take(self, objects: tuple[object, ...], make: Callable[[], V], extra: Hashable = None) -> V:
+        """The value for these very objects (and `extra`) if one is kept, no longer kept;
+        else made now and kept for the next ask (a value asked for twice, then dropped)."""
+        key = (*map(id, objects), extra)
+        entry = self._entries.pop(key, None)
+        if entry is not None and all(map(operator.is_, entry[0], objects)):
+            return entry[1]
+        if len(self._entries) > self._limit:
+            self._entries.clear()
+        value = make()
+        self._entries[key] = (objects, value)
+        return value

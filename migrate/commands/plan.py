@@ -168,6 +168,7 @@ class _Planner:
             result.refused = self._refusal(pending[0])
             return result
         progress.label(f"plan stage {total} of {total} (cleanup)")
+        self._release()
         replaced = list(result.conversion.converted)
         cleanup = Stage(len(result.stages) + 1, "cleanup", "", [], replaced)
         cleanup.report = self.prove(applied, replaced)
@@ -241,6 +242,16 @@ class _Planner:
 
         with meanwhile(clients):
             memo.evaluate_pending()
+
+    def _release(self) -> None:
+        """Let go of what only the stages' proofs use, before the cleanup's (of the whole
+        mesh, the largest): their states, client checks and evaluated shapes (the cleanup's
+        state has no alpha policy left, so none of its shapes is among them)."""
+        self._scoped.clear()
+        self._checked.clear()
+        self._last = None
+        if self.options.shapes is not None:
+            self.options.shapes.clear()
 
     def _deleting(self, name: str) -> list[PolicyEntry]:
         """The alpha policies stage `name` deletes: those it converts, with `replace`."""

@@ -281,6 +281,11 @@ class ShapeMemo:
         """Keep an evaluation."""
         self._evaluated[key] = value
 
+    def clear(self) -> None:
+        """Forget every evaluation (and pending shape)."""
+        self._evaluated.clear()
+        self._pending.clear()
+
     def __len__(self) -> int:
         return len(self._evaluated)
 

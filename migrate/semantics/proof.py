@@ -322,14 +322,14 @@ def classes(
     """Destinations grouped so that each class is evaluated once (`only`: the destinations
     in these namespaces; `unseen`: the sites `unseen_sites` gives, if already known).
 
-    Those of a few namespaces are kept for the very sides and inventory given (none changes
-    once built): a plan proves a stage's state again, the same objects, after gathering
-    every stage's classes."""
+    Those of a few namespaces are kept for one more ask with the very sides and inventory
+    given (none changes once built): a plan gathers every stage's classes, then proves each
+    stage's state, the same objects."""
     if only is None:
         return _classes(before, after, inventory, (only, unseen, spare, environment))
     key = (frozenset(only), tuple(unseen) if unseen is not None else None, spare, environment)
     return list(
-        _CLASSES.get(
+        _CLASSES.take(
             (before, after, inventory),
             lambda: _classes(before, after, inventory, (only, unseen, spare, environment)),
             key,

@@ -176,33 +176,17 @@ def _selects_pods(
     )
 
 
-_DESTINATIONS: IdentityMemo[tuple[Destination, ...]] = IdentityMemo(1 << 17)
-
-
 def destinations(
     site: Site,
     inventory: Inventory,
     spare: tuple[int, int, int],
     environment: Environment | None = None,
-) -> tuple[Destination, ...]:
+) -> list[Destination]:
     """The site's container ports, each served as every chain it may have (§F: the Service
     port that builds its listener, HTTP or TCP, each with its condition), and ports no Service
     declares (the passthrough chain). Unseen workloads get an HTTP and a TCP port of an unseen
-    Service and a passthrough port; `spare` are container ports no resource names.
-
-    Made once per inventory (which is not changed once read) for each site, spare ports and
-    environment: a plan asks again for every stage, the client check for both states."""
+    Service and a passthrough port; `spare` are container ports no resource names."""
     environment = environment or Environment()
-    return _DESTINATIONS.get(
-        (inventory,),
-        lambda: tuple(_destinations(site, inventory, spare, environment)),
-        (site, spare, environment.releases, environment.sniffing),
-    )
-
-
-def _destinations(
-    site: Site, inventory: Inventory, spare: tuple[int, int, int], environment: Environment
-) -> list[Destination]:
     http_port, tcp_port, other_port = spare
     namespace, name = site.namespace, site.name
     passing = passthrough(environment.sniffing)
