@@ -791,12 +791,12 @@ def _usage_error(message: str) -> NoReturn:
 
 
 def _emit(pieces: Iterable[str], output_file: Path | None) -> None:
-    """Write a report as its pieces come (a large repository's JSON is hundreds of MB)."""
+    """Write a report: to standard output as its pieces come (a large repository's JSON is
+    hundreds of MB), to a file whole, once all of it is made (never half a report)."""
     if output_file is None:
         sys.stdout.writelines(pieces)
     else:
-        with output_file.open("w") as stream:
-            stream.writelines(pieces)
+        output_file.write_text("".join(pieces))
 
 
 @app.command("plan")

@@ -147,9 +147,10 @@ class _Planner:
         """Container ports no resource names, the same for every stage's proof."""
         self._last: tuple[tuple[int, int, str], tuple[Side, Side, set[str] | None]] | None = None
         self._scoped: dict[tuple[tuple[int, ...], tuple[int, ...]], Side] = {}
-        self._checked: dict[tuple[int, int], tuple[Side, Side, list[str], bool]] = {}
         """States of a few namespaces by the resources in force (each kept alive by the
         workspace, the conversion or the stages applied)."""
+        self._checked: dict[tuple[int, int], tuple[Side, Side, list[str], bool]] = {}
+        """Client conflicts by the pair of states (kept here), and whether it is scoped."""
 
     def run(self, order: Sequence[str], only: Sequence[str]) -> Plan:
         """Stages in a safe order, each proven, then the cleanup deleting the alpha policies

@@ -8,7 +8,7 @@ from typing import Any
 
 from migrate.commands.plan import Plan, Stage
 from migrate.escape import code_span
-from migrate.render.data import json_pieces
+from migrate.render.data import dump_json
 from migrate.render.fold import fold
 from migrate.render.verify import headline
 from migrate.rewrite.documents import render_documents
@@ -58,8 +58,7 @@ def write_plan(plan: Plan, out: Path) -> None:
             )
             (folder / "rollback.sh").write_text("kubectl apply -f backup-v1alpha1.yaml\n")
     (out / "PLAN.md").write_text(plan_markdown(plan))
-    with (out / "plan.json").open("w") as stream:
-        stream.writelines(json_pieces(plan_data(plan)))
+    (out / "plan.json").write_text(dump_json(plan_data(plan)))
 
 
 def plan_markdown(plan: Plan) -> str:
