@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -43,6 +44,7 @@ def write_lock(roots: Sequence[Path]) -> Iterator[list[str]]:
         break
     else:
         raise LockHeld(f"cannot take the write lock {display_path(path)}")
+    notes += _sweep_aside(path)
     try:
         yield notes
     finally:
@@ -64,6 +66,23 @@ def _create(path: Path) -> None:
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_ASIDE = re.compile(re.escape(LOCK_NAME) + r"\.([0-9]+)\.[0-9a-f]{8}")
+"""The name `_create` writes a lock under before linking it into place."""
+
+
+def _sweep_aside(path: Path) -> list[str]:
+    """Remove the lock files a run killed while taking the lock left beside it (written
+    aside, never linked, so never a lock), and say so; those of running processes stay."""
+    notes = []
+    for entry in sorted(path.parent.glob(f"{LOCK_NAME}.*")):
+        match = _ASIDE.fullmatch(entry.name)
+        if match is None or not entry.is_file() or entry.is_symlink():
+            continue
+        pid = int(match[1])
+        if pid != os.getpid() and not _running(pid):
+            entry.unlink(missing_ok=True)
+            notes.append(f"removed {entry.name}, left by {_who(pid)} while taking the lock")
+    return notes
 
 
 def _holder(path: Path) -> int | None:

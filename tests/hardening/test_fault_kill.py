@@ -143,6 +143,9 @@ def _phase(work: Path, ref: Reference, finished: bool) -> str:
     journal = found.pop(JOURNAL_NAME, None) is not None
     lock = found.pop(LOCK_NAME, None)  # the killed run's, taken over by the next
     assert lock is None or lock.strip().isdigit(), lock
+    for name in [n for n in found if n.startswith(f"{LOCK_NAME}.")]:  # killed taking it:
+        aside = found.pop(name)  # removed by the next run (the rerun's tree is checked)
+        assert aside.strip().isdigit() or not aside, aside
     for path in staged:
         assert path.parent.relative_to(work).as_posix() in {
             ".",

@@ -931,6 +931,29 @@ def test_one_writer_at_a_time(in_tmp: Path, holder: str) -> None:
         assert not (in_tmp / ".authn-migrate.lock").exists()
 
 
+def test_a_lock_left_aside_by_a_killed_run_is_removed_by_the_next(in_tmp: Path) -> None:
+    """A run killed while taking the lock leaves the file it writes the lock into before
+    linking it into place; the next run that takes the lock removes it (and says so), but
+    not one of a process still running, nor a file that only looks like one."""
+    import os
+
+    _two_policies(in_tmp)
+    ended = _finished_process()
+    stale = in_tmp / f".authn-migrate.lock.{ended}.0e2b055f"
+    stale.write_text(f"{ended}\n")
+    running = in_tmp / f".authn-migrate.lock.{os.getppid()}.12345678"
+    running.write_text("")
+    other = in_tmp / ".authn-migrate.lock.notes"
+    other.write_text("mine\n")
+    result = CliRunner().invoke(app, ["convert", "--write", "."])
+    assert result.exit_code == 0, result.output
+    assert not stale.exists()
+    assert f"removed {stale.name}, left by process {ended}, which no longer runs" in result.output
+    assert running.exists()
+    assert other.read_text() == "mine\n"
+    assert not (in_tmp / ".authn-migrate.lock").exists()
+
+
 @needs_git
 @pytest.mark.parametrize(
     "command",
