@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar, cast
@@ -126,6 +127,89 @@ def _do_meanwhile() -> None:
                 task.run()
     finally:
         _beside_workers = False
+
+
+class Background(Generic[R]):
+    """Work started in a forked process (see `background`); its value comes out of
+    `result`."""
+
+    def __init__(self, func: Callable[[], R]) -> None:
+        self._func = func
+        self._child: tuple[int, int] | None = None  # process id, read end of its pipe
+        if jobs() >= 2 and not (_in_worker or _beside_workers):
+            self._child = _fork(func)
+
+    def __del__(self) -> None:
+        """A result never asked for (an error came first): the process is told by its pipe
+        closing, and reaped."""
+        child, self._child = self._child, None
+        if child is not None:
+            os.close(child[1])
+            os.waitpid(child[0], 0)
+
+    def result(self) -> R:
+        """The work's value, as the process computed it (its exception raised here); done
+        here now when no process was started, or the one started died without a word."""
+        child, self._child = self._child, None
+        if child is not None:
+            answer = _collect(*child)
+            if answer is not None:
+                ok, value = answer
+                if not ok:
+                    raise value
+                return cast("R", value)
+        return self._func()
+
+
+def background(func: Callable[[], R]) -> Background[R]:
+    """Start `func` in a forked process now, to run beside what this process does next
+    (steps that only one process can do); `result()` gets its value, pickled back. With one
+    job, in a worker, or beside workers, `result()` runs it here instead. `func` must not
+    depend on what this process does meanwhile; what it returns and raises must pickle."""
+    return Background(func)
+
+
+def _fork(func: Callable[[], Any]) -> tuple[int, int] | None:
+    read, write = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return None
+    if pid:
+        os.close(write)
+        return pid, read
+    os.close(read)  # the child: compute, send, and leave without running the parent's exits
+    code = 1
+    try:
+        global _in_worker  # noqa: PLW0603 (this process is a worker from now on)
+        _in_worker = True
+        progress.silence()
+        try:
+            answer: tuple[bool, Any] = (True, func())
+        except Exception as exc:  # sent to the parent, raised by `result`
+            answer = (False, exc)
+        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(write, "wb") as stream:
+            stream.write(data)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _collect(pid: int, read: int) -> tuple[bool, Any] | None:
+    """What the child sent, once it has ended; None when it sent nothing whole."""
+    with os.fdopen(read, "rb") as stream:
+        data = stream.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0 or not data:
+        return None
+    try:
+        answer: tuple[bool, Any] = pickle.loads(data)  # our own child's pickle
+    except Exception:  # a value that does not unpickle: computed here instead
+        return None
+    return answer
 
 
 def in_worker() -> bool:

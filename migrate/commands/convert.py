@@ -20,7 +20,7 @@ from migrate.commands.environments import (
     tree_of,
 )
 from migrate.commands.plan import proven_stages, stage_of
-from migrate.convert.changes import plan_changes
+from migrate.convert.changes import start_changes
 from migrate.convert.model import Conversion, ConvertOptions
 from migrate.convert.overlay_patches import (
     PatchPlan,
@@ -236,6 +236,8 @@ def _proven(
     split: bool,
 ) -> ConvertResult:
     """The conversion, the proof of the state it leaves, and its file changes."""
+    # the files are rewritten in a process of their own while this one proves
+    file_changes = start_changes(workspace, conversion, split=split)
     before, after = states(workspace, conversion, options)
 
     # client/server pairs the conversion turns from OK to CONFLICT (§E): they need nothing
@@ -246,7 +248,7 @@ def _proven(
     with meanwhile(clients) as beside:
         report = proof(before, after, workspace, conversion, options)
     report.findings = sort_findings(list(dict.fromkeys([*shown, *report.findings])))
-    changes, findings = plan_changes(workspace, conversion, split=split)
+    changes, findings = file_changes()
     findings += beside.result()
     return ConvertResult(workspace, conversion, report, changes, findings)
 

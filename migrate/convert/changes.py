@@ -6,7 +6,7 @@ changes are shown or written by `migrate.rewrite.files`."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from migrate.convert.model import Conversion, NewResource
 from migrate.findings import Finding, Location, Severity
 from migrate.load.documents import LoadedFile
 from migrate.load.sourcefile import SourceText
-from migrate.parallel import map_chunks
+from migrate.parallel import background, map_chunks
 from migrate.rewrite.documents import (
     Replacement,
     RewriteError,
@@ -37,6 +37,15 @@ def plan_changes(
 ) -> tuple[list[FileChange], list[Finding]]:
     """Every file change the conversion makes; a file that cannot be rewritten exactly is
     reported and left alone (its resources can still be streamed with -o yaml)."""
+    return start_changes(workspace, conversion, split=split, early=False)()
+
+
+def start_changes(
+    workspace: Workspace, conversion: Conversion, *, split: bool = False, early: bool = True
+) -> Callable[[], tuple[list[FileChange], list[Finding]]]:
+    """`plan_changes`, begun now: with `early`, the files are rewritten in a process of
+    their own while this one goes on (the proof needs nothing of them); the function
+    returned gives the changes."""
     by_entry: dict[int, list[NewResource]] = defaultdict(list)
     for new in conversion.resources:
         by_entry[id(new.source)].append(new)
@@ -65,14 +74,38 @@ def plan_changes(
             jobs.append((loaded, entries, _replacements(entries, by_entry, split=split)))
         except RewriteError as exc:
             findings.append(_not_rewritten(loaded, str(exc)))
-    progress.phase("rewriting files", len(jobs))
-    texts = [
+    work = [(j[0].text, j[2]) for j in jobs]
+    rewritten = background(lambda: _rewrite_spread(work)) if early else None
+
+    def changes() -> tuple[list[FileChange], list[Finding]]:
+        progress.phase("rewriting files", len(jobs))
+        texts = _rewrite_spread(work) if rewritten is None else rewritten.result()
+        return _changes(workspace, jobs, texts, by_entry, findings, split=split)
+
+    return changes
+
+
+def _rewrite_spread(
+    work: Sequence[tuple[SourceText | None, list[Replacement]]],
+) -> list[tuple[bool, str]]:
+    return [
         text
-        for part in map_chunks(
-            _rewrite_all, [(j[0].text, j[2]) for j in jobs], min_items=MIN_PARALLEL_FILES
-        )
+        for part in map_chunks(_rewrite_all, work, min_items=MIN_PARALLEL_FILES)
         for text in part
     ]
+
+
+def _changes(
+    workspace: Workspace,
+    jobs: list[tuple[LoadedFile, list[PolicyEntry], list[Replacement]]],
+    texts: list[tuple[bool, str]],
+    by_entry: dict[int, list[NewResource]],
+    found: list[Finding],
+    *,
+    split: bool,
+) -> tuple[list[FileChange], list[Finding]]:
+    """The file changes from each file's new text (or why it cannot be rewritten)."""
+    findings = list(found)
     changes: list[FileChange] = []
     shared = _Shared({}, {})
     for (loaded, entries, _), (ok, text) in zip(jobs, texts, strict=True):
