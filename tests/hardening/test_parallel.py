@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -175,3 +178,76 @@ def test_meanwhile_work_without_workers_runs_at_result_and_keeps_its_error(
     assert calls == [1, 1]
     with pytest.raises(ValueError, match="from the meanwhile work"):
         task.result()
+
+
+def _pid_and(value: object) -> tuple[int, object]:
+    return os.getpid(), value
+
+
+class _Unpicklable:
+    def __reduce__(self) -> object:
+        raise TypeError("not picklable")
+
+
+def test_background_work_runs_in_another_process_and_comes_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With two jobs the work runs in a forked process, its value pickled back; with one,
+    here when the result is asked for; an error is raised at `result`, where it was due."""
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "2")
+    task = parallel.background(lambda: _pid_and([1, 2, 3]))
+    pid, value = task.result()
+    assert pid != os.getpid()
+    assert value == [1, 2, 3]
+
+    def failing() -> None:
+        raise ValueError("from the background")
+
+    task_error = parallel.background(failing)
+    with pytest.raises(ValueError, match="from the background"):
+        task_error.result()
+
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "1")
+    pid, _ = parallel.background(lambda: _pid_and(None)).result()
+    assert pid == os.getpid()
+
+
+def test_background_work_that_cannot_come_back_is_done_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A value that does not pickle is computed again in this process; a result never asked
+    for leaves no process behind."""
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "2")
+    calls: list[int] = []
+
+    def unpicklable() -> tuple[int, _Unpicklable]:
+        calls.append(os.getpid())
+        return os.getpid(), _Unpicklable()
+
+    pid, _ = parallel.background(unpicklable).result()
+    assert pid == os.getpid()
+    assert calls == [os.getpid()], "the child's attempt is not seen here; this one is"
+    task = parallel.background(lambda: _pid_and("x" * 1_000_000))  # more than a pipe holds
+    child = task._child
+    assert child is not None
+    del task
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child[0], 0)  # already reaped
+
+
+def test_the_console_command_prints_what_the_library_does(tmp_path: Path) -> None:
+    """The installed command leaves without tearing its heap down: its output, piped, is
+    complete and its exit status is the command's."""
+    from typer.testing import CliRunner
+
+    from migrate.cli import app
+
+    args = ["verify", "-o", "json", str(EXAMPLES / "httpbin-jwt")]
+    inside = CliRunner().invoke(app, args)
+    done = subprocess.run(
+        [sys.executable, "-m", "migrate", *args], capture_output=True, text=True, check=False
+    )
+    assert done.stdout == inside.stdout
+    assert done.returncode == inside.exit_code
+    assert len(done.stdout) > 1000
+    json.loads(done.stdout)
