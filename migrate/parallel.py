@@ -9,9 +9,9 @@ returned in input order so the outcome is the same as one process computing it a
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
-import pickle
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar, cast
@@ -135,81 +135,70 @@ class Background(Generic[R]):
 
     def __init__(self, func: Callable[[], R]) -> None:
         self._func = func
-        self._child: tuple[int, int] | None = None  # process id, read end of its pipe
+        self._child: tuple[Any, Any] | None = None  # the process, the end its answer comes to
         if jobs() >= 2 and not (_in_worker or _beside_workers):
-            self._child = _fork(func)
+            context = multiprocessing.get_context("fork")
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_answer, args=(func, send, receive))
+            process.start()
+            send.close()
+            self._child = (process, receive)
 
     def __del__(self) -> None:
         """A result never asked for (an error came first): the process is told by its pipe
-        closing, and reaped."""
+        closing, and waited for."""
         child, self._child = self._child, None
         if child is not None:
-            os.close(child[1])
-            os.waitpid(child[0], 0)
+            child[1].close()
+            child[0].join()
 
     def result(self) -> R:
         """The work's value, as the process computed it (its exception raised here); done
-        here now when no process was started, or the one started died without a word."""
+        here now when no process was started, or the one started could not answer."""
         child, self._child = self._child, None
         if child is not None:
-            answer = _collect(*child)
-            if answer is not None:
-                ok, value = answer
-                if not ok:
-                    raise value
+            process, receive = child
+            try:
+                kind, value = receive.recv()
+            except Exception:  # no answer, or one that does not unpickle: computed here
+                kind, value = "none", None
+            finally:
+                receive.close()
+                process.join()
+            if kind == "error":
+                raise value
+            if kind == "value":
                 return cast("R", value)
         return self._func()
 
 
 def background(func: Callable[[], R]) -> Background[R]:
     """Start `func` in a forked process now, to run beside what this process does next
-    (steps that only one process can do); `result()` gets its value, pickled back. With one
-    job, in a worker, or beside workers, `result()` runs it here instead. `func` must not
-    depend on what this process does meanwhile; what it returns and raises must pickle."""
+    (steps that only one process can do); `result()` gets its value, sent back through a
+    pipe. With one job, in a worker, or beside workers, `result()` runs it here instead.
+    `func` must not depend on what this process does meanwhile; what it returns and raises
+    must pickle (else it is computed again here)."""
     return Background(func)
 
 
-def _fork(func: Callable[[], Any]) -> tuple[int, int] | None:
-    read, write = os.pipe()
+def _answer(func: Callable[[], Any], send: Any, receive: Any) -> None:
+    """In the forked process: compute, and send the value or the exception back (the
+    parent's end is closed here, so that a parent gone away ends the sending)."""
+    receive.close()
+    global _in_worker  # noqa: PLW0603 (this process is a worker from now on)
+    _in_worker = True
+    progress.silence()
     try:
-        pid = os.fork()
-    except OSError:
-        os.close(read)
-        os.close(write)
-        return None
-    if pid:
-        os.close(write)
-        return pid, read
-    os.close(read)  # the child: compute, send, and leave without running the parent's exits
-    code = 1
+        answer: tuple[str, Any] = ("value", func())
+    except Exception as exc:  # sent to the parent, raised by `result`
+        answer = ("error", exc)
     try:
-        global _in_worker  # noqa: PLW0603 (this process is a worker from now on)
-        _in_worker = True
-        progress.silence()
-        try:
-            answer: tuple[bool, Any] = (True, func())
-        except Exception as exc:  # sent to the parent, raised by `result`
-            answer = (False, exc)
-        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        with os.fdopen(write, "wb") as stream:
-            stream.write(data)
-        code = 0
+        send.send(answer)
+    except Exception:  # an answer that does not pickle: the parent computes it
+        with contextlib.suppress(Exception):  # unless it has gone away
+            send.send(("none", None))
     finally:
-        os._exit(code)
-
-
-def _collect(pid: int, read: int) -> tuple[bool, Any] | None:
-    """What the child sent, once it has ended; None when it sent nothing whole."""
-    with os.fdopen(read, "rb") as stream:
-        data = stream.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
-        return None
-    try:
-        answer: tuple[bool, Any] = pickle.loads(data)  # our own child's pickle
-    except Exception:  # a value that does not unpickle: computed here instead
-        return None
-    return answer
+        send.close()
 
 
 def in_worker() -> bool:

@@ -10,6 +10,7 @@ import pytest
 from manifests import service
 from ruamel.yaml.main import YAML
 
+from migrate import parallel
 from migrate.commands.convert import convert_paths
 from migrate.convert import changes as changes_module
 
@@ -62,6 +63,7 @@ def test_unrelated_files_are_never_rewritten_nor_round_tripped(
     monkeypatch.setattr(changes_module, "rewrite", recording)
     for method in ("load", "load_all", "compose", "compose_all", "parse"):
         monkeypatch.setattr(YAML, method, refuse)
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "1")  # files rewritten here, where the spy is
     result = convert_paths([str(tmp_path)])
     assert [Path(p).name for p in rewritten] == ["policy.yaml"]
     assert [c.path.name for c in result.changes] == ["policy.yaml"]
