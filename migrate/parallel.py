@@ -145,11 +145,12 @@ class Background(Generic[R]):
             self._child = (process, receive)
 
     def __del__(self) -> None:
-        """A result never asked for (an error came first): the process is told by its pipe
-        closing, and waited for."""
+        """A result never asked for (an error came first): the process is stopped, not
+        waited for to finish work nobody will read."""
         child, self._child = self._child, None
         if child is not None:
             child[1].close()
+            child[0].terminate()
             child[0].join()
 
     def result(self) -> R:

@@ -231,7 +231,7 @@ def test_background_work_that_cannot_come_back_is_done_here(
     child = task._child
     assert child is not None
     del task
-    assert child[0].exitcode is not None, "ended and waited for"
+    assert child[0].exitcode is not None, "ended and reaped"
 
 
 def test_the_console_command_prints_what_the_library_does(tmp_path: Path) -> None:
