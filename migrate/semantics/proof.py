@@ -29,7 +29,7 @@ from migrate.semantics.side import Settings, Side
 from migrate.semantics.space import (
     DestinationClass,
     Site,
-    applicable,
+    applicable_at,
     class_key,
     destinations,
     sites,
@@ -359,9 +359,9 @@ def _classes(
     if unseen is None:
         unseen = unseen_sites(inventory, [before, after])
     for site in sites(inventory, namespaces, unseen, only):
+        old, new = applicable_at(before, site), applicable_at(after, site)
         for destination in destinations(site, inventory, spare, environment):
-            first = applicable(before, site, destination)
-            second = applicable(after, site, destination)
+            first, second = old(destination), new(destination)
             if destination.sniffed and tcp_alike(first) and tcp_alike(second):
                 continue  # decided as its port's TCP destination, which is compared too
             key = class_key(destination, first, second)

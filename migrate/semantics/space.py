@@ -11,7 +11,7 @@ cell stands for every value in it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations, product
 
@@ -39,7 +39,13 @@ from migrate.semantics.request import (
     Token,
     Transport,
 )
-from migrate.semantics.side import Settings, Side, authorization_policies, request_authentications
+from migrate.semantics.side import (
+    PeerSetting,
+    Settings,
+    Side,
+    authorization_policies,
+    request_authentications,
+)
 from migrate.semantics.strings import ANY_NON_EMPTY, PATH_UNIVERSE, Pattern, partition, signature
 
 RAW_PATH_UNIVERSE = Pattern("regex", "/[^#\\x00\\n\\r]*")
@@ -270,26 +276,38 @@ def _fronting(inventory: Inventory, site: Site) -> list[Service]:
 
 def applicable(side: Side, site: Site, destination: Destination) -> Applicable:
     """What applies to a destination in one configuration."""
-    resources = side.applicable_beta(site.namespace, dict(site.labels))
-    alpha = (
-        side.alpha_policy(
-            site.namespace,
-            destination.service,
-            destination.service_port or 0,
-            destination.service_port_name,
+    return applicable_at(side, site)(destination)
+
+
+def applicable_at(side: Side, site: Site) -> Callable[[Destination], Applicable]:
+    """`applicable` for each destination of one site: what selects the site's workload (its
+    beta resources, RequestAuthentications and AuthorizationPolicies) is found once, the
+    alpha policy per service port, and the peer setting once per port."""
+    namespace = site.namespace
+    resources = side.applicable_beta(namespace, dict(site.labels))
+    request_auths = tuple(request_authentications(resources))
+    authz = tuple(authorization_policies(resources))
+    peers: dict[int | None, PeerSetting | None] = {}
+
+    def at(destination: Destination) -> Applicable:
+        alpha = (
+            side.alpha_policy(
+                namespace,
+                destination.service,
+                destination.service_port or 0,
+                destination.service_port_name,
+            )
+            if destination.service is not None
+            else None
         )
-        if destination.service is not None
-        else None
-    )
-    passthrough = destination.service is None
-    return Applicable(
-        alpha=alpha,
-        peer=side.peer_setting(
-            site.namespace, resources, None if passthrough else destination.port
-        ),
-        request_auths=tuple(request_authentications(resources)),
-        authz=tuple(authorization_policies(resources)),
-    )
+        port = None if destination.service is None else destination.port  # None: passthrough
+        if port in peers:
+            peer = peers[port]
+        else:
+            peer = peers[port] = side.peer_setting(namespace, resources, port)
+        return Applicable(alpha=alpha, peer=peer, request_auths=request_auths, authz=authz)
+
+    return at
 
 
 def class_key(
