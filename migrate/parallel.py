@@ -45,9 +45,11 @@ def jobs() -> int:
 
 def map_chunks(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_items: int) -> list[R]:
     """`func` over contiguous chunks of `items`, in order: in forked workers when there are
-    at least `min_items` and more than one job, else once over all of them here."""
+    at least `min_items` and more than one job, else once over all of them here (also in a
+    worker or a background process: the cores are taken by then, and what their own
+    workers computed would cross two process boundaries instead of one)."""
     workers = jobs()
-    if workers < 2 or len(items) < max(min_items, 2) or _beside_workers:
+    if workers < 2 or len(items) < max(min_items, 2) or _beside_workers or _in_worker:
         return [func(items)]
     count = min(len(items), workers * CHUNKS_PER_JOB)
     bounds = [(len(items) * i // count, len(items) * (i + 1) // count) for i in range(count)]

@@ -159,7 +159,7 @@ def workspace_of(loaded: LoadResult, options: WorkspaceOptions | None = None) ->
 
 def _is_patch(loaded: LoadedFile, patches: PatchIndex) -> bool:
     path = loaded.source.path
-    return path is not None and path.resolve() in patches.files
+    return bool(patches.files) and path is not None and path.resolve() in patches.files
 
 
 def _not_about_patches(findings: Sequence[Finding], patches: PatchIndex) -> list[Finding]:

@@ -12,10 +12,10 @@ Machine outputs (JSON, SARIF, GitLab) carry every cause unfolded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from migrate.semantics.equivalence import Cause
+from migrate.semantics.equivalence import Cause, Change
 from migrate.semantics.request import UNCONFIGURED_ISSUER, Outcome, Request, Signature
 
 
@@ -53,6 +53,18 @@ def fold(causes: Iterable[Cause]) -> list[Entry]:
         plainest, *others = sorted(members, key=_plainness)
         entries.append(Entry(plainest, tuple(others)))
     return entries
+
+
+def first_witness(causes: Sequence[Cause], change: Change) -> Request | None:
+    """The witness of the first entry of `fold(causes)` whose change is `change` (None when
+    no cause has it), without folding the others: an entry's causes share their change, so
+    it is the entry of the first cause with that change, and its witness its plainest."""
+    first = next((c for c in causes if c.change is change), None)
+    if first is None:
+        return None
+    key = _fold_key(first)
+    members = [c for c in causes if c.change is change and _fold_key(c) == key]
+    return min(members, key=_plainness).witness
 
 
 def unfolded(causes: Iterable[Cause]) -> list[Entry]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from migrate.render.fold import fold
+from migrate.render.fold import first_witness
 from migrate.semantics.curl import request_text
 from migrate.semantics.equivalence import Cause, Change
 from migrate.semantics.proof import VerifyReport
@@ -51,7 +51,8 @@ class PolicySummary:
         ]
         inherent = sum(1 for c in self.causes if c.inherent)
         tail = f"; {inherent} inherent" if inherent else ""
-        witness = next(e.cause for e in fold(self.causes) if e.cause.change is worst).witness
+        witness = first_witness(self.causes, worst)
+        assert witness is not None, "worst is the change of one of the causes"
         return f"{head}: {worst.value.upper()} ({', '.join(counts)}{tail}): {request_text(witness)}"
 
 

@@ -10,6 +10,7 @@ shortest witness for it. Regexes follow `migrate.semantics.regex` (std::regex ov
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_right, insort
 from collections import Counter
 from collections.abc import Sequence
@@ -355,10 +356,17 @@ def partition(patterns: Sequence[Pattern], universe: Pattern = PATH_UNIVERSE) ->
     give the one cell of the whole universe; an empty universe gives no cells. Raises
     UnsupportedPattern for a refused regex.
     """
+    return list(_partition(tuple(patterns), universe))
+
+
+@functools.lru_cache(maxsize=4096)
+def _partition(patterns: tuple[Pattern, ...], universe: Pattern) -> tuple[Cell, ...]:
+    """`partition`, once per set of conditions: thousands of classes repeat a few (the
+    methods policies name, their paths)."""
     everything = [universe, *patterns]
     abc = _alphabet(everything)
     found = _explore([_compile(p, abc) for p in everything], abc)
-    return [Cell(found[sig], sig) for sig in sorted(found)]
+    return tuple(Cell(found[sig], sig) for sig in sorted(found))
 
 
 def signature(patterns: Sequence[Pattern], text: str) -> tuple[bool, ...]:
