@@ -876,7 +876,13 @@ def plan_command(
     split = [n.strip() for n in (order or "").split(",") if n.strip()]
     subset = [n.strip() for n in (only or "").split(",") if n.strip()]
     try:
-        result = plan(workspace, order=split, only=subset, options=_verify_options(config))
+        result = plan(
+            workspace,
+            order=split,
+            only=subset,
+            options=_verify_options(config),
+            files=not sync_waves,
+        )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     err = terminal_console(stderr=True, soft_wrap=True)

@@ -9,7 +9,9 @@ and an order that would open a hole is never emitted.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -21,7 +23,8 @@ from migrate.convert.prove import generated_resources
 from migrate.convert.run import convert_workspace
 from migrate.model.alpha import AlphaPolicy, MtlsMode, Scope
 from migrate.model.beta import KINDS, PROVENANCE, BetaResource
-from migrate.parallel import meanwhile
+from migrate.parallel import Background, background, meanwhile
+from migrate.rewrite.documents import RewriteError, render_documents
 from migrate.semantics.curl import request_text
 from migrate.semantics.equivalence import Change, ShapeMemo
 from migrate.semantics.proof import (
@@ -67,11 +70,28 @@ class Plan:
     conversion: Conversion
     notes: list[str] = field(default_factory=list)
     refused: str = ""
+    rendered: Background[dict[str, str]] | None = None
+    """Each stage's `apply.yaml` by stage name, rendered in another process while the
+    stages were proven (what each holds is known before the order is)."""
+    holds: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """The resources (by id) each of those texts was rendered from."""
+    _texts: dict[str, str] | None = None
 
     @property
     def proven(self) -> bool:
         """True when every stage is no looser than the start and nothing was refused."""
         return not self.refused and all(s.looser == 0 for s in self.stages)
+
+    def apply_yaml(self, stage: Stage) -> str:
+        """The text of `stage`'s `apply.yaml`: the one rendered beside the proofs when it
+        was rendered from the very resources the stage applies, else rendered now."""
+        if self._texts is None:
+            self._texts = self.rendered.result() if self.rendered is not None else {}
+            self.rendered = None
+        text = self._texts.get(stage.namespace)
+        if text is not None and self.holds.get(stage.namespace) == tuple(map(id, stage.apply)):
+            return text
+        return render_documents([r.data for r in stage.apply])
 
 
 MAX_NAMED = 5
@@ -84,11 +104,32 @@ def plan(
     order: Sequence[str] = (),
     only: Sequence[str] = (),
     options: VerifyOptions | None = None,
+    files: bool = True,
 ) -> Plan:
     """Plan the migration of `workspace`: per-namespace stages in `order` (default: least
-    risk first), the mesh-wide stage, then the cleanup that deletes the alpha policies."""
+    risk first), the mesh-wide stage, then the cleanup that deletes the alpha policies.
+    `files`: the plan's folders will be written (`write_plan`), so each stage's
+    `apply.yaml` is rendered in another process while the stages are proven."""
     options, _ = with_facts(options, [workspace.inventory])
-    return _Planner(workspace, options).run(order, only)
+    planner = _Planner(workspace, options)
+    if not files:
+        return planner.run(order, only)
+    groups = planner.groups
+    rendered = background(functools.partial(_render_groups, groups))
+    result = planner.run(order, only)
+    result.rendered = rendered
+    result.holds = {name: tuple(map(id, group)) for name, group in groups.items()}
+    return result
+
+
+def _render_groups(groups: dict[str, list[NewResource]]) -> dict[str, str]:
+    """Each stage's `apply.yaml` (a text that cannot be written is left to be rendered, and
+    its error raised, where it is written)."""
+    texts = {}
+    for name, group in groups.items():
+        with contextlib.suppress(RewriteError):
+            texts[name] = render_documents([r.data for r in group])
+    return texts
 
 
 class _Planner:
@@ -164,16 +205,22 @@ class _Planner:
             result.notes.append(_left_note(left))
         pending = _order(self.workspace, self.groups, order, covered)
         total = len(pending) + 1
+        replaced = list(result.conversion.converted)
+        # the cleanup's state, should every stage go in the order tried first (the usual
+        # case), is known now: it is proven in another process while the stages are
+        expected = [r for name in pending for r in self.groups[name]]
+        early = background(functools.partial(self._cleanup, expected, replaced))
         applied, _ = self.stages(result, pending, strict=bool(order))
         if pending:
             result.refused = self._refusal(pending[0])
             return result
         progress.label(f"plan stage {total} of {total} (cleanup)")
         self._release()
-        replaced = list(result.conversion.converted)
         cleanup = Stage(len(result.stages) + 1, "cleanup", "", [], replaced)
-        cleanup.report = self.prove(applied, replaced)
-        cleanup.notes = self.conflicts(applied, replaced)
+        if list(map(id, applied)) == list(map(id, expected)):
+            cleanup.report, cleanup.notes = early.result()
+        else:
+            cleanup.report, cleanup.notes = self._cleanup(applied, replaced)
         progress.label("")
         result.stages.append(cleanup)
         if cleanup.looser:
@@ -182,6 +229,13 @@ class _Planner:
                 + _example(cleanup.report, mesh=False)
             )
         return result
+
+    def _cleanup(
+        self, applied: list[NewResource], replaced: list[PolicyEntry]
+    ) -> tuple[VerifyReport, list[str]]:
+        """The proof of the state after the cleanup (`applied` in force, `replaced`
+        deleted) and the client conflicts it creates."""
+        return self.prove(applied, replaced), self.conflicts(applied, replaced)
 
     def stages(
         self, result: Plan, pending: list[str], *, strict: bool = False, notes: bool = True
@@ -547,7 +601,7 @@ def status(workspace: Workspace, options: VerifyOptions | None = None) -> Status
         r for r in workspace.beta if PROVENANCE in r.meta.document.metadata.get("annotations", {})
     ]
     before = replace(workspace, beta=[r for r in workspace.beta if r not in migrated])
-    planned = plan(before, options=options)
+    planned = plan(before, options=options, files=False)
     present = {r.meta.ref for r in migrated}
     applied = tuple(
         s.name for s in planned.stages[:-1] if s.apply and all(n.ref in present for n in s.apply)

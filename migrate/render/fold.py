@@ -12,6 +12,7 @@ Machine outputs (JSON, SARIF, GitLab) carry every cause unfolded.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -43,13 +44,14 @@ class Entry:
         return [variant_text(v, self.cause) for v in self.variants]
 
 
-def fold(causes: Iterable[Cause]) -> list[Entry]:
-    """`causes` folded into entries, in the order of each entry's first cause."""
+def fold(causes: Iterable[Cause], first: int | None = None) -> list[Entry]:
+    """`causes` folded into entries, in the order of each entry's first cause (`first`:
+    only that many entries, the first ones)."""
     groups: dict[tuple[object, ...], list[Cause]] = {}
     for cause in causes:
         groups.setdefault(_fold_key(cause), []).append(cause)
     entries = []
-    for members in groups.values():
+    for members in itertools.islice(groups.values(), first):
         plainest, *others = sorted(members, key=_plainness)
         entries.append(Entry(plainest, tuple(others)))
     return entries

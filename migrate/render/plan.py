@@ -11,7 +11,6 @@ from migrate.escape import code_span
 from migrate.render.data import dump_json
 from migrate.render.fold import fold
 from migrate.render.verify import headline
-from migrate.rewrite.documents import render_documents
 from migrate.semantics.curl import request_text
 from migrate.semantics.equivalence import Change
 from migrate.workspace import PolicyEntry
@@ -50,7 +49,7 @@ def write_plan(plan: Plan, out: Path) -> None:
         folder = out / _folder(stage)
         folder.mkdir(exist_ok=True)
         if stage.apply:
-            (folder / "apply.yaml").write_text(render_documents([r.data for r in stage.apply]))
+            (folder / "apply.yaml").write_text(plan.apply_yaml(stage))
             (folder / "rollback.sh").write_text(f"kubectl delete -f {_folder(stage)}/apply.yaml\n")
         if stage.delete:
             (folder / "delete.sh").write_text(
@@ -108,12 +107,12 @@ def _stage_markdown(stage: Stage) -> list[str]:
             else ""
         )
         lines += ["", f"Enforcement against the start{where}: {headline(stage.report)}"]
-        stricter = fold(c for c in stage.report.causes if c.change is Change.STRICTER)
+        stricter = fold((c for c in stage.report.causes if c.change is Change.STRICTER), 5)
         lines += [
             f"- stricter: {code_span(request_text(e.cause.witness))} -> "
             f"{code_span(str(e.cause.after))}"
             + "".join(f"; {code_span(line)}" for line in e.variant_lines())
-            for e in stricter[:5]
+            for e in stricter
         ]
     if stage.notes:
         lines += ["", "Client conflicts this stage creates (fix before applying it):"]

@@ -290,9 +290,10 @@ class ShapeMemo:
         return len(self._evaluated)
 
 
-def merge_causes(parts: Iterable[list[Cause]], everywhere: Sequence[str]) -> list[Cause]:
-    """Causes of several comparisons (one per arrangement of duplicate documents) as one list:
-    a cause that shows in every world of the run (`everywhere`) carries no labels."""
+def merge_causes(parts: Sequence[list[Cause]], everywhere: Sequence[str]) -> list[Cause]:
+    """Causes of several comparisons (one per arrangement of duplicate documents, each in
+    the order `compare` gives) as one list in that order: a cause that shows in every world
+    of the run (`everywhere`) carries no labels."""
     merged: dict[tuple[object, ...], Cause] = {}
     for part in parts:
         for cause in part:
@@ -310,6 +311,8 @@ def merge_causes(parts: Iterable[list[Cause]], everywhere: Sequence[str]) -> lis
                 known.worlds = tuple(sorted({*known.worlds, *cause.worlds}))
                 if set(known.worlds) >= set(everywhere):
                     known.worlds = ()
+    if len(parts) == 1:  # already in order: a part is sorted, and merging keeps first places
+        return list(merged.values())
     return sorted(merged.values(), key=_order)
 
 

@@ -18,6 +18,7 @@ from migrate.commands.plan import _Planner, plan
 from migrate.convert.model import NewResource
 from migrate.convert.prove import prove
 from migrate.render.plan import plan_data, plan_markdown, write_plan
+from migrate.rewrite.documents import render_documents
 from migrate.semantics.equivalence import Change
 from migrate.semantics.proof import VerifyOptions, verify_sides
 from migrate.workspace import open_workspace
@@ -453,3 +454,34 @@ def test_stages_of_namespaces_alike_share_one_evaluation_and_the_same_verdicts(
         assert [str(c.witness) for c in one.report.causes] == [
             str(c.witness) for c in other.report.causes
         ]
+
+
+def test_work_done_in_other_processes_writes_the_plan_one_process_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two jobs the stages' apply.yaml are rendered, and the cleanup proven, in other
+    processes while the stages are proven: the plan written is byte for byte the one a
+    single process writes. A stage that does not apply the very resources a text was
+    rendered from gets its own text."""
+    written = {}
+    for jobs in ("1", "2"):
+        monkeypatch.setenv("AUTHN_MIGRATE_JOBS", jobs)
+        result = plan(open_workspace([str(ROOT / "examples" / "rollout")]))
+        assert result.rendered is not None
+        assert (result.rendered._child is not None) == (jobs == "2")  # in another process
+        write_plan(result, tmp_path / jobs)
+        written[jobs] = {
+            p.relative_to(tmp_path / jobs): p.read_bytes()
+            for p in sorted((tmp_path / jobs).rglob("*"))
+            if p.is_file()
+        }
+    assert written["1"] == written["2"]
+    assert any(p.name == "apply.yaml" for p in written["2"])
+
+    result = plan(open_workspace([str(ROOT / "examples" / "rollout")]))
+    for each in result.stages:
+        assert result.apply_yaml(each) == render_documents([r.data for r in each.apply])
+    stage = next(s for s in result.stages if len(s.apply) > 1)
+    whole = result.apply_yaml(stage)
+    stage.apply = stage.apply[:1]
+    assert result.apply_yaml(stage) == render_documents([stage.apply[0].data]) != whole
