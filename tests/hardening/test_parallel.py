@@ -9,8 +9,9 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,10 +118,48 @@ def test_documents_validated_in_workers_give_the_findings_of_one_process(
     alone = schema.validate_documents(documents)
     monkeypatch.setenv(parallel.JOBS_VARIABLE, "2")
     monkeypatch.setattr(schema, "MIN_PARALLEL_DOCUMENTS", 2)
+    monkeypatch.setattr(schema, "_CLEAN_SHAPES", set())  # a new shape among the first two
     spread = schema.validate_documents(documents)
     assert spread == alone
     assert [bool(f) for f in alone] == [False, True] * 20
     assert (alone[1][0].location.line, alone[1][0].location.column) == (9, 21)
+
+
+def test_documents_of_shapes_that_repeat_are_validated_here_the_others_in_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first documents decide: when their shapes repeat (names apart), forking costs
+    more than validating the rest here; when each is new, the rest go to workers. Either
+    way the findings are those of each document validated on its own."""
+    head = "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\n"
+    alike = [
+        head + f"metadata: {{name: p{i}, namespace: a}}\nspec: {{mtls: {{mode: STRICT}}}}\n"
+        for i in range(600)
+    ]
+    distinct = [
+        head + f"metadata: {{name: p{i}, namespace: a}}\nspec:\n  selector: {{matchLabels: "
+        f"{{app: x}}}}\n  portLevelMtls: {{{1000 + i}: {{mode: STRICT}}}}\n"
+        for i in range(600)
+    ]
+    distinct[450] = distinct[450].replace("mode: STRICT", "mode: STRICTEST")
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "2")
+    spread: list[int] = []
+
+    def spy(func: Callable[[Sequence[Any]], Any], items: Sequence[Any], **options: Any) -> Any:
+        spread.append(len(items))
+        return parallel.map_chunks(func, items, **options)
+
+    monkeypatch.setattr(schema, "map_chunks", spy)
+    for texts, forks in ((alike, False), (distinct, True)):
+        content = "---\n".join(texts).encode()
+        documents = load_sources([Source("many.yaml", None, content=content)]).documents
+        monkeypatch.setattr(schema, "_CLEAN_SHAPES", set())
+        spread.clear()
+        found = schema.validate_documents(documents)
+        assert spread == ([600 - schema.MIN_PARALLEL_DOCUMENTS] if forks else [])
+        monkeypatch.setattr(schema, "_CLEAN_SHAPES", set())
+        assert found == [schema.validate_document(d) for d in documents]
+        assert [i for i, f in enumerate(found) if f] == ([450] if forks else [])
 
 
 def _slow_square(items: Sequence[int]) -> list[int]:
