@@ -161,7 +161,8 @@ def git_ignored(root: Path, files: list[Path]) -> set[Path]:
     """The files git ignores, when `root` is inside a work tree and git is installed."""
     if not files:
         return set()
-    payload = b"\0".join(os.fsencode(p.resolve()) for p in files) + b"\0"
+    real = [p.resolve() for p in files]
+    payload = b"\0".join(os.fsencode(p) for p in real) + b"\0"
     try:
         result = run_git(root, "check-ignore", "-z", "--stdin", stdin=payload, timeout=30)
     except GitError:
@@ -169,7 +170,7 @@ def git_ignored(root: Path, files: list[Path]) -> set[Path]:
     if result.returncode not in (0, 1):
         return set()
     ignored = {Path(os.fsdecode(p)) for p in result.stdout.split(b"\0") if p}
-    return {p for p in files if p.resolve() in ignored}
+    return {p for p, resolved in zip(files, real, strict=True) if resolved in ignored}
 
 
 def is_utf8_name(name: str) -> bool:

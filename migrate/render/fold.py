@@ -47,6 +47,12 @@ class Entry:
 def fold(causes: Iterable[Cause], first: int | None = None) -> list[Entry]:
     """`causes` folded into entries, in the order of each entry's first cause (`first`:
     only that many entries, the first ones)."""
+    return fold_head(causes, first)[0]
+
+
+def fold_head(causes: Iterable[Cause], first: int | None) -> tuple[list[Entry], list[int]]:
+    """The first `first` entries of `fold(causes)`, and how many causes each entry of it
+    holds (all of them): the entries left out need no witness chosen."""
     groups: dict[tuple[object, ...], list[Cause]] = {}
     for cause in causes:
         groups.setdefault(_fold_key(cause), []).append(cause)
@@ -54,7 +60,7 @@ def fold(causes: Iterable[Cause], first: int | None = None) -> list[Entry]:
     for members in itertools.islice(groups.values(), first):
         plainest, *others = sorted(members, key=_plainness)
         entries.append(Entry(plainest, tuple(others)))
-    return entries
+    return entries, [len(members) for members in groups.values()]
 
 
 def first_witness(causes: Sequence[Cause], change: Change) -> Request | None:

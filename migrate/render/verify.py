@@ -11,7 +11,7 @@ from rich.text import Text
 from migrate.escape import code_span, terminal
 from migrate.findings import Finding
 from migrate.render.data import finding_data
-from migrate.render.fold import Entry, fold, unfolded
+from migrate.render.fold import Entry, fold, fold_head, unfolded
 from migrate.render.summary import PolicySummary, by_policy
 from migrate.render.table import finding_lines
 from migrate.semantics.curl import request_text
@@ -64,6 +64,7 @@ def render_text(
 ) -> None:
     """One line per policy and the verdict, findings, then each policy's causes (at most
     `max_causes` of them looser or stricter, every differing request with `every`), figures."""
+    max_causes = max(max_causes, 0)
     policies = by_policy(report, left)
     for policy in policies:
         console.print(Text(terminal(policy.line()), style=_policy_style(policy)), soft_wrap=True)
@@ -84,13 +85,13 @@ def render_text(
                 minor[key] = minor.get(key, 0) + cause.requests
             else:
                 major.append(cause)
-        entries = unfolded(major) if every else fold(major)
-        for entry in entries if every else entries[:max_causes]:
+        entries, sizes = (unfolded(major), []) if every else fold_head(major, max_causes)
+        for entry in entries:
             console.print(_entry_text(report, entry), soft_wrap=True)
             for difference in entry.cause.differences[1:] if every else ():
                 console.print(f"    also: {request_text(difference.request)}", soft_wrap=True)
-        if not every and len(entries) > max_causes:
-            more = _more(policy.ref, entries[max_causes:])
+        if len(sizes) > max_causes:
+            more = _more(policy.ref, sizes[max_causes:])
             console.print(Text(more, style="dim"), soft_wrap=True)
     for (change, before, after), count in minor.items():
         console.print(
@@ -122,9 +123,10 @@ def assumptions(report: VerifyReport) -> list[str]:
     ]
 
 
-def _more(ref: str, hidden: list[Entry]) -> str:
-    """`... and 2 more cause(s) of <ref>`, with the causes folded into them."""
-    causes = sum(1 + len(entry.variants) for entry in hidden)
+def _more(ref: str, hidden: list[int]) -> str:
+    """`... and 2 more cause(s) of <ref>`, with the causes folded into them (`hidden`: the
+    causes each entry not shown holds)."""
+    causes = sum(hidden)
     folded = f"{causes} with their variants; " if causes != len(hidden) else ""
     return terminal(
         f"... and {len(hidden)} more cause(s) of {ref} ({folded}--max-causes N, --all, or "
