@@ -117,8 +117,9 @@ def plan(
     groups = planner.groups
     rendered = background(functools.partial(_render_groups, groups))
     result = planner.run(order, only)
-    result.rendered = rendered
-    result.holds = {name: tuple(map(id, group)) for name, group in groups.items()}
+    if not result.refused:  # else nothing is written, and the rendering is stopped here
+        result.rendered = rendered
+        result.holds = {name: tuple(map(id, group)) for name, group in groups.items()}
     return result
 
 

@@ -119,7 +119,7 @@ def _walk(root: Path) -> tuple[list[Source], list[Finding]]:
             elif kind == "manifest":
                 found.append(Path(entry.path))
         stack.extend(reversed(subdirs))
-    ignored = git_ignored(root, found)
+    ignored = listed_ignored(root, found)
     files = sorted((p for p in found if p not in ignored), key=lambda p: p.as_posix())
     return [Source(display=display_path(p), path=p, root=root) for p in files], findings
 
@@ -171,6 +171,33 @@ def git_ignored(root: Path, files: list[Path]) -> set[Path]:
         return set()
     ignored = {Path(os.fsdecode(p)) for p in result.stdout.split(b"\0") if p}
     return {p for p, resolved in zip(files, real, strict=True) if resolved in ignored}
+
+
+def listed_ignored(root: Path, files: list[Path]) -> set[Path]:
+    """`git_ignored` for files that exist below the directory `root` (as a walk finds them):
+    what git lists as untracked and ignored below it, in one listing, instead of asking
+    about each file (`git check-ignore` took git 0.17 ms a file: 3.6 s for 20,906). A folder
+    listed whole (a repository nested in an ignored folder) ignores every file in it."""
+    if not files:
+        return set()
+    try:
+        result = run_git(
+            root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", timeout=30
+        )
+    except GitError:
+        return set()
+    if result.returncode != 0:
+        return set()
+    base = root.resolve()
+    listed = [os.fsdecode(p) for p in result.stdout.split(b"\0") if p]
+    exact = {base / p for p in listed if not p.endswith("/")}
+    folders = {base / p for p in listed if p.endswith("/")}
+    found = set()
+    for path in files:
+        real = path.resolve()
+        if real in exact or (folders and not folders.isdisjoint(real.parents)):
+            found.add(path)
+    return found
 
 
 def is_utf8_name(name: str) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate.load.discover import discover
+from migrate.load.discover import discover, git_ignored, listed_ignored
 
 
 def _names(paths: list[str]) -> list[str]:
@@ -40,6 +40,50 @@ def test_git_ignored_files_are_skipped(in_tmp: Path) -> None:
         (in_tmp / name).parent.mkdir(parents=True, exist_ok=True)
         (in_tmp / name).write_text("a: 1\n")
     assert _names(["."]) == ["kept.yaml"]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.parametrize("below", [".", "sub", "a", "linked"])
+def test_one_listing_of_ignored_files_agrees_with_asking_git_about_each(
+    tmp_path: Path, below: str
+) -> None:
+    """Whatever the rules (folders, globs, negation, anchored names, a folder's own
+    .gitignore, info/exclude), a tracked file that matches one, a repository nested in an
+    ignored folder, a folder reached through a link: the files the walk finds that git's
+    listing marks ignored are those `git check-ignore` names, asked about one by one."""
+
+    def git(*args: str, where: Path = tmp_path) -> None:
+        subprocess.run(["git", "-C", str(where), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / ".gitignore").write_text(
+        "build/\n*.generated.yaml\n!keep.generated.yaml\nsecret/\n/top-only.yaml\n"
+    )
+    (tmp_path / ".git" / "info" / "exclude").write_text("excluded.yaml\n")
+    names = [
+        "build/out.yaml", "x.generated.yaml", "keep.generated.yaml", "a/b/y.generated.yaml",
+        "top-only.yaml", "a/top-only.yaml", "tracked.generated.yaml", "secret/s.yaml",
+        "sub/local.yaml", "sub/other.yaml", "sub/deep/local.yaml", "excluded.yaml",
+        "a/excluded.yaml", "plain.yaml", "a/plain.yaml",
+    ]  # fmt: skip
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("a: 1\n")
+    (tmp_path / "sub" / ".gitignore").write_text("local.yaml\n")
+    (tmp_path / "linked").symlink_to(tmp_path / "a", target_is_directory=True)
+    git("init", "-q", where=tmp_path / "secret")
+    git("add", "-f", "tracked.generated.yaml", "plain.yaml")
+    root = tmp_path / below
+    files = [p for p in root.rglob("*.yaml") if ".git" not in p.parts]
+    if below == ".":  # rglob does not enter the link: the walk does
+        files += list((tmp_path / "linked").rglob("*.yaml"))
+    listed = listed_ignored(root, files)
+    assert listed == git_ignored(root, files)
+    if below == ".":
+        ignored = {p.relative_to(tmp_path).as_posix() for p in listed}
+        assert {"build/out.yaml", "secret/s.yaml", "sub/local.yaml", "excluded.yaml"} <= ignored
+        assert {"plain.yaml", "keep.generated.yaml", "tracked.generated.yaml"}.isdisjoint(ignored)
+        assert "linked/b/y.generated.yaml" in ignored
 
 
 def test_explicit_file_is_read_whatever_its_suffix(in_tmp: Path) -> None:
