@@ -75,7 +75,7 @@ class Plan:
     stages were proven (what each holds is known before the order is)."""
     holds: dict[str, tuple[int, ...]] = field(default_factory=dict)
     """The resources (by id) each of those texts was rendered from."""
-    _texts: dict[str, str] | None = None
+    _texts: dict[str, str] | None = field(default=None, init=False, repr=False)
 
     @property
     def proven(self) -> bool:

@@ -249,21 +249,24 @@ MIN_PARALLEL_DOCUMENTS = 256
 
 def validate_documents(docs: Sequence[Document]) -> list[list[Finding]]:
     """`validate_document` of each document, in order. The first ones are validated here:
-    when their shapes repeat (fewer than one in `REPEATED_SHAPES` new), so will the rest's,
-    and a document of a shape found clean costs little, less than forking; else the rest go
-    to forked workers (documents are independent, and only the findings come back)."""
+    when their shapes repeat (fewer than one in `REPEATED_SHAPES` new or with findings, which
+    are never skipped), so will the rest's, and a document of a shape found clean costs
+    little, less than forking; else the rest go to forked workers (documents are
+    independent, and only the findings come back)."""
     sample = docs[:MIN_PARALLEL_DOCUMENTS]
     known = len(_CLEAN_SHAPES)
     checked = _validate_all(sample)
     rest = docs[len(sample) :]
-    if (len(_CLEAN_SHAPES) - known) * REPEATED_SHAPES <= len(sample):
+    costly = len(_CLEAN_SHAPES) - known + sum(1 for findings in checked if findings)
+    if costly * REPEATED_SHAPES <= len(sample):
         return checked + _validate_all(rest)
     parts = map_chunks(_validate_all, rest, min_items=MIN_PARALLEL_DOCUMENTS)
     return checked + [findings for part in parts for findings in part]
 
 
 REPEATED_SHAPES = 8
-"""Shapes repeat when at most one document in this many brings a new clean one."""
+"""Shapes repeat when at most one document in this many brings a new clean one (or has
+findings)."""
 
 
 def _validate_all(docs: Sequence[Document]) -> list[list[Finding]]:

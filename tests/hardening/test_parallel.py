@@ -251,6 +251,27 @@ def test_background_work_runs_in_another_process_and_comes_back(
     assert pid == os.getpid()
 
 
+def _pids(items: Sequence[int]) -> list[int]:
+    return [os.getpid() for _ in items]
+
+
+def test_work_spread_inside_a_background_process_stays_in_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A background process forks no workers of its own: what its `map_chunks` computes
+    would cross two process boundaries, on cores already taken."""
+    monkeypatch.setenv(parallel.JOBS_VARIABLE, "2")
+    task = parallel.background(
+        lambda: (os.getpid(), parallel.map_chunks(_pids, list(range(40)), min_items=2))
+    )
+    pid, parts = task.result()
+    assert pid != os.getpid()
+    assert parts == [[pid] * 40]
+    spread = parallel.map_chunks(_pids, list(range(40)), min_items=2)
+    assert len(spread) > 1
+    assert os.getpid() not in {p for part in spread for p in part}
+
+
 def test_background_work_that_cannot_come_back_is_done_here(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -43,7 +43,7 @@ def test_git_ignored_files_are_skipped(in_tmp: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-@pytest.mark.parametrize("below", [".", "sub", "a", "linked"])
+@pytest.mark.parametrize("below", [".", "sub", "a", "linked", "build", "secret"])
 def test_one_listing_of_ignored_files_agrees_with_asking_git_about_each(
     tmp_path: Path, below: str
 ) -> None:
