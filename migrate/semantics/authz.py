@@ -83,17 +83,35 @@ class CellAuthorizer:
     the peer, so each part is evaluated once per cell or once per identity, not for every
     pair."""
 
-    def __init__(self, policies: Sequence[AuthorizationPolicy], cells: Sequence[Request]) -> None:
+    def __init__(
+        self,
+        policies: Sequence[AuthorizationPolicy],
+        cells: Sequence[Request],
+        like: CellAuthorizer | None = None,
+    ) -> None:
+        """`like`: an authorizer of the same policies over the same cells sent by another
+        peer; what it found of each cell is taken when no condition of theirs reads the
+        peer."""
         self.policies = [p for p in policies if p.action in ("DENY", "ALLOW")]
         self.cells = cells
         self.http = cells[0].destination.http
-        self.by_cell = [
-            [
-                [self._cell_part(rule, cell, deny=p.action == "DENY") for cell in cells]
-                for rule in p.rules or ()
+        self.by_cell: list[list[list[bool]]]
+        if (
+            like is not None
+            and len(like.cells) == len(cells)
+            and len(like.policies) == len(self.policies)
+            and all(a is b for a, b in zip(like.policies, self.policies, strict=True))
+            and not _reads_peer(self.policies)
+        ):
+            self.by_cell = like.by_cell
+        else:
+            self.by_cell = [
+                [
+                    [self._cell_part(rule, cell, deny=p.action == "DENY") for cell in cells]
+                    for rule in p.rules or ()
+                ]
+                for p in self.policies
             ]
-            for p in self.policies
-        ]
         self.allows = tuple(p.meta.ref for p in self.policies if p.action == "ALLOW")
 
     def decisions(self, identity: Identity) -> list[tuple[bool, tuple[str, ...]]]:
@@ -123,6 +141,17 @@ class CellAuthorizer:
         conditions = [c for c in rule.conditions if c.key in _IDENTITY_KEYS]
         first = self.cells[0]
         return _matches(rule.sources, conditions, first, identity, deny=deny, http=self.http)
+
+
+def _reads_peer(policies: Sequence[AuthorizationPolicy]) -> bool:
+    """Whether a condition of the policies reads the peer (`CellAuthorizer` evaluates every
+    other condition, and every operation, with the cell alone)."""
+    return any(
+        c.key in _PEER_KEYS for p in policies for rule in p.rules or () for c in rule.conditions
+    )
+
+
+_PEER_KEYS = frozenset({"source.principal", "source.namespace"})
 
 
 def check_supported(policy: AuthorizationPolicy) -> None:

@@ -8,7 +8,7 @@ the RBAC filters (§B.4). With only alpha or only beta resources it reduces to �
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -233,28 +233,84 @@ def origin_check(
     origins into optional issuer-only ones with USE_ORIGIN (§C). Of the request it reads the
     peer, the path and whether it is a CORS preflight, never the token (`payloads` and
     `forwarded` are what jwt_authn made of it)."""
+    return origin_checks(
+        applicable,
+        (request,),
+        (request.is_cors_preflight,),
+        payloads,
+        settings=settings,
+        forwarded=forwarded,
+    )[0]
+
+
+def origin_checks(
+    applicable: Applicable,
+    requests: Sequence[Request],
+    preflights: Sequence[bool],
+    payloads: dict[str, Claims],
+    *,
+    settings: Settings,
+    forwarded: bool | None,
+) -> list[Outcome | tuple[Identity, bool | None]]:
+    """`origin_check` of each request (`preflights`: whether each is a CORS preflight) with
+    the same token: what depends only on the configuration and the token is found once, and
+    requests with the same result share one object."""
+    alpha = applicable.alpha
+    origins, optional, binding = _origin_rules(applicable)
+    by_origin = binding == "USE_ORIGIN"
+    none_to_meet = not origins and by_origin
+    bypass = settings.release.cors_bypass
+    strip = settings.release.strip_query
+    failed: Outcome | None = None
+    made: dict[tuple[str, Claims | None], tuple[Identity, bool | None]] = {}
+    found: list[Outcome | tuple[Identity, bool | None]] = []
+    for request, preflight in zip(requests, preflights, strict=True):
+        claims: Claims | None = None
+        if none_to_meet:
+            ok = False
+        elif bypass and preflight:
+            ok = True
+        else:  # proxies from 1.4.4 drop the query before matching trigger rules (§A.7)
+            path = request.path.split("?", 1)[0] if strip else request.path
+            ok, claims = _meets(origins, path, payloads)
+        if not ok and not optional:
+            if failed is None:
+                by = (alpha.ref,) if alpha is not None else ()
+                failed = Outcome(Verdict.DENY_401, ORIGIN_FAILED, None, by)
+            found.append(failed)
+            continue
+        principal = (claims.principal if claims else "") if by_origin else _peer_principal(request)
+        passed = made.get((principal, claims))
+        if passed is None:
+            passed = made[principal, claims] = (Identity(principal, claims), forwarded)
+        found.append(passed)
+    return found
+
+
+def _origin_rules(applicable: Applicable) -> tuple[list[Jwt], bool, str]:
+    """The origins istio_authn checks, whether they are optional, and the principal binding."""
     alpha = applicable.alpha
     if applicable.request_auths:
         origins = _ISSUER_ONLY.get((applicable.request_auths,), lambda: _issuers_only(applicable))
-        optional, binding = True, "USE_ORIGIN"
-    elif alpha is not None:
-        origins, optional, binding = (
-            list(alpha.origins),
-            alpha.origin_is_optional,
-            (alpha.principal_binding),
-        )
-    else:
-        origins, optional, binding = [], False, "USE_PEER"
-    ok, claims = _origins(origins, binding, request, payloads, settings)
-    if not ok and not optional:
-        by = (alpha.ref,) if alpha is not None else ()
-        return Outcome(Verdict.DENY_401, ORIGIN_FAILED, None, by)
-    principal = (
-        (claims.principal if claims else "")
-        if binding == "USE_ORIGIN"
-        else (_peer_principal(request))
-    )
-    return Identity(principal, claims), forwarded
+        return origins, True, "USE_ORIGIN"
+    if alpha is not None:
+        return list(alpha.origins), alpha.origin_is_optional, alpha.principal_binding
+    return [], False, "USE_PEER"
+
+
+def _meets(
+    origins: list[Jwt], path: str, payloads: dict[str, Claims]
+) -> tuple[bool, Claims | None]:
+    """Whether a request on `path` meets the origins (none triggered, or one triggered
+    with a verified token of its issuer), and that token's claims."""
+    triggered = False
+    for origin in origins:
+        if should_validate(path, origin):
+            triggered = True
+            claims = payloads.get(origin.issuer)
+            if claims is not None:
+                return True, claims
+    return not triggered, None
 
 
 _ISSUER_ONLY: IdentityMemo[list[Jwt]] = IdentityMemo(4096)
@@ -270,32 +326,6 @@ def _issuer_only(issuer: str) -> Jwt:
     from migrate.findings import Location
 
     return Jwt(issuer, (), "", "", (), (), (), Location(""))
-
-
-def _origins(
-    origins: list[Jwt],
-    binding: str,
-    request: Request,
-    payloads: dict[str, Claims],
-    settings: Settings,
-) -> tuple[bool, Claims | None]:
-    if not origins and binding == "USE_ORIGIN":
-        return False, None
-    if settings.release.cors_bypass and request.is_cors_preflight:
-        return True, None
-    triggered = False
-    for origin in origins:
-        if should_validate(_trigger_path(request.path, settings), origin):
-            triggered = True
-            claims = payloads.get(origin.issuer)
-            if claims is not None:
-                return True, claims
-    return not triggered, None
-
-
-def _trigger_path(path: str, settings: Settings) -> str:
-    """Proxies from 1.4.4 drop the query string before matching trigger rules (§A.7)."""
-    return path.split("?", 1)[0] if settings.release.strip_query else path
 
 
 _TRIGGERED: IdentityMemo[bool] = IdentityMemo(65536)

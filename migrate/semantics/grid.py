@@ -24,7 +24,7 @@ from migrate.semantics.decide import (
     Applicable,
     in_force,
     jwt_filter,
-    origin_check,
+    origin_checks,
     peer_check,
     transport_refusal,
 )
@@ -73,6 +73,7 @@ class Block:
     preflight: Sequence[bool]
     kinds: Sequence[int]
     kind_cells: Sequence[Request]
+    kind_preflight: Sequence[bool]
 
 
 Method = tuple[str, tuple[tuple[str, str], ...]]
@@ -96,6 +97,7 @@ def blocks(
     kinds = [
         numbers.setdefault((path, flag), len(numbers)) for path in paths for flag in preflights
     ]
+    kind_preflight = [flag for _, flag in numbers]  # kinds are numbered in order
     found = []
     for peer in peers:
         cells = [
@@ -105,7 +107,8 @@ def blocks(
         firsts: dict[int, Request] = {}
         for cell, kind in zip(cells, kinds, strict=True):
             firsts.setdefault(kind, cell)
-        found.append(Block(peer.peer, tokens, cells, preflight, kinds, list(firsts.values())))
+        kind_cells = list(firsts.values())
+        found.append(Block(peer.peer, tokens, cells, preflight, kinds, kind_cells, kind_preflight))
     return found
 
 
@@ -114,10 +117,13 @@ def rows(
     settings: Settings,
     where: Block,
     intern: Interner,
+    *,
     verified: Sequence[Verified] | None = None,
+    authorizers: dict[int, CellAuthorizer] | None = None,
 ) -> list[tuple[int, ...]]:
     """`decide` of every request of the block: for each token, its cells' outcome numbers
-    (`verified`: what jwt_authn makes of each token, `jwt_results`, when known)."""
+    (`verified`: what jwt_authn makes of each token, `jwt_results`, when known;
+    `authorizers`: RBAC over another block of the same class, by policies, to reuse)."""
     applicable = in_force(applicable, settings)
     cells = where.cells
     first = cells[0]
@@ -128,7 +134,7 @@ def rows(
     if verified is None:
         verified = jwt_results(applicable, settings, where.tokens)
     made: dict[tuple[object, ...], tuple[int, ...]] = {}
-    rbac = _Rbac(applicable, where, intern)
+    rbac = _Rbac(applicable, where, intern, authorizers)
     found = []
     for token, result in zip(where.tokens, verified, strict=True):
         stop = result if isinstance(result, Outcome) else rejected
@@ -141,10 +147,14 @@ def rows(
         row = made.get(key)
         if row is None:
             passed = intern(Outcome(Verdict.ALLOW, "", forwarded if token is not None else None))
-            checked = [
-                origin_check(applicable, cell, payloads, settings, forwarded)
-                for cell in where.kind_cells
-            ]
+            checked = origin_checks(
+                applicable,
+                where.kind_cells,
+                where.kind_preflight,
+                payloads,
+                settings=settings,
+                forwarded=forwarded,
+            )
             row = made[key] = rbac.row(where, checked, passed)
         found.append(row)
     return found
@@ -162,10 +172,20 @@ class _Rbac:
     """RBAC of one side over a block's cells, by the identity origin authentication leaves
     (tokens the JWT filters treat differently often leave the same one)."""
 
-    def __init__(self, applicable: Applicable, where: Block, intern: Interner) -> None:
-        self.authorizer = (
-            CellAuthorizer(applicable.authz, where.cells) if applicable.authz else None
-        )
+    def __init__(
+        self,
+        applicable: Applicable,
+        where: Block,
+        intern: Interner,
+        shared: dict[int, CellAuthorizer] | None = None,
+    ) -> None:
+        self.authorizer = None
+        if applicable.authz:
+            key = id(applicable.authz)
+            like = shared.get(key) if shared is not None else None
+            self.authorizer = CellAuthorizer(applicable.authz, where.cells, like)
+            if shared is not None:
+                shared[key] = self.authorizer
         self.intern = intern
         self.identities: dict[Identity, list[int]] = {}
         """Per identity, each cell's outcome number when RBAC denies it, else -1."""
@@ -233,9 +253,16 @@ def cells(
     tokens = parts[0].tokens if parts else ()
     jwt = {("old", id(s)): jwt_results(before, s, tokens) for s, _ in pairs}
     jwt.update({("new", id(s)): jwt_results(after, s, tokens) for _, s in pairs})
+    shared: dict[int, CellAuthorizer] = {}  # RBAC of each side's policies, over the cells
     for where in parts:
-        old = {id(s): rows(before, s, where, intern, jwt["old", id(s)]) for s, _ in pairs}
-        new = {id(s): rows(after, s, where, intern, jwt["new", id(s)]) for _, s in pairs}
+        old = {
+            id(s): rows(before, s, where, intern, verified=jwt["old", id(s)], authorizers=shared)
+            for s, _ in pairs
+        }
+        new = {
+            id(s): rows(after, s, where, intern, verified=jwt["new", id(s)], authorizers=shared)
+            for _, s in pairs
+        }
         if where.peer.transport is Transport.PLAINTEXT and not where.peer.foreign:
             plain = old
         for t, token in enumerate(where.tokens):

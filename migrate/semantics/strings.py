@@ -129,6 +129,7 @@ def _rank(cp: int) -> int:
     return 0x200 + cp if cp >= 0xA0 else 0x300000 + cp
 
 
+@functools.lru_cache(maxsize=4096)
 def _best(lo: int, hi: int) -> int:
     """The best-ranked code point in [lo, hi]."""
     for ch in _PREFERRED:
@@ -362,7 +363,23 @@ def partition(patterns: Sequence[Pattern], universe: Pattern = PATH_UNIVERSE) ->
 @functools.lru_cache(maxsize=4096)
 def _partition(patterns: tuple[Pattern, ...], universe: Pattern) -> tuple[Cell, ...]:
     """`partition`, once per set of conditions: thousands of classes repeat a few (the
-    methods policies name, their paths)."""
+    methods policies name, their paths), in any order. A cell is the same set of strings
+    whatever the order of the patterns, and so is its witness: only its signature is
+    reordered."""
+    canonical = tuple(sorted(set(patterns), key=lambda p: (p.how, p.value)))
+    if canonical == patterns:
+        return _cells(patterns, universe)
+    at = {p: i for i, p in enumerate(canonical)}
+    positions = [at[p] for p in patterns]
+    cells = (
+        Cell(c.witness, tuple(c.signature[i] for i in positions))
+        for c in _cells(canonical, universe)
+    )
+    return tuple(sorted(cells, key=lambda c: c.signature))
+
+
+@functools.lru_cache(maxsize=4096)
+def _cells(patterns: tuple[Pattern, ...], universe: Pattern) -> tuple[Cell, ...]:
     everything = [universe, *patterns]
     abc = _alphabet(everything)
     found = _explore([_compile(p, abc) for p in everything], abc)

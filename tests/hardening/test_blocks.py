@@ -127,15 +127,21 @@ IDENTITIES = [
 @given(config=beta_config(), app=st.sampled_from([APP, SHARED_APP]))
 def test_rbac_by_cell_and_identity_is_authorize(config: str, app: str) -> None:
     """RBAC evaluated a part per cell and a part per identity decides every request and
-    identity as `authorize` does, with the same deciding resources."""
+    identity as `authorize` does, with the same deciding resources; also when the part per
+    cell comes from another peer's block."""
     old, inventory = side("", app=app)
     new, _ = side(config, app=app)
     for group in classes(old, new, inventory, environment=Environment()):
         if not group.destination.http or not group.after.authz:
             continue
+        previous = None
         for where in blocks(group, raw=False):
-            authorizer = CellAuthorizer(group.after.authz, where.cells)
+            # alone, and from what the block of the peer before found of each cell (taken
+            # only when no condition reads the peer)
+            alone = CellAuthorizer(group.after.authz, where.cells)
+            reused = CellAuthorizer(group.after.authz, where.cells, like=previous)
+            previous = alone
             for identity in IDENTITIES:
-                got = authorizer.decisions(identity)
                 want = [authorize(group.after.authz, cell, identity) for cell in where.cells]
-                assert got == want, identity
+                assert alone.decisions(identity) == want, identity
+                assert reused.decisions(identity) == want, identity

@@ -15,6 +15,7 @@ from migrate.semantics.strings import (
     Cell,
     Pattern,
     UnsupportedPattern,
+    _cells,
     as_literal,
     is_equivalent,
     is_subset,
@@ -373,3 +374,25 @@ def test_literal_and_cover_hold(regex: str, texts: list[str]) -> None:
             assert literal.matches(text) is pattern.matches(text)
         if pattern.matches(text):
             assert cover.matches(text)
+
+
+@given(patterns=st.lists(PATTERNS, max_size=4), universe=UNIVERSES, data=st.data())
+def test_partition_in_any_order_is_the_partition_in_that_order(
+    patterns: list[Pattern], universe: Pattern, data: st.DataObject
+) -> None:
+    """Patterns in another order (and repeated) give the same cells with their signatures
+    in that order: the very cells and witnesses of exploring them in that order."""
+    try:
+        expected = _cells(tuple(patterns), universe)
+    except UnsupportedPattern:
+        return
+    reordered = data.draw(st.permutations(patterns))
+    repeated = (
+        reordered + data.draw(st.lists(st.sampled_from(patterns), max_size=2)) if patterns else []
+    )
+    for order in (patterns, reordered, repeated):
+        assert partition(order, universe) == list(_cells(tuple(order), universe))
+    moved = {c.witness: c.signature for c in partition(reordered, universe)}
+    assert {
+        c.witness: tuple(c.signature[patterns.index(p)] for p in reordered) for c in expected
+    } == moved
