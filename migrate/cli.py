@@ -881,7 +881,7 @@ def plan_command(
             order=split,
             only=subset,
             options=_verify_options(config),
-            files=not sync_waves,
+            out=None if sync_waves else out,
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None

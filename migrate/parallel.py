@@ -149,6 +149,10 @@ class Background(Generic[R]):
     def __del__(self) -> None:
         """A result never asked for (an error came first): the process is stopped, not
         waited for to finish work nobody will read."""
+        self.cancel()
+
+    def cancel(self) -> None:
+        """Stop the process (its work is not wanted), and wait until it has stopped."""
         child, self._child = self._child, None
         if child is not None:
             child[1].close()

@@ -9,13 +9,16 @@ and an order that would open a hole is never emitted.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import itertools
+import shlex
+import shutil
+import tempfile
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from migrate import progress
 from migrate.convert.model import Conversion, NewResource
@@ -70,12 +73,13 @@ class Plan:
     conversion: Conversion
     notes: list[str] = field(default_factory=list)
     refused: str = ""
-    rendered: Background[dict[str, str]] | None = None
-    """Each stage's `apply.yaml` by stage name, rendered in another process while the
-    stages were proven (what each holds is known before the order is)."""
-    holds: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    """The resources (by id) each of those texts was rendered from."""
-    _texts: dict[str, str] | None = field(default=None, init=False, repr=False)
+    staging: Path | None = None
+    """A folder beside the plan's folder where another process writes the stages' folders
+    while the stages are proven (`plan(out=...)`); `write_plan` moves each into place when
+    its stage is the one it was written for, and removes the rest."""
+    staged: Background[dict[str, Holds]] | None = None
+    """The folders written in `staging`, by name, with what their stages apply and delete."""
+    _folders: dict[str, Holds] | None = field(default=None, init=False, repr=False)
 
     @property
     def proven(self) -> bool:
@@ -83,15 +87,71 @@ class Plan:
         return not self.refused and all(s.looser == 0 for s in self.stages)
 
     def apply_yaml(self, stage: Stage) -> str:
-        """The text of `stage`'s `apply.yaml`: the one rendered beside the proofs when it
-        was rendered from the very resources the stage applies, else rendered now."""
-        if self._texts is None:
-            self._texts = self.rendered.result() if self.rendered is not None else {}
-            self.rendered = None
-        text = self._texts.get(stage.namespace)
-        if text is not None and self.holds.get(stage.namespace) == tuple(map(id, stage.apply)):
-            return text
+        """The text of `stage`'s `apply.yaml`."""
         return render_documents([r.data for r in stage.apply])
+
+    def staged_folder(self, stage: Stage) -> Path | None:
+        """The folder written beside the proofs for `stage` when it was written for the very
+        stage: its number and name, the resources it applies and the policies it deletes
+        (else None: the folder is to be written from the stage)."""
+        if self.staging is None:
+            return None
+        if self._folders is None:
+            self._folders = self.staged.result() if self.staged is not None else {}
+            self.staged = None
+        name = folder_name(stage)
+        return self.staging / name if self._folders.get(name) == _holds(stage) else None
+
+    def discard_staging(self) -> None:
+        """Stop writing the staged folders and remove what is left of them."""
+        if self.staged is not None:
+            self.staged.cancel()
+            self.staged = None
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+
+
+Holds = tuple[tuple[int, ...], tuple[int, ...]]
+"""What a stage applies and deletes, by the identity of the resources and policies."""
+
+
+def _holds(stage: Stage) -> Holds:
+    return tuple(map(id, stage.apply)), tuple(map(id, stage.delete))
+
+
+def folder_name(stage: Stage) -> str:
+    """The name of a stage's folder in a written plan: `03-payments`."""
+    return f"{stage.number:02d}-{stage.name}"
+
+
+def stage_files(stage: Stage, apply_yaml: Callable[[], str]) -> dict[str, str]:
+    """The files of a stage's folder, in the order they are written, and their texts
+    (`apply_yaml`: gives the text of what the stage applies)."""
+    files = {}
+    if stage.apply:
+        files["apply.yaml"] = apply_yaml()
+        files["rollback.sh"] = f"kubectl delete -f {folder_name(stage)}/apply.yaml\n"
+    if stage.delete:
+        files["delete.sh"] = "".join(_delete_command(e) + "\n" for e in stage.delete)
+        files["rollback.sh"] = "kubectl apply -f backup-v1alpha1.yaml\n"
+    return files
+
+
+def _delete_command(entry: PolicyEntry) -> str:
+    kind = entry.document.kind.lower() + "." + "authentication.istio.io"
+    name = shlex.quote(entry.document.name)
+    if entry.document.kind == "MeshPolicy":
+        return f"kubectl delete {kind} {name}"
+    return f"kubectl delete {kind} {name} -n {shlex.quote(entry.namespace)}"
+
+
+def write_stage_folder(folder: Path, stage: Stage, apply_yaml: Callable[[], str]) -> None:
+    """Write a stage's folder (made if missing; its files are replaced)."""
+    files = stage_files(stage, apply_yaml)
+    folder.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
 
 
 MAX_NAMED = 5
@@ -104,33 +164,59 @@ def plan(
     order: Sequence[str] = (),
     only: Sequence[str] = (),
     options: VerifyOptions | None = None,
-    files: bool = True,
+    out: Path | None = None,
 ) -> Plan:
     """Plan the migration of `workspace`: per-namespace stages in `order` (default: least
     risk first), the mesh-wide stage, then the cleanup that deletes the alpha policies.
-    `files`: the plan's folders will be written (`write_plan`), so each stage's
-    `apply.yaml` is rendered in another process while the stages are proven."""
+
+    `out`: the folder `write_plan` will write the plan to. The stages' folders are then
+    written in another process while the stages are proven (writing a thousand folders
+    costs seconds on some file systems), numbered in the order tried first, in a hidden
+    folder beside `out`; `write_plan` moves each into place. A refused plan leaves
+    nothing."""
     options, _ = with_facts(options, [workspace.inventory])
     planner = _Planner(workspace, options)
-    if not files:
+    staging = _staging_folder(out) if out is not None else None
+    if staging is None:
         return planner.run(order, only)
-    groups = planner.groups
-    rendered = background(functools.partial(_render_groups, groups))
-    result = planner.run(order, only)
-    if not result.refused:  # else nothing is written, and the rendering is stopped here
-        result.rendered = rendered
-        result.holds = {name: tuple(map(id, group)) for name, group in groups.items()}
+    expected = planner.expected_stages(order, only)
+    staged = background(functools.partial(_stage_folders, expected, staging))
+    try:
+        result = planner.run(order, only)
+    except BaseException:
+        Plan([], planner.conversion, staging=staging, staged=staged).discard_staging()
+        raise
+    result.staging, result.staged = staging, staged
+    if result.refused:
+        result.discard_staging()
     return result
 
 
-def _render_groups(groups: dict[str, list[NewResource]]) -> dict[str, str]:
-    """Each stage's `apply.yaml` (a text that cannot be written is left to be rendered, and
-    its error raised, where it is written)."""
-    texts = {}
-    for name, group in groups.items():
-        with contextlib.suppress(RewriteError):
-            texts[name] = render_documents([r.data for r in group])
-    return texts
+def _staging_folder(out: Path) -> Path | None:
+    """A new hidden folder beside `out` (None when its parent does not exist)."""
+    try:
+        return Path(
+            tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".staging", dir=out.absolute().parent)
+        )
+    except OSError:
+        return None
+
+
+def _stage_folders(stages: list[Stage], staging: Path) -> dict[str, Holds]:
+    """Write each stage's folder in `staging`; a stage whose text cannot be written is left
+    to be written, and its error raised, by `write_plan`."""
+    written = {}
+    for stage in stages:
+        try:
+            write_stage_folder(
+                staging / folder_name(stage),
+                stage,
+                functools.partial(render_documents, [r.data for r in stage.apply]),
+            )
+        except RewriteError:
+            continue
+        written[folder_name(stage)] = _holds(stage)
+    return written
 
 
 class _Planner:
@@ -231,6 +317,26 @@ class _Planner:
             )
         return result
 
+    def expected_stages(self, order: Sequence[str], only: Sequence[str]) -> list[Stage]:
+        """The stages `run` makes when each goes in the order tried first (the usual case),
+        without their proofs."""
+        covered = _covered(self.conversion, only)
+        gone = {id(e) for e in self.conversion.converted if stage_of(e) not in covered}
+        pending = _order(self.workspace, self.groups, order, covered)
+        stages = [self._stage(number, name) for number, name in enumerate(pending, 1)]
+        replaced = [e for e in self.conversion.converted if id(e) not in gone]
+        return [*stages, Stage(len(stages) + 1, "cleanup", "", [], replaced)]
+
+    def _stage(self, number: int, name: str) -> Stage:
+        """Stage `name`, the `number`th, without its proof."""
+        return Stage(
+            number,
+            "mesh-wide" if name == MESH else name,
+            name,
+            list(self.groups[name]),
+            self._deleting(name),
+        )
+
     def _cleanup(
         self, applied: list[NewResource], replaced: list[PolicyEntry]
     ) -> tuple[VerifyReport, list[str]]:
@@ -260,13 +366,7 @@ class _Planner:
             pending.remove(name)
             applied += self.groups[name]
             deleted += self._deleting(name)
-            stage = Stage(
-                len(result.stages) + 1,
-                "mesh-wide" if name == MESH else name,
-                name,
-                list(self.groups[name]),
-                self._deleting(name),
-            )
+            stage = self._stage(len(result.stages) + 1, name)
             stage.report = report
             if notes:
                 stage.notes = self.conflicts(applied, deleted, name)
@@ -602,7 +702,7 @@ def status(workspace: Workspace, options: VerifyOptions | None = None) -> Status
         r for r in workspace.beta if PROVENANCE in r.meta.document.metadata.get("annotations", {})
     ]
     before = replace(workspace, beta=[r for r in workspace.beta if r not in migrated])
-    planned = plan(before, options=options, files=False)
+    planned = plan(before, options=options)
     present = {r.meta.ref for r in migrated}
     applied = tuple(
         s.name for s in planned.stages[:-1] if s.apply and all(n.ref in present for n in s.apply)

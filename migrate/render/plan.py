@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import shlex
+import functools
 from pathlib import Path
 from typing import Any
 
-from migrate.commands.plan import Plan, Stage
+from migrate.commands.plan import Plan, Stage, folder_name, write_stage_folder
 from migrate.escape import code_span
 from migrate.render.data import dump_json
 from migrate.render.fold import fold
 from migrate.render.verify import headline
 from migrate.semantics.curl import request_text
 from migrate.semantics.equivalence import Change
-from migrate.workspace import PolicyEntry
 
 PREFLIGHT = """\
 # Preflight: run before the first stage.
@@ -28,36 +27,33 @@ for stage in */apply.yaml; do kubectl apply --dry-run=server -f "$stage"; done
 """
 
 
-def _folder(stage: Stage) -> str:
-    return f"{stage.number:02d}-{stage.name}"
-
-
-def _delete_command(entry: PolicyEntry) -> str:
-    kind = entry.document.kind.lower() + "." + "authentication.istio.io"
-    name = shlex.quote(entry.document.name)
-    if entry.document.kind == "MeshPolicy":
-        return f"kubectl delete {kind} {name}"
-    return f"kubectl delete {kind} {name} -n {shlex.quote(entry.namespace)}"
-
-
 def write_plan(plan: Plan, out: Path) -> None:
-    """Stage folders (`apply.yaml`, `delete.sh`, `rollback.sh`), PLAN.md and plan.json."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "00-preflight").mkdir(exist_ok=True)
-    (out / "00-preflight" / "preflight.sh").write_text(PREFLIGHT)
-    for stage in plan.stages:
-        folder = out / _folder(stage)
-        folder.mkdir(exist_ok=True)
-        if stage.apply:
-            (folder / "apply.yaml").write_text(plan.apply_yaml(stage))
-            (folder / "rollback.sh").write_text(f"kubectl delete -f {_folder(stage)}/apply.yaml\n")
-        if stage.delete:
-            (folder / "delete.sh").write_text(
-                "".join(_delete_command(e) + "\n" for e in stage.delete)
-            )
-            (folder / "rollback.sh").write_text("kubectl apply -f backup-v1alpha1.yaml\n")
-    (out / "PLAN.md").write_text(plan_markdown(plan))
-    (out / "plan.json").write_text(dump_json(plan_data(plan)))
+    """Stage folders (`apply.yaml`, `delete.sh`, `rollback.sh`), PLAN.md and plan.json. A
+    stage's folder written beside the proofs (`plan(out=...)`) is moved into place when
+    the stage is the one it was written for and `out` has no such folder yet."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "00-preflight").mkdir(exist_ok=True)
+        (out / "00-preflight" / "preflight.sh").write_text(PREFLIGHT)
+        for stage in plan.stages:
+            folder = out / folder_name(stage)
+            staged = plan.staged_folder(stage)
+            if staged is not None and not folder.exists() and _moved(staged, folder):
+                continue
+            write_stage_folder(folder, stage, functools.partial(plan.apply_yaml, stage))
+        (out / "PLAN.md").write_text(plan_markdown(plan))
+        (out / "plan.json").write_text(dump_json(plan_data(plan)))
+    finally:
+        plan.discard_staging()
+
+
+def _moved(staged: Path, folder: Path) -> bool:
+    """Move a staged folder into place; False when it cannot be (written instead)."""
+    try:
+        staged.rename(folder)
+    except OSError:
+        return False
+    return True
 
 
 def plan_markdown(plan: Plan) -> str:
@@ -88,7 +84,7 @@ def plan_markdown(plan: Plan) -> str:
 
 
 def _stage_markdown(stage: Stage) -> list[str]:
-    folder = _folder(stage)
+    folder = folder_name(stage)
     lines = [f"## {folder}", ""]
     if stage.apply:
         lines.append(
@@ -139,7 +135,7 @@ def plan_data(plan: Plan) -> dict[str, Any]:
             {
                 "number": s.number,
                 "name": s.name,
-                "folder": _folder(s),
+                "folder": folder_name(s),
                 "apply": [r.ref for r in s.apply],
                 "delete": [e.ref for e in s.delete],
                 "looser": s.looser,

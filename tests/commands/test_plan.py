@@ -456,32 +456,62 @@ def test_stages_of_namespaces_alike_share_one_evaluation_and_the_same_verdicts(
         ]
 
 
+def _tree(folder: Path) -> dict[Path, bytes]:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def test_work_done_in_other_processes_writes_the_plan_one_process_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With two jobs the stages' apply.yaml are rendered, and the cleanup proven, in other
+    """With two jobs the stages' folders are written, and the cleanup proven, in other
     processes while the stages are proven: the plan written is byte for byte the one a
-    single process writes. A stage that does not apply the very resources a text was
-    rendered from gets its own text."""
+    single process writes, and the one written without staging; no staging folder stays."""
+    workspace = open_workspace([str(ROOT / "examples" / "rollout")])
+    write_plan(plan(workspace), tmp_path / "plain")
     written = {}
     for jobs in ("1", "2"):
         monkeypatch.setenv("AUTHN_MIGRATE_JOBS", jobs)
-        result = plan(open_workspace([str(ROOT / "examples" / "rollout")]))
-        assert result.rendered is not None
-        assert (result.rendered._child is not None) == (jobs == "2")  # in another process
+        result = plan(workspace, out=tmp_path / jobs)
+        assert result.staging is not None
+        assert result.staging.parent == tmp_path
+        assert result.staged is not None
+        assert (result.staged._child is not None) == (jobs == "2")  # in another process
         write_plan(result, tmp_path / jobs)
-        written[jobs] = {
-            p.relative_to(tmp_path / jobs): p.read_bytes()
-            for p in sorted((tmp_path / jobs).rglob("*"))
-            if p.is_file()
-        }
-    assert written["1"] == written["2"]
+        assert result.staging is None
+        written[jobs] = _tree(tmp_path / jobs)
+    assert written["1"] == written["2"] == _tree(tmp_path / "plain")
     assert any(p.name == "apply.yaml" for p in written["2"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1", "2", "plain"]
 
-    result = plan(open_workspace([str(ROOT / "examples" / "rollout")]))
-    for each in result.stages:
-        assert result.apply_yaml(each) == render_documents([r.data for r in each.apply])
+
+def test_a_stage_unlike_its_staged_folder_is_written_from_the_stage(tmp_path: Path) -> None:
+    """A staged folder is used only for the very stage it was written for: a stage that
+    applies other resources, goes under another number, or finds its folder already there,
+    is written from what it is."""
+    workspace = open_workspace([str(ROOT / "examples" / "rollout")])
+    result = plan(workspace, out=tmp_path / "out")
     stage = next(s for s in result.stages if len(s.apply) > 1)
-    whole = result.apply_yaml(stage)
     stage.apply = stage.apply[:1]
-    assert result.apply_yaml(stage) == render_documents([stage.apply[0].data]) != whole
+    renumbered = next(s for s in result.stages if s is not stage and s.apply)
+    renumbered.number += 10
+    taken = next(s for s in result.stages if s not in (stage, renumbered) and s.apply)
+    (tmp_path / "out" / f"{taken.number:02d}-{taken.name}").mkdir(parents=True)
+    (tmp_path / "out" / f"{taken.number:02d}-{taken.name}" / "apply.yaml").write_text("old\n")
+    write_plan(result, tmp_path / "out")
+    folder = tmp_path / "out" / f"{stage.number:02d}-{stage.name}"
+    assert (folder / "apply.yaml").read_text() == render_documents([stage.apply[0].data])
+    assert (tmp_path / "out" / f"{renumbered.number:02d}-{renumbered.name}").is_dir()
+    assert not (tmp_path / "out" / f"{renumbered.number - 10:02d}-{renumbered.name}").exists()
+    again = tmp_path / "out" / f"{taken.number:02d}-{taken.name}" / "apply.yaml"
+    assert again.read_text() == render_documents([r.data for r in taken.apply])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_refused_plan_leaves_no_staged_folder(tmp_path: Path) -> None:
+    """Nothing is written for a refused plan: its staging folder is gone when it returns."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "m.yaml").write_text(NAIVE)
+    refused = plan(open_workspace([str(tmp_path / "in")]), order=["mesh"], out=tmp_path / "out")
+    assert refused.refused
+    assert refused.staging is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
