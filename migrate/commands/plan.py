@@ -203,8 +203,9 @@ def _staging_folder(out: Path) -> Path | None:
 
 
 def _stage_folders(stages: list[Stage], staging: Path) -> dict[str, Holds]:
-    """Write each stage's folder in `staging`; a stage whose text cannot be written is left
-    to be written, and its error raised, by `write_plan`."""
+    """Write each stage's folder in `staging`; a stage whose text cannot be rendered, or
+    whose folder cannot be written here, is left to `write_plan` (which raises the error if
+    it is one there too)."""
     written = {}
     for stage in stages:
         try:
@@ -213,7 +214,7 @@ def _stage_folders(stages: list[Stage], staging: Path) -> dict[str, Holds]:
                 stage,
                 functools.partial(render_documents, [r.data for r in stage.apply]),
             )
-        except RewriteError:
+        except (RewriteError, OSError):
             continue
         written[folder_name(stage)] = _holds(stage)
     return written

@@ -507,6 +507,30 @@ def test_a_stage_unlike_its_staged_folder_is_written_from_the_stage(tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+def test_a_folder_that_could_not_be_staged_is_written_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stage folder the staging process could not write (a full disk, the staging folder
+    removed) is written by `write_plan` like any other: the same plan, nothing left over."""
+    import migrate.commands.plan as planning
+
+    workspace = open_workspace([str(ROOT / "examples" / "rollout")])
+    write_plan(plan(workspace), tmp_path / "plain")
+    real = planning.write_stage_folder
+
+    def failing(folder: Path, stage: object, apply_yaml: object) -> None:
+        if folder.name.endswith("-payments"):
+            raise OSError(28, "No space left on device")
+        real(folder, stage, apply_yaml)  # type: ignore[arg-type]
+
+    monkeypatch.setenv("AUTHN_MIGRATE_JOBS", "1")
+    monkeypatch.setattr(planning, "write_stage_folder", failing)
+    result = plan(workspace, out=tmp_path / "out")
+    write_plan(result, tmp_path / "out")  # the staging is done here, with one job
+    assert _tree(tmp_path / "out") == _tree(tmp_path / "plain")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "plain"]
+
+
 def test_a_refused_plan_leaves_no_staged_folder(tmp_path: Path) -> None:
     """Nothing is written for a refused plan: its staging folder is gone when it returns."""
     (tmp_path / "in").mkdir()
