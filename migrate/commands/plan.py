@@ -104,12 +104,15 @@ class Plan:
 
     def discard_staging(self) -> None:
         """Stop writing the staged folders and remove what is left of them."""
-        if self.staged is not None:
-            self.staged.cancel()
-            self.staged = None
-        if self.staging is not None:
-            shutil.rmtree(self.staging, ignore_errors=True)
-            self.staging = None
+        _discard(self.staging, self.staged)
+        self.staging, self.staged = None, None
+
+
+def _discard(staging: Path | None, staged: Background[dict[str, Holds]] | None) -> None:
+    if staged is not None:
+        staged.cancel()
+    if staging is not None:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 Holds = tuple[tuple[int, ...], tuple[int, ...]]
@@ -184,7 +187,7 @@ def plan(
     try:
         result = planner.run(order, only)
     except BaseException:
-        Plan([], planner.conversion, staging=staging, staged=staged).discard_staging()
+        _discard(staging, staged)
         raise
     result.staging, result.staged = staging, staged
     if result.refused:
@@ -286,12 +289,10 @@ class _Planner:
         they replaced (with `only`, those of the namespaces named, and the MeshPolicy only
         when the plan covers the mesh); a refusal when the order or the cleanup cannot be
         safe."""
-        covered = _covered(self.conversion, only)
-        left = [e for e in self.conversion.converted if stage_of(e) not in covered]
+        pending, left = self._pending(order, only)
         result = Plan([], self.conversion.without(left) if left else self.conversion)
         if left:
             result.notes.append(_left_note(left))
-        pending = _order(self.workspace, self.groups, order, covered)
         total = len(pending) + 1
         replaced = list(result.conversion.converted)
         # the cleanup's state, should every stage go in the order tried first (the usual
@@ -321,12 +322,19 @@ class _Planner:
     def expected_stages(self, order: Sequence[str], only: Sequence[str]) -> list[Stage]:
         """The stages `run` makes when each goes in the order tried first (the usual case),
         without their proofs."""
-        covered = _covered(self.conversion, only)
-        gone = {id(e) for e in self.conversion.converted if stage_of(e) not in covered}
-        pending = _order(self.workspace, self.groups, order, covered)
+        pending, left = self._pending(order, only)
         stages = [self._stage(number, name) for number, name in enumerate(pending, 1)]
-        replaced = [e for e in self.conversion.converted if id(e) not in gone]
-        return [*stages, Stage(len(stages) + 1, "cleanup", "", [], replaced)]
+        replaced = self.conversion.without(left).converted if left else self.conversion.converted
+        return [*stages, Stage(len(stages) + 1, "cleanup", "", [], list(replaced))]
+
+    def _pending(
+        self, order: Sequence[str], only: Sequence[str]
+    ) -> tuple[list[str], list[PolicyEntry]]:
+        """The stages to plan, in the order tried first, and the converted policies the
+        plan leaves as they are (`only`)."""
+        covered = _covered(self.conversion, only)
+        left = [e for e in self.conversion.converted if stage_of(e) not in covered]
+        return _order(self.workspace, self.groups, order, covered), left
 
     def _stage(self, number: int, name: str) -> Stage:
         """Stage `name`, the `number`th, without its proof."""
