@@ -98,7 +98,7 @@ class CellAuthorizer:
         self.by_cell: list[list[list[bool]]]
         if (
             like is not None
-            and len(like.cells) == len(cells)
+            and _same_cells(like.cells, cells)
             and len(like.policies) == len(self.policies)
             and all(a is b for a, b in zip(like.policies, self.policies, strict=True))
             and not _reads_peer(self.policies)
@@ -143,15 +143,32 @@ class CellAuthorizer:
         return _matches(rule.sources, conditions, first, identity, deny=deny, http=self.http)
 
 
-def _reads_peer(policies: Sequence[AuthorizationPolicy]) -> bool:
-    """Whether a condition of the policies reads the peer (`CellAuthorizer` evaluates every
-    other condition, and every operation, with the cell alone)."""
-    return any(
-        c.key in _PEER_KEYS for p in policies for rule in p.rules or () for c in rule.conditions
+def _same_cells(old: Sequence[Request], new: Sequence[Request]) -> bool:
+    """Whether two blocks hold the same cells (destination, path, method, headers), their
+    peers aside."""
+    return len(old) == len(new) and all(
+        a.destination == b.destination
+        and a.path == b.path
+        and a.method == b.method
+        and a.headers == b.headers
+        for a, b in zip(old, new, strict=True)
     )
 
 
-_PEER_KEYS = frozenset({"source.principal", "source.namespace"})
+def _reads_peer(policies: Sequence[AuthorizationPolicy]) -> bool:
+    """Whether a condition of the policies may read the peer: any but those known to read
+    only the identity, the destination's port or a header (`CellAuthorizer` evaluates the
+    others, and every operation, with the cell alone)."""
+    return any(
+        not (
+            c.key in _IDENTITY_KEYS
+            or c.key == "destination.port"
+            or c.key.startswith("request.headers[")
+        )
+        for p in policies
+        for rule in p.rules or ()
+        for c in rule.conditions
+    )
 
 
 def check_supported(policy: AuthorizationPolicy) -> None:

@@ -140,8 +140,12 @@ def test_rbac_by_cell_and_identity_is_authorize(config: str, app: str) -> None:
             # only when no condition reads the peer)
             alone = CellAuthorizer(group.after.authz, where.cells)
             reused = CellAuthorizer(group.after.authz, where.cells, like=previous)
+            # an authorizer of other cells (the same, in reverse order) is never taken
+            other = CellAuthorizer(group.after.authz, list(reversed(where.cells)))
+            refused = CellAuthorizer(group.after.authz, where.cells, like=other)
             previous = alone
             for identity in IDENTITIES:
                 want = [authorize(group.after.authz, cell, identity) for cell in where.cells]
                 assert alone.decisions(identity) == want, identity
                 assert reused.decisions(identity) == want, identity
+                assert refused.decisions(identity) == want, identity
